@@ -1,0 +1,96 @@
+"""Sensory adaptation and habituation of a population of receptive fields.
+
+Each unit fires for what it sees now (sustained part) plus how much that differs from what it has
+got used to (transient part), so a new stimulus in a field makes it fire fast. A multiplicative gain
+implements the "slow down" command: inhibitory feedback from memory lowers it, and it recovers
+towards 1 with ``tau_recover`` once the feedback stops. Pure functions over a small state.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class HabituationParams:
+    """Parameters of :func:`sense`.
+
+    :param max_rate: rate of a unit at full drive [Hz].
+    :param sustained_weight: share of the rate that follows the current intensity.
+    :param transient_weight: share that follows the change from the adapted baseline.
+    :param tau_adapt: time constant of the baseline following the input [s].
+    :param tau_recover: time constant of the gain recovering towards 1 [s].
+    :param gain_floor: lowest gain inhibition can drive a unit to.
+    """
+
+    max_rate: float = 100.0
+    sustained_weight: float = 0.5
+    transient_weight: float = 1.0
+    tau_adapt: float = 0.5
+    tau_recover: float = 1.0
+    gain_floor: float = 0.02
+
+    def __post_init__(self) -> None:
+        for name in ('max_rate', 'tau_adapt', 'tau_recover'):
+            if not getattr(self, name) > 0:
+                raise ValueError(f'{name}: must be > 0, got {getattr(self, name)}')
+        for name in ('sustained_weight', 'transient_weight'):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f'{name}: must be >= 0, got {getattr(self, name)}')
+        if not 0.0 <= self.gain_floor < 1.0:
+            raise ValueError(f'gain_floor: must be in [0, 1), got {self.gain_floor}')
+
+
+class HabituationState(NamedTuple):
+    """Adapted baseline intensity and gain of each unit (both float32, same shape)."""
+
+    baseline: np.ndarray
+    gain: np.ndarray
+
+
+def initial_state(shape: tuple[int, ...]) -> HabituationState:
+    """A population that has seen nothing yet and is not inhibited."""
+    return HabituationState(np.zeros(shape, np.float32), np.ones(shape, np.float32))
+
+
+def sense(intensity: np.ndarray, dt: float, state: HabituationState,
+          params: HabituationParams) -> tuple[np.ndarray, HabituationState]:
+    """Advance by ``dt`` seconds with ``intensity`` (0..1) in every field; return rates [Hz] and new state."""
+    _check_intensity(intensity, state)
+    if not (np.isfinite(dt) and dt >= 0):
+        raise ValueError(f'dt: must be finite and >= 0, got {dt}')
+    drive = params.sustained_weight * intensity + params.transient_weight * np.abs(intensity - state.baseline)
+    rates = (params.max_rate * np.clip(drive, 0.0, 1.0) * state.gain).astype(np.float32)
+    adapt = np.float32(1.0 - np.exp(-dt / params.tau_adapt))
+    recover = np.float32(1.0 - np.exp(-dt / params.tau_recover))
+    baseline = state.baseline + adapt * (intensity - state.baseline)
+    gain = state.gain + recover * (np.float32(1.0) - state.gain)
+    return rates, HabituationState(baseline.astype(np.float32), gain.astype(np.float32))
+
+
+def inhibit(state: HabituationState, strength: float, unit_gain: np.ndarray | None,
+            params: HabituationParams) -> HabituationState:
+    """Apply one inhibitory feedback message: gain *= 1 - strength * unit_gain (each 0..1), floored."""
+    if not (np.isfinite(strength) and 0.0 <= strength <= 1.0):
+        raise ValueError(f'strength: must be within [0, 1], got {strength}')
+    factor = np.float32(strength)
+    if unit_gain is not None and len(unit_gain):
+        unit_gain = np.asarray(unit_gain, dtype=np.float32)
+        if unit_gain.size != state.gain.size:
+            raise ValueError(f'gain: expected {state.gain.size} values, got {unit_gain.size}')
+        if not np.all(np.isfinite(unit_gain)) or unit_gain.min() < 0 or unit_gain.max() > 1:
+            raise ValueError('gain: every value must be finite and within [0, 1]')
+        factor = factor * unit_gain.reshape(state.gain.shape)
+    gain = np.maximum(state.gain * (np.float32(1.0) - factor), np.float32(params.gain_floor))
+    return HabituationState(state.baseline, gain.astype(np.float32))
+
+
+def _check_intensity(intensity: np.ndarray, state: HabituationState) -> None:
+    if intensity.shape != state.baseline.shape:
+        raise ValueError(f'intensity: expected shape {state.baseline.shape}, got {intensity.shape}')
+    if not np.all(np.isfinite(intensity)):
+        raise ValueError('intensity: contains NaN or inf')
+    if intensity.size and (intensity.min() < 0 or intensity.max() > 1):
+        raise ValueError('intensity: values must be within [0, 1]')

@@ -1,0 +1,58 @@
+"""Decode raw sensor_msgs/Image fields into float intensities, without rclpy.
+
+Kept apart from the node so every malformed-image case (unknown encoding, wrong step or data length,
+zero size) is a plain ``ValueError`` that tests can trigger without ROS.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+#: encoding -> (numpy dtype, channels, channel order to make RGB or None, full scale)
+ENCODINGS: dict[str, tuple[str, int, tuple[int, ...] | None, float]] = {
+    'mono8': ('u1', 1, None, 255.0),
+    '8UC1': ('u1', 1, None, 255.0),
+    'mono16': ('u2', 1, None, 65535.0),
+    '16UC1': ('u2', 1, None, 65535.0),
+    'rgb8': ('u1', 3, (0, 1, 2), 255.0),
+    'bgr8': ('u1', 3, (2, 1, 0), 255.0),
+    '8UC3': ('u1', 3, (0, 1, 2), 255.0),
+    'rgba8': ('u1', 4, (0, 1, 2), 255.0),
+    'bgra8': ('u1', 4, (2, 1, 0), 255.0),
+    '32FC1': ('f4', 1, None, 1.0),
+}
+
+#: Largest image side accepted; anything larger is treated as a corrupt header.
+MAX_SIDE = 16384
+
+
+def decode_image(height: int, width: int, encoding: str, step: int, data: bytes | bytearray | memoryview,
+                 is_bigendian: bool = False) -> np.ndarray:
+    """Return the image as float32 intensities in [0, 1], shape (height, width, 1 or 3).
+
+    Colour images come back in RGB order; alpha is dropped. 16-bit images (e.g. 16UC1 depth) are
+    scaled by their full range, 32FC1 is clipped to [0, 1] with NaN treated as 0.
+
+    :raises ValueError: naming the problem for an unknown encoding, a zero or absurd size, a step
+        shorter than a row, or a data length different from ``height * step``.
+    """
+    if encoding not in ENCODINGS:
+        raise ValueError(f'image: unknown encoding {encoding!r} (supported: {", ".join(sorted(ENCODINGS))})')
+    if height <= 0 or width <= 0:
+        raise ValueError(f'image: zero size ({width}x{height})')
+    if height > MAX_SIDE or width > MAX_SIDE:
+        raise ValueError(f'image: absurd size {width}x{height} (max side {MAX_SIDE})')
+    kind, channels, order, full_scale = ENCODINGS[encoding]
+    dtype = np.dtype(kind).newbyteorder('>' if is_bigendian else '<')
+    row_bytes = width * channels * dtype.itemsize
+    if step < row_bytes:
+        raise ValueError(f'image: step {step} shorter than one row of {encoding} ({row_bytes} bytes)')
+    if len(data) != height * step:
+        raise ValueError(f'image: data length {len(data)} != height*step = {height}*{step} = {height * step}')
+    rows = np.frombuffer(data, dtype=np.uint8).reshape(height, step)[:, :row_bytes]
+    pixels = np.ascontiguousarray(rows).view(dtype).reshape(height, width, channels)
+    if order is not None:
+        pixels = pixels[:, :, order]
+    out = pixels.astype(np.float32) / np.float32(full_scale)
+    if kind == 'f4':
+        out = np.clip(np.nan_to_num(out, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
+    return out

@@ -1,0 +1,52 @@
+"""Receptive fields: pool an image or a taxel array onto a coarse grid of units."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def pool_grid(image: np.ndarray, rows: int, cols: int, channels: int) -> np.ndarray:
+    """Average ``image`` (H, W, C) over a ``rows`` x ``cols`` grid of equal-area receptive fields.
+
+    ``channels`` is the sensor's fixed colour depth: 1 gives luminance, 3 gives R, G, B. A mono
+    image on a colour sensor drives all three channels equally, so the population size never depends
+    on the camera. Fields tile the image; with ``H < rows`` fields repeat pixels (nearest rows).
+
+    :returns: float32 array of shape (rows, cols, channels).
+    :raises ValueError: if the grid or channel count is invalid.
+    """
+    if rows <= 0 or cols <= 0:
+        raise ValueError(f'grid: rows and cols must be positive, got {rows}x{cols}')
+    if channels not in (1, 3):
+        raise ValueError(f'channels: must be 1 or 3, got {channels}')
+    if image.ndim == 2:
+        image = image[:, :, None]
+    height, width, depth = image.shape
+    if depth == 3 and channels == 1:
+        image = image @ np.array([0.299, 0.587, 0.114], dtype=np.float32)[:, None]
+    elif depth == 1 and channels == 3:
+        image = np.repeat(image, 3, axis=2)
+    row_edges = (np.arange(rows) * height) // rows
+    col_edges = (np.arange(cols) * width) // cols
+    row_sums = np.add.reduceat(image, row_edges, axis=0)
+    sums = np.add.reduceat(row_sums, col_edges, axis=1)
+    row_counts = np.diff(np.append(row_edges, height))
+    col_counts = np.diff(np.append(col_edges, width))
+    counts = np.maximum(row_counts[:, None] * col_counts[None, :], 1)
+    return (sums / counts[:, :, None]).astype(np.float32)
+
+
+def on_off_contrast(fields: np.ndarray, gain: float = 2.0) -> np.ndarray:
+    """Centre-surround contrast of each field against the whole view, split into ON and OFF cells.
+
+    Like retinal ON and OFF ganglion cells: ON fires where a field is brighter than its surround
+    (here the mean of all fields, per channel), OFF where it is darker. A uniform scene drives
+    nothing; a red and a blue object on grey differ in which channels are ON and which are OFF.
+
+    :param fields: (rows, cols, C) intensities in [0, 1].
+    :param gain: contrast that drives a cell fully is ``1 / gain``.
+    :returns: float32 (rows, cols, 2C) in [0, 1]: ON channels first, then OFF.
+    """
+    if not gain > 0:
+        raise ValueError(f'gain: must be > 0, got {gain}')
+    contrast = (fields - fields.mean(axis=(0, 1), keepdims=True)) * np.float32(gain)
+    return np.clip(np.concatenate([contrast, -contrast], axis=2), 0.0, 1.0).astype(np.float32)

@@ -1,0 +1,1 @@
+"""Thin rclpy nodes: each translates messages and parameters into calls on :mod:`hebbian_ros.core`."""

@@ -1,0 +1,100 @@
+"""Feature layer node: rates from below -> rates of this layer, learning with a local Hebbian rule.
+
+Subscribes ``input_topic`` (default ``hebbian/sensor/rates``) and ``hebbian/learning_mode``;
+publishes ``hebbian/<population>/rates``. Plasticity is gated by the broadcast learning level:
+with learning mode off the weights never change. Any number of layers: one node per layer, named
+and wired by parameters (see config/layers.yaml).
+"""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+from rclpy.node import Node
+
+from hebbian_ros.core.layer import RULES, Layer
+from hebbian_ros.msg import FiringRates, LearningMode
+from hebbian_ros.nodes import qos
+from hebbian_ros.nodes.conversions import rates_from_msg, rates_to_msg
+from hebbian_ros.nodes.parameters import declare
+from hebbian_ros.nodes.rejections import Rejections
+from hebbian_ros.nodes.spin import spin_node
+
+
+def rule_params(rule: str, learning_rate: float, k: int, soft: bool, temperature: float,
+                tau_theta: float) -> dict:
+    """The rule's parameter fields from the node's flat parameters."""
+    if rule == 'stdp':
+        return {'a_plus': learning_rate, 'a_minus': 1.05 * learning_rate}
+    if rule == 'competitive':
+        return {'eta': learning_rate, 'k': k, 'soft': soft, 'temperature': temperature}
+    if rule == 'bcm':
+        return {'eta': learning_rate, 'tau_theta': tau_theta}
+    return {'eta': learning_rate}
+
+
+class FeatureLayerNode(Node):
+    """One feature layer; all computation is in :class:`hebbian_ros.core.layer.Layer`."""
+
+    def __init__(self, name: str = 'layer', **kwargs) -> None:
+        super().__init__(name, **kwargs)
+        self.population = declare(self, 'population', self.get_name(), 'Name of the published population '
+                                  '(default: the node name).', read_only=True)
+        self.input_topic = declare(self, 'input_topic', 'hebbian/sensor/rates', 'Rates of the layer below.',
+                                   read_only=True)
+        rule = declare(self, 'rule', 'competitive', f'Learning rule: {", ".join(RULES)}.', read_only=True)
+        n_in = declare(self, 'n_in', 384, 'Units in the layer below.', 1, 10_000_000, read_only=True)
+        n_out = declare(self, 'n_out', 64, 'Units in this layer.', 1, 10_000_000, read_only=True)
+        params = rule_params(
+            rule,
+            declare(self, 'learning_rate', 0.05, 'Learning rate at level 1 (eta; a_plus for stdp).', 0.0, 1.0,
+                    read_only=True),
+            declare(self, 'k', 4, 'Winners of the competitive rule (k-WTA).', 1, 1_000_000, read_only=True),
+            declare(self, 'soft', False, 'Soft (softmax) instead of hard k-WTA.', read_only=True),
+            declare(self, 'temperature', 0.1, 'Soft-WTA temperature.', 1e-6, 1e3, read_only=True),
+            declare(self, 'tau_theta', 20.0, 'BCM sliding-threshold time constant [updates].', 1.0, 1e9,
+                    read_only=True))
+        self.layer = Layer(
+            n_in, n_out, rule, params,
+            seed=declare(self, 'seed', 0, 'Seed of the initial weights.', 0, 2**31 - 1, read_only=True),
+            bounds=declare(self, 'bounds', 'default', 'Weight bounds: default, none, clip, l2 or l1.',
+                           read_only=True).replace('default', '') or None,
+            activation='relu',
+            input_norm=declare(self, 'input_norm', 'l2', 'Input normalisation: l2 or scale.', read_only=True),
+            max_rate_hz=declare(self, 'max_rate', 100.0, 'Highest rate in and out [Hz].', 1e-3, 1e4,
+                                read_only=True))
+        self.level = 0.0
+        self.rejections = Rejections(self)
+        self.rates_pub = self.create_publisher(FiringRates, f'hebbian/{self.population}/rates', qos.STREAM)
+        self.create_subscription(FiringRates, self.input_topic, self.on_rates, qos.STREAM)
+        self.create_subscription(LearningMode, 'hebbian/learning_mode', self.on_learning_mode, qos.STATE)
+
+    def on_learning_mode(self, msg: LearningMode) -> None:
+        """Follow the broadcast plasticity level."""
+        if not 0.0 <= msg.level <= 1.0:
+            self.rejections.reject('hebbian/learning_mode', ValueError(f'level: {msg.level} outside [0, 1]'))
+            return
+        self.level = float(msg.level) if msg.active else 0.0
+
+    def on_rates(self, msg: FiringRates) -> None:
+        """Transform (and, in learning mode, learn from) one sample; publish this layer's rates."""
+        try:
+            x = rates_from_msg(msg, self.layer.n_in)
+            x = np.minimum(x / msg.max_rate, 1.0) * np.float32(self.layer.max_rate_hz)
+            y = self.layer.step(x, self.level)
+        except ValueError as error:
+            self.rejections.reject(self.input_topic, error)
+            return
+        self.rates_pub.publish(rates_to_msg(msg.header, self.population, (self.layer.n_out,), y,
+                                            self.layer.max_rate_hz, msg.replay))
+
+
+def main(args: list[str] | None = None) -> int:
+    """Run one feature layer node until shut down."""
+    return spin_node(FeatureLayerNode, args)
+
+
+NODE = FeatureLayerNode
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Neuromodulator node: integrates unpropagated activity and broadcasts the learning mode.
+
+Subscribes ``hebbian/recognition``; publishes ``hebbian/learning_mode`` (reliable, transient-local).
+Novelty past the threshold switches learning on; the a-ha, the consolidation replays and the end of
+the episode follow (see :mod:`hebbian_ros.core.neuromodulation`). ``~/set_learning_mode``
+(std_srvs/SetBool) switches it manually.
+"""
+from __future__ import annotations
+
+import sys
+
+from rclpy.node import Node
+from std_srvs.srv import SetBool
+
+from hebbian_ros.core.neuromodulation import Broadcast, Cause, Neuromodulator, NeuromodulatorParams
+from hebbian_ros.msg import LearningMode, Recognition
+from hebbian_ros.nodes import qos
+from hebbian_ros.nodes.parameters import declare
+from hebbian_ros.nodes.rejections import Rejections
+from hebbian_ros.nodes.spin import spin_node
+
+
+class NeuromodulatorNode(Node):
+    """Learning-mode broadcaster; all computation is in :mod:`hebbian_ros.core.neuromodulation`."""
+
+    def __init__(self, name: str = 'neuromodulator', **kwargs) -> None:
+        super().__init__(name, **kwargs)
+        self.enabled = declare(self, 'enabled', True, 'When false, novelty never switches learning on '
+                               '(manual switching still works).')
+        self.core = Neuromodulator(NeuromodulatorParams(
+            threshold=declare(self, 'threshold', 1.5, 'Accumulated unpropagated activity that starts '
+                              'learning [Hz*s].', 1e-6, 1e9),
+            tau_decay=declare(self, 'tau_decay', 1.0, 'Decay time constant of the accumulation [s].', 1e-3, 1e6),
+            confirm_samples=declare(self, 'confirm_samples', 3, 'Consecutive recognitions of a new memory '
+                                    'that make an a-ha.', 1, 10_000),
+            replays=declare(self, 'replays', 5, 'Consolidation repeats after an a-ha.', 0, 10_000),
+            replay_interval=declare(self, 'replay_interval', 0.1, 'Time between replays [s].', 1e-3, 60.0),
+            learning_level=declare(self, 'learning_level', 1.0, 'Plasticity level while learning.', 0.01, 1.0),
+            replay_level=declare(self, 'replay_level', 0.5, 'Plasticity level of a replay.', 0.01, 1.0),
+            max_learning_time=declare(self, 'max_learning_time', 5.0, 'Longest learning episode without '
+                                      'an a-ha [s].', 0.01, 3600.0)))
+        tick_rate = declare(self, 'tick_rate', 50.0, 'Rate of the clock that paces replays [Hz].', 1.0, 1000.0)
+        self.rejections = Rejections(self)
+        self.mode_pub = self.create_publisher(LearningMode, 'hebbian/learning_mode', qos.STATE)
+        self.create_subscription(Recognition, 'hebbian/recognition', self.on_recognition, qos.EVENT)
+        self.create_service(SetBool, '~/set_learning_mode', self.on_set_learning_mode)
+        self._last_recognition = None
+        self._last_tick = self._now()
+        self.create_timer(1.0 / tick_rate, self.on_tick)
+        self._publish(Broadcast(False, 0.0, Cause.NONE, -1, 0.0))
+
+    def on_recognition(self, msg: Recognition) -> None:
+        """Integrate one memory verdict."""
+        now = self._now()
+        dt = 0.0 if self._last_recognition is None else min(max(now - self._last_recognition, 0.0), 0.5)
+        self._last_recognition = now
+        try:
+            unpropagated = float(msg.unpropagated) if self.enabled else 0.0
+            change = self.core.observe(unpropagated, msg.familiar, msg.memory_id, msg.stored, dt)
+        except ValueError as error:
+            self.rejections.reject('hebbian/recognition', error)
+            return
+        if change is not None:
+            self._publish(change)
+
+    def on_tick(self) -> None:
+        """Pace replays and time out episodes."""
+        now = self._now()
+        change = self.core.tick(max(now - self._last_tick, 0.0))
+        self._last_tick = now
+        if change is not None:
+            self._publish(change)
+
+    def on_set_learning_mode(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
+        """Manual switch: data=true turns learning on at level 1, false turns it off."""
+        self._publish(self.core.manual(request.data, 1.0 if request.data else 0.0))
+        response.success = True
+        response.message = f'learning mode {"on" if request.data else "off"}'
+        return response
+
+    def _publish(self, change: Broadcast) -> None:
+        msg = LearningMode(active=change.active, level=change.level, cause=int(change.cause),
+                           memory_id=change.memory_id, accumulation=change.accumulation,
+                           replays_left=change.replays_left)
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self.mode_pub.publish(msg)
+        self.get_logger().info(f'learning mode: active={change.active} level={change.level:.2f} '
+                               f'cause={change.cause.name} '
+                               f'memory={change.memory_id} accumulation={change.accumulation:.2f}')
+
+    def _now(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
+
+
+def main(args: list[str] | None = None) -> int:
+    """Run the neuromodulator node until shut down."""
+    return spin_node(NeuromodulatorNode, args)
+
+
+NODE = NeuromodulatorNode
+
+if __name__ == "__main__":
+    sys.exit(main())

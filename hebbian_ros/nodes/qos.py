@@ -1,0 +1,18 @@
+"""Quality-of-service profiles of every hebbian_ros topic, chosen per what each message means.
+
+- Camera images, touch and firing rates are streams: only the newest sample matters and a late one
+  is worthless, so they are best-effort, keep-last (``sensor_data`` style). A best-effort subscriber
+  also accepts reliable publishers such as ros_gz_bridge.
+- Inhibition and recognition are events a learning loop must not miss: reliable, keep-last 10.
+- The learning mode is state: reliable and transient-local, so a node that starts (or restarts)
+  late still receives the current mode; keep-last 10 so that a burst of replay broadcasts is not
+  overwritten before it is delivered.
+"""
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+
+STREAM = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5,
+                    reliability=ReliabilityPolicy.BEST_EFFORT, durability=DurabilityPolicy.VOLATILE)
+EVENT = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10,
+                   reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE)
+STATE = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10,
+                   reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)

@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+
+from hebbian_ros.core.memory import MemoryParams, PatternMemory
+
+
+def patterns(n, dim=16, seed=0):
+    return np.random.default_rng(seed).random((n, dim)).astype(np.float32) ** 4 * 50
+
+
+def test_novel_pattern_is_stored_only_while_learning():
+    memory = PatternMemory(MemoryParams(dim=16))
+    p = patterns(1)[0]
+    recall = memory.recall(p, learning_level=0.0)
+    assert not recall.familiar and not recall.stored and recall.unpropagated == pytest.approx(p.mean())
+    assert memory.size == 0
+    assert memory.recall(p, learning_level=1.0).stored
+    again = memory.recall(p * 0.2, learning_level=0.0)   # habituated: weaker, same direction
+    assert again.familiar and again.memory_id == 0 and again.unpropagated == 0.0
+
+
+def test_distinct_patterns_get_distinct_memories():
+    memory = PatternMemory(MemoryParams(dim=16))
+    ps = patterns(5)
+    ids = [memory.recall(p, 1.0).memory_id for p in ps]
+    assert sorted(ids) == list(range(5))
+    assert [memory.recall(p, 0.0).memory_id for p in ps] == ids
+
+
+def test_learning_off_leaves_memory_bit_identical():
+    memory = PatternMemory(MemoryParams(dim=16))
+    for p in patterns(3):
+        memory.recall(p, 1.0)
+    before = {k: v.tobytes() for k, v in memory.state_dict().items() if k != 'hits'}
+    for p in patterns(20, seed=1):
+        memory.recall(p, 0.0)
+    assert before == {k: v.tobytes() for k, v in memory.state_dict().items() if k != 'hits'}
+
+
+def test_full_memory_recycles_the_least_used():
+    memory = PatternMemory(MemoryParams(dim=16, capacity=2))
+    a, b, c = patterns(3)
+    memory.recall(a, 1.0)
+    memory.recall(b, 1.0)
+    memory.recall(a, 0.0)
+    assert memory.recall(c, 1.0).memory_id == 1
+
+
+def test_state_round_trip():
+    memory = PatternMemory(MemoryParams(dim=16))
+    memory.recall(patterns(1)[0], 1.0)
+    other = PatternMemory(MemoryParams(dim=16))
+    other.load_state_dict(memory.state_dict())
+    assert other.match(patterns(1)[0]) == memory.match(patterns(1)[0])
+
+
+@pytest.mark.parametrize('bad, problem', [
+    (np.ones(15, np.float32), 'expected 16'),
+    (np.full(16, np.inf, np.float32), 'NaN or inf'),
+    (-np.ones(16, np.float32), '>= 0'),
+])
+def test_bad_patterns_are_refused_and_change_nothing(bad, problem):
+    memory = PatternMemory(MemoryParams(dim=16))
+    with pytest.raises(ValueError, match=problem):
+        memory.recall(bad, 1.0)
+    assert memory.size == 0
