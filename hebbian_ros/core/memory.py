@@ -20,7 +20,8 @@ class MemoryParams:
     :param familiarity_threshold: cosine similarity at or above which a pattern is familiar.
     :param consolidation_rate: how far a recognised memory moves towards the pattern per sample
         while learning mode is on (scaled by the learning level).
-    :param min_activity: mean rate [Hz] below which a pattern is too weak to be stored.
+    :param min_activity: mean rate [Hz] below which a pattern is too weak to be recognised or stored
+        (silence is neither familiar nor worth learning).
     """
 
     dim: int
@@ -81,15 +82,17 @@ class PatternMemory:
         pattern = self._checked(pattern)
         if not 0.0 <= learning_level <= 1.0:
             raise ValueError(f'learning_level: must be within [0, 1], got {learning_level}')
+        activity = float(pattern.mean())
+        if activity < self.params.min_activity or activity == 0.0:
+            return Recall(-1, 0.0, False, False, activity)   # too weak to recognise or to store
         memory_id, similarity = self.match(pattern)
         familiar = memory_id >= 0 and similarity >= self.params.familiarity_threshold
-        activity = float(pattern.mean())
         stored = False
         if familiar:
             self.hits[memory_id] += 1
             if learning_level > 0:
                 self._consolidate(memory_id, pattern, self.params.consolidation_rate * learning_level)
-        elif learning_level > 0 and activity > 0 and activity >= self.params.min_activity:
+        elif learning_level > 0:
             memory_id, similarity, stored = self._store(pattern), 1.0, True
         return Recall(memory_id, similarity, familiar, stored, 0.0 if familiar else activity)
 
@@ -100,6 +103,10 @@ class PatternMemory:
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Restore from :meth:`state_dict`; shapes must match the parameters."""
         for key, current in (('patterns', self.patterns), ('used', self.used), ('hits', self.hits)):
+            if key not in state:
+                raise ValueError(f'memory state: missing {key!r}')
+            if not np.all(np.isfinite(state[key])):
+                raise ValueError(f'{key}: contains NaN or inf')
             if state[key].shape != current.shape:
                 raise ValueError(f'{key}: expected shape {current.shape}, got {state[key].shape}')
         self.patterns = state['patterns'].astype(np.float32)

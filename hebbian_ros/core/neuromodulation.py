@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import NamedTuple
 
+import numpy as np
+
 
 class Cause(IntEnum):
     """Why the learning mode changed; values equal ``LearningMode.CAUSE_*``."""
@@ -49,8 +51,8 @@ class NeuromodulatorParams:
     :param max_learning_time: a learning episode without a-ha ends after this long [s].
     """
 
-    threshold: float = 1.5
-    tau_decay: float = 1.0
+    threshold: float = 0.3
+    tau_decay: float = 0.5
     confirm_samples: int = 3
     replays: int = 5
     replay_interval: float = 0.1
@@ -145,6 +147,23 @@ class Neuromodulator:
             raise ValueError(f'level: must be within [0, 1], got {level}')
         self._start(Phase.IDLE)
         return self._broadcast(active, level if active else 0.0, Cause.MANUAL)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Accumulation and counters as arrays (for checkpoints); an episode in progress is not kept."""
+        return {'accumulation': np.array(self.accumulation), 'episodes': np.array(self.episodes),
+                'ahas': np.array(self.ahas)}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore from :meth:`state_dict`, validating before changing anything."""
+        try:
+            accumulation = float(state['accumulation'])
+            episodes, ahas = int(state['episodes']), int(state['ahas'])
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f'neuromodulator state: {error}') from None
+        if not (math.isfinite(accumulation) and accumulation >= 0 and episodes >= 0 and ahas >= 0):
+            raise ValueError('neuromodulator state: values must be finite and >= 0')
+        self.accumulation, self.episodes, self.ahas = accumulation, episodes, ahas
+        self._start(Phase.IDLE)
 
     def _start(self, phase: Phase) -> None:
         self.phase = phase

@@ -7,6 +7,8 @@ import numpy as np
 from builtin_interfaces.msg import Time
 from std_msgs.msg import Header
 
+from sensor_msgs.msg import Image
+
 from hebbian_ros.msg import FiringRates
 
 
@@ -77,3 +79,13 @@ class StampClock:
         dt = 0.0 if self.last is None else min(max(t - self.last, 0.0), self.max_step)
         self.last = max(t, self.last if self.last is not None else t)
         return dt
+
+
+def image_to_msg(pixels: np.ndarray, header: Header, encoding: str = 'rgb8') -> Image:
+    """A sensor_msgs/Image of an (H, W, 3) uint8 ``rgb8`` or (H, W) ``mono8`` array."""
+    pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
+    msg = Image(header=header, height=pixels.shape[0], width=pixels.shape[1], encoding=encoding,
+                is_bigendian=0)
+    msg.step = pixels.shape[1] * (pixels.shape[2] if pixels.ndim == 3 else 1)
+    msg.data = pixels.tobytes()
+    return msg

@@ -15,6 +15,7 @@ from rclpy.node import Node
 from hebbian_ros.core.layer import RULES, Layer
 from hebbian_ros.msg import FiringRates, LearningMode
 from hebbian_ros.nodes import qos
+from hebbian_ros.nodes.checkpointing import Checkpointing
 from hebbian_ros.nodes.conversions import rates_from_msg, rates_to_msg
 from hebbian_ros.nodes.parameters import declare
 from hebbian_ros.nodes.rejections import Rejections
@@ -65,9 +66,16 @@ class FeatureLayerNode(Node):
                                 read_only=True))
         self.level = 0.0
         self.rejections = Rejections(self)
+        self.checkpointing = Checkpointing(
+            self, lambda: {k: np.asarray(v) for k, v in self.layer.state_dict().items()},
+            self.layer.load_state_dict)
         self.rates_pub = self.create_publisher(FiringRates, f'hebbian/{self.population}/rates', qos.STREAM)
         self.create_subscription(FiringRates, self.input_topic, self.on_rates, qos.STREAM)
         self.create_subscription(LearningMode, 'hebbian/learning_mode', self.on_learning_mode, qos.STATE)
+
+    def on_shutdown(self) -> None:
+        """Keep what was learned."""
+        self.checkpointing.on_shutdown()
 
     def on_learning_mode(self, msg: LearningMode) -> None:
         """Follow the broadcast plasticity level."""

@@ -14,6 +14,7 @@ from rclpy.node import Node
 from hebbian_ros.core.memory import MemoryParams, PatternMemory
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition
 from hebbian_ros.nodes import qos
+from hebbian_ros.nodes.checkpointing import Checkpointing
 from hebbian_ros.nodes.conversions import rates_from_msg, rates_to_msg
 from hebbian_ros.nodes.parameters import declare
 from hebbian_ros.nodes.rejections import Rejections
@@ -45,11 +46,16 @@ class MemoryNode(Node):
         self.max_rate = declare(self, 'max_rate', 100.0, 'Rate of a memory unit at similarity 1 [Hz].', 1e-3, 1e4)
         self.level = 0.0
         self.rejections = Rejections(self)
+        self.checkpointing = Checkpointing(self, self.memory.state_dict, self.memory.load_state_dict)
         self.recognition_pub = self.create_publisher(Recognition, 'hebbian/recognition', qos.EVENT)
         self.inhibition_pub = self.create_publisher(Inhibition, 'hebbian/inhibition', qos.EVENT)
         self.rates_pub = self.create_publisher(FiringRates, 'hebbian/memory/rates', qos.STREAM)
         self.create_subscription(FiringRates, self.input_topic, self.on_rates, qos.STREAM)
         self.create_subscription(LearningMode, 'hebbian/learning_mode', self.on_learning_mode, qos.STATE)
+
+    def on_shutdown(self) -> None:
+        """Keep what was learned."""
+        self.checkpointing.on_shutdown()
 
     def on_learning_mode(self, msg: LearningMode) -> None:
         """Follow the broadcast plasticity level."""

@@ -15,6 +15,7 @@ from std_srvs.srv import SetBool
 from hebbian_ros.core.neuromodulation import Broadcast, Cause, Neuromodulator, NeuromodulatorParams
 from hebbian_ros.msg import LearningMode, Recognition
 from hebbian_ros.nodes import qos
+from hebbian_ros.nodes.checkpointing import Checkpointing
 from hebbian_ros.nodes.parameters import declare
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.nodes.spin import spin_node
@@ -28,9 +29,9 @@ class NeuromodulatorNode(Node):
         self.enabled = declare(self, 'enabled', True, 'When false, novelty never switches learning on '
                                '(manual switching still works).')
         self.core = Neuromodulator(NeuromodulatorParams(
-            threshold=declare(self, 'threshold', 1.5, 'Accumulated unpropagated activity that starts '
+            threshold=declare(self, 'threshold', 0.3, 'Accumulated unpropagated activity that starts '
                               'learning [Hz*s].', 1e-6, 1e9),
-            tau_decay=declare(self, 'tau_decay', 1.0, 'Decay time constant of the accumulation [s].', 1e-3, 1e6),
+            tau_decay=declare(self, 'tau_decay', 0.5, 'Decay time constant of the accumulation [s].', 1e-3, 1e6),
             confirm_samples=declare(self, 'confirm_samples', 3, 'Consecutive recognitions of a new memory '
                                     'that make an a-ha.', 1, 10_000),
             replays=declare(self, 'replays', 5, 'Consolidation repeats after an a-ha.', 0, 10_000),
@@ -41,6 +42,7 @@ class NeuromodulatorNode(Node):
                                       'an a-ha [s].', 0.01, 3600.0)))
         tick_rate = declare(self, 'tick_rate', 50.0, 'Rate of the clock that paces replays [Hz].', 1.0, 1000.0)
         self.rejections = Rejections(self)
+        self.checkpointing = Checkpointing(self, self.core.state_dict, self.core.load_state_dict)
         self.mode_pub = self.create_publisher(LearningMode, 'hebbian/learning_mode', qos.STATE)
         self.create_subscription(Recognition, 'hebbian/recognition', self.on_recognition, qos.EVENT)
         self.create_service(SetBool, '~/set_learning_mode', self.on_set_learning_mode)
@@ -48,6 +50,10 @@ class NeuromodulatorNode(Node):
         self._last_tick = self._now()
         self.create_timer(1.0 / tick_rate, self.on_tick)
         self._publish(Broadcast(False, 0.0, Cause.NONE, -1, 0.0))
+
+    def on_shutdown(self) -> None:
+        """Keep the counters and the accumulation."""
+        self.checkpointing.on_shutdown()
 
     def on_recognition(self, msg: Recognition) -> None:
         """Integrate one memory verdict."""

@@ -1,14 +1,18 @@
 """Drop bad input with a clear, throttled error log instead of letting a callback raise."""
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 
 from rclpy.node import Node
 
+# Numbers and quoted values vary between messages of the same kind of problem.
+_KIND = re.compile(r"'[^']*'|\"[^\"]*\"|[-+]?\d[\d.e+-]*")
+
 
 class Rejections:
-    """Counts dropped messages per topic and logs each distinct problem at most once per ``period`` s."""
+    """Counts dropped messages per topic and logs each kind of problem at most once per ``period`` s."""
 
     def __init__(self, node: Node, period: float = 5.0) -> None:
         self._node = node
@@ -20,7 +24,7 @@ class Rejections:
         """Record that a message on ``topic`` was dropped because of ``error``."""
         self.counts[topic] += 1
         text = f'dropped a message on {topic}: {error}'
-        key = f'{topic}:{str(error).split(":")[0]}'
+        key = f'{topic}:{_KIND.sub("#", str(error))}'
         now = time.monotonic()
         if now - self._last_logged.get(key, -self._period) >= self._period:
             self._last_logged[key] = now

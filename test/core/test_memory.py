@@ -64,3 +64,12 @@ def test_bad_patterns_are_refused_and_change_nothing(bad, problem):
     with pytest.raises(ValueError, match=problem):
         memory.recall(bad, 1.0)
     assert memory.size == 0
+
+
+def test_silence_is_neither_recognised_nor_stored():
+    memory = PatternMemory(MemoryParams(dim=16, min_activity=0.5))
+    p = patterns(1)[0]
+    memory.recall(p, 1.0)
+    faint = p / p.mean() * 0.1
+    recall = memory.recall(faint, 1.0)
+    assert not recall.familiar and not recall.stored and memory.size == 1

@@ -1,0 +1,37 @@
+"""Launch the hebbian_ros graph on a machine with ROS 2 (launch_ros) installed.
+
+The nodes, their parameter files and groups come from config/graph.yaml, the same file the
+package's own ``graph`` command reads, so both start the same graph.
+
+    ros2 launch hebbian_ros hebbian.launch.py                       # the learning loop
+    ros2 launch hebbian_ros hebbian.launch.py groups:='loop simulation'
+    ros2 launch hebbian_ros hebbian.launch.py params_file:=/path/overrides.yaml
+"""
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch.substitutions import LaunchConfiguration
+from launch_ros.actions import Node
+
+from hebbian_ros.graph.spec import load_graph
+
+
+def _nodes(context):
+    groups = tuple(LaunchConfiguration('groups').perform(context).split())
+    extra = LaunchConfiguration('params_file').perform(context)
+    use_sim_time = LaunchConfiguration('use_sim_time').perform(context).lower() == 'true'
+    return [
+        Node(package='hebbian_ros', executable=spec.executable, name=spec.name,
+             namespace=spec.namespace or None, output='screen', respawn=True, respawn_delay=1.0,
+             parameters=[*spec.parameters, *([extra] if extra else []), {'use_sim_time': use_sim_time}],
+             remappings=list(spec.remappings))
+        for spec in load_graph(groups=groups)
+    ]
+
+
+def generate_launch_description():
+    return LaunchDescription([
+        DeclareLaunchArgument('groups', default_value='loop', description='Node groups of config/graph.yaml.'),
+        DeclareLaunchArgument('params_file', default_value='', description='Extra parameter file (overrides).'),
+        DeclareLaunchArgument('use_sim_time', default_value='false', description='Follow /clock.'),
+        OpaqueFunction(function=_nodes),
+    ])

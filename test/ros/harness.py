@@ -1,0 +1,124 @@
+"""Drive a real hebbian_ros graph over DDS from a test: start node processes, publish stimuli, record topics."""
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import rclpy
+import yaml
+from rclpy.context import Context
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rcl_interfaces.msg import Log
+from sensor_msgs.msg import Image
+from std_msgs.msg import Header
+
+from hebbian_ros.core.stimuli import scene
+from hebbian_ros.graph.spec import load_graph
+from hebbian_ros.graph.supervisor import Supervisor
+from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition
+from hebbian_ros.nodes import qos
+from hebbian_ros.nodes.conversions import image_to_msg
+
+FRAME = 1 / 30
+
+
+def write_overrides(path: Path, overrides: dict[str, dict]) -> str:
+    """A ROS parameter file ``{node: {ros__parameters: {...}}}``; returns its path."""
+    path.write_text(yaml.safe_dump({node: {'ros__parameters': p} for node, p in overrides.items()}))
+    return str(path)
+
+
+def start_graph(env: dict, tmp_path: Path, overrides: dict[str, dict] | None = None,
+                only: tuple[str, ...] | None = None, groups: tuple[str, ...] = ('loop',)) -> Supervisor:
+    """Start the graph of config/graph.yaml as separate processes with ``overrides`` applied."""
+    specs = [s for s in load_graph(groups=groups) if only is None or s.name in only]
+    extra = (write_overrides(tmp_path / 'overrides.yaml', overrides),) if overrides else ()
+    supervisor = Supervisor(specs, extra, env=env)
+    supervisor.start()
+    return supervisor
+
+
+class Probe:
+    """A test-side node: publishes camera frames and records every hebbian topic with its arrival time."""
+
+    TOPICS = {'hebbian/sensor/rates': (FiringRates, qos.STREAM), 'hebbian/layer1/rates': (FiringRates, qos.STREAM),
+              'hebbian/layer2/rates': (FiringRates, qos.STREAM), 'hebbian/memory/rates': (FiringRates, qos.STREAM),
+              'hebbian/inhibition': (Inhibition, qos.EVENT), 'hebbian/recognition': (Recognition, qos.EVENT),
+              'hebbian/learning_mode': (LearningMode, qos.STATE)}
+
+    def __init__(self) -> None:
+        self.context = Context()
+        rclpy.init(context=self.context)
+        self.node = Node('probe', context=self.context)
+        self.received: dict[str, list] = defaultdict(list)
+        self._lock = threading.Lock()
+        for topic, (msg_type, profile) in self.TOPICS.items():
+            self.node.create_subscription(msg_type, topic, self._recorder(topic), profile)
+        self.node.create_subscription(Log, '/rosout', self._recorder('/rosout'), qos.EVENT)
+        self.camera = self.node.create_publisher(Image, 'camera/image_raw', qos.STREAM)
+        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor.add_node(self.node)
+        self._thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self._thread.start()
+
+    def _recorder(self, topic: str) -> Callable:
+        def record(msg) -> None:
+            with self._lock:
+                self.received[topic].append((time.monotonic(), msg))
+        return record
+
+    def messages(self, topic: str, since: float = 0.0) -> list:
+        """Messages received on ``topic`` after monotonic time ``since``."""
+        with self._lock:
+            return [m for t, m in self.received[topic] if t >= since]
+
+    def errors(self, node_name: str) -> list[str]:
+        """Error log lines of ``node_name`` seen on /rosout."""
+        return [m.msg for m in self.messages('/rosout') if m.name == node_name and m.level >= Log.ERROR]
+
+    def header(self) -> Header:
+        return Header(stamp=self.node.get_clock().now().to_msg(), frame_id='camera')
+
+    def publish_image(self, pixels: np.ndarray) -> None:
+        self.camera.publish(image_to_msg(pixels, self.header()))
+
+    def present(self, name: str, frames: int, period: float = FRAME) -> float:
+        """Publish ``frames`` frames of stimulus ``name`` at ``period``; return the start time."""
+        start = time.monotonic()
+        pixels = scene(name)
+        for i in range(frames):
+            self.publish_image(pixels)
+            time.sleep(max(0.0, start + (i + 1) * period - time.monotonic()))
+        return start
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float, poll: float = 0.05) -> bool:
+        """Poll ``predicate`` until it holds or ``timeout`` s pass."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if predicate():
+                return True
+            time.sleep(poll)
+        return predicate()
+
+    def wait_for_graph(self, timeout: float = 20.0) -> None:
+        """Publish blank frames until the sensor and the top layer answer (discovery done)."""
+        def answered() -> bool:
+            self.publish_image(scene('blank'))
+            return bool(self.messages('hebbian/layer2/rates')) and bool(self.messages('hebbian/recognition'))
+        if not self.wait_for(answered, timeout, poll=0.1):
+            raise TimeoutError('the graph did not answer within the timeout')
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.node.destroy_node()
+        rclpy.try_shutdown(context=self.context)
+
+
+def mean_rates(messages: list[FiringRates]) -> np.ndarray:
+    """Mean rate of each message, in order."""
+    return np.array([float(np.mean(m.rates)) for m in messages])
