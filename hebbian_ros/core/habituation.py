@@ -1,7 +1,8 @@
 """Sensory adaptation and habituation of a population of receptive fields.
 
-Each unit fires for what it sees now (sustained part) plus how much that differs from what it has
-got used to (transient part), so a new stimulus in a field makes it fire fast. A multiplicative gain
+Each unit fires for what it sees now (sustained part) plus how much more it sees than it has got
+used to (transient part, rectified: an onset cell), so a new stimulus in a field makes it fire fast
+and a stimulus that goes away leaves no after-image. A multiplicative gain
 implements the "slow down" command: inhibitory feedback from memory lowers it, and it recovers
 towards 1 with ``tau_recover`` once the feedback stops. Pure functions over a small state.
 """
@@ -19,7 +20,7 @@ class HabituationParams:
 
     :param max_rate: rate of a unit at full drive [Hz].
     :param sustained_weight: share of the rate that follows the current intensity.
-    :param transient_weight: share that follows the change from the adapted baseline.
+    :param transient_weight: share that follows the increase over the adapted baseline.
     :param tau_adapt: time constant of the baseline following the input [s].
     :param tau_recover: time constant of the gain recovering towards 1 [s].
     :param gain_floor: lowest gain inhibition can drive a unit to.
@@ -61,7 +62,8 @@ def sense(intensity: np.ndarray, dt: float, state: HabituationState,
     _check_intensity(intensity, state)
     if not (np.isfinite(dt) and dt >= 0):
         raise ValueError(f'dt: must be finite and >= 0, got {dt}')
-    drive = params.sustained_weight * intensity + params.transient_weight * np.abs(intensity - state.baseline)
+    onset = np.maximum(intensity - state.baseline, np.float32(0.0))
+    drive = params.sustained_weight * intensity + params.transient_weight * onset
     rates = (params.max_rate * np.clip(drive, 0.0, 1.0) * state.gain).astype(np.float32)
     adapt = np.float32(1.0 - np.exp(-dt / params.tau_adapt))
     recover = np.float32(1.0 - np.exp(-dt / params.tau_recover))

@@ -124,10 +124,12 @@ class Neuromodulator:
         return None
 
     def tick(self, dt: float) -> Broadcast | None:
-        """Advance the clock by ``dt`` seconds: pace replays and end episodes."""
+        """Advance the clock by ``dt`` seconds: pace replays and end episodes.
+
+        The accumulation decays in :meth:`observe`, over the time between verdicts, not here.
+        """
         if not (math.isfinite(dt) and dt >= 0):
             raise ValueError(f'dt: must be finite and >= 0, got {dt}')
-        self.accumulation *= math.exp(-dt / self.params.tau_decay)
         if self.phase is Phase.IDLE:
             return None
         self._phase_time += dt

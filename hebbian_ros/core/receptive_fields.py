@@ -50,3 +50,23 @@ def on_off_contrast(fields: np.ndarray, gain: float = 2.0) -> np.ndarray:
         raise ValueError(f'gain: must be > 0, got {gain}')
     contrast = (fields - fields.mean(axis=(0, 1), keepdims=True)) * np.float32(gain)
     return np.clip(np.concatenate([contrast, -contrast], axis=2), 0.0, 1.0).astype(np.float32)
+
+
+def colour_opponent(fields: np.ndarray, luminance_weight: float = 0.5) -> np.ndarray:
+    """Re-code RGB fields into luminance and the two colour-opponent axes of primate vision.
+
+    Channels: ``luminance_weight * (R+G+B)/3``, red-green ``R-G`` and blue-yellow ``B-(R+G)/2``.
+    Objects on a bright table share being darker than it; they differ in hue, which the opponent
+    axes separate (red and green fall on opposite sides of one axis, blue and yellow of the other),
+    so down-weighting luminance makes different objects' codes far less alike.
+
+    :param fields: (rows, cols, 3) RGB intensities in [0, 1].
+    :returns: float32 (rows, cols, 3), luminance in [0, 1], opponent axes in [-1, 1].
+    """
+    if fields.ndim != 3 or fields.shape[2] != 3:
+        raise ValueError(f'fields: expected (rows, cols, 3) RGB, got shape {fields.shape}')
+    if not 0.0 <= luminance_weight <= 1.0:
+        raise ValueError(f'luminance_weight: must be within [0, 1], got {luminance_weight}')
+    red, green, blue = fields[..., 0], fields[..., 1], fields[..., 2]
+    return np.stack([luminance_weight * (red + green + blue) / 3, red - green, blue - (red + green) / 2],
+                    axis=2).astype(np.float32)

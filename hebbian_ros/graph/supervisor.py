@@ -98,6 +98,12 @@ class Supervisor:
                 time.sleep(0.05)
         return {name: child.process.wait() for name, child in self.children.items()}
 
+    @property
+    def given_up(self) -> list[str]:
+        """Nodes that are dead and will not be restarted any more."""
+        return [name for name, child in self.children.items()
+                if child.restarts >= self.max_restarts and child.process.poll() is not None]
+
     def _spawn(self, spec: NodeSpec) -> subprocess.Popen:
         return subprocess.Popen(self.command(spec), env=self.env)
 

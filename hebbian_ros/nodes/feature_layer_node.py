@@ -43,12 +43,12 @@ class FeatureLayerNode(Node):
                                   '(default: the node name).', read_only=True)
         self.input_topic = declare(self, 'input_topic', 'hebbian/sensor/rates', 'Rates of the layer below.',
                                    read_only=True)
-        rule = declare(self, 'rule', 'competitive', f'Learning rule: {", ".join(RULES)}.', read_only=True)
+        rule = declare(self, 'rule', 'sanger', f'Learning rule: {", ".join(RULES)}.', read_only=True)
         n_in = declare(self, 'n_in', 384, 'Units in the layer below.', 1, 10_000_000, read_only=True)
-        n_out = declare(self, 'n_out', 64, 'Units in this layer.', 1, 10_000_000, read_only=True)
+        n_out = declare(self, 'n_out', 128, 'Units in this layer.', 1, 10_000_000, read_only=True)
         params = rule_params(
             rule,
-            declare(self, 'learning_rate', 0.05, 'Learning rate at level 1 (eta; a_plus for stdp).', 0.0, 1.0,
+            declare(self, 'learning_rate', 0.002, 'Learning rate at level 1 (eta; a_plus for stdp).', 0.0, 1.0,
                     read_only=True),
             declare(self, 'k', 4, 'Winners of the competitive rule (k-WTA).', 1, 1_000_000, read_only=True),
             declare(self, 'soft', False, 'Soft (softmax) instead of hard k-WTA.', read_only=True),
@@ -61,7 +61,10 @@ class FeatureLayerNode(Node):
             bounds=declare(self, 'bounds', 'default', 'Weight bounds: default, none, clip, l2 or l1.',
                            read_only=True).replace('default', '') or None,
             activation='relu',
-            input_norm=declare(self, 'input_norm', 'l2', 'Input normalisation: l2 or scale.', read_only=True),
+            input_norm=declare(self, 'input_norm', 'l2', 'Input normalisation: l2, scale or divisive.',
+                               read_only=True),
+            semi_saturation_hz=declare(self, 'semi_saturation', 0.0, 'Semi-saturation of divisive '
+                                       'normalisation [Hz].', 0.0, 1e6, read_only=True),
             max_rate_hz=declare(self, 'max_rate', 100.0, 'Highest rate in and out [Hz].', 1e-3, 1e4,
                                 read_only=True))
         self.level = 0.0

@@ -28,16 +28,16 @@ class MemoryNode(Node):
         super().__init__(name, **kwargs)
         self.input_topic = declare(self, 'input_topic', 'hebbian/layer2/rates',
                                    'Rates of the top feature layer.', read_only=True)
-        dim = declare(self, 'dim', 32, 'Units in the top layer (pattern size).', 1, 1_000_000, read_only=True)
+        dim = declare(self, 'dim', 64, 'Units in the top layer (pattern size).', 1, 1_000_000, read_only=True)
         self.memory = PatternMemory(MemoryParams(
             dim=dim,
             capacity=declare(self, 'capacity', 64, 'Patterns that fit before the least used is recycled.',
                              1, 1_000_000, read_only=True),
-            familiarity_threshold=declare(self, 'familiarity_threshold', 0.9,
+            familiarity_threshold=declare(self, 'familiarity_threshold', 0.93,
                                           'Cosine similarity at which a pattern is familiar.', 0.01, 1.0),
             consolidation_rate=declare(self, 'consolidation_rate', 0.2, 'Step of a recognised memory '
                                        'towards the pattern while learning.', 0.0, 1.0),
-            min_activity=declare(self, 'min_activity', 0.5, 'Mean rate below which nothing is stored [Hz].',
+            min_activity=declare(self, 'min_activity', 0.2, 'Mean rate below which nothing is stored [Hz].',
                                  0.0, 1e4)))
         self.inhibition_strength = declare(self, 'inhibition_strength', 0.35, 'Strength of the feedback '
                                            'sent per familiar sample (scaled by similarity).', 0.0, 1.0)

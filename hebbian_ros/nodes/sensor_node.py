@@ -15,7 +15,7 @@ from sensor_msgs.msg import Image
 
 from hebbian_ros.core.habituation import HabituationParams, inhibit, initial_state, sense
 from hebbian_ros.core.image_decoding import decode_image
-from hebbian_ros.core.receptive_fields import on_off_contrast, pool_grid
+from hebbian_ros.core.receptive_fields import colour_opponent, on_off_contrast, pool_grid
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Touch
 from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.conversions import StampClock, rates_to_msg
@@ -46,6 +46,12 @@ class SensorNode(Node):
                                 'of raw intensity: a uniform scene drives nothing.', read_only=True)
         self.contrast_gain = declare(self, 'contrast_gain', 2.0, 'Contrast gain: 1/gain drives a cell fully.',
                                      1e-3, 1e3)
+        self.colour_coding = declare(self, 'colour_coding', 'opponent', 'Colour channels: "opponent" '
+                                     '(luminance, red-green, blue-yellow) or "rgb".', read_only=True)
+        if self.colour_coding not in ('opponent', 'rgb'):
+            raise ValueError(f'colour_coding: must be "opponent" or "rgb", got {self.colour_coding!r}')
+        self.luminance_weight = declare(self, 'luminance_weight', 0.5, 'Weight of luminance against the '
+                                        'opponent axes.', 0.0, 1.0)
         self.grid = (rows, cols)
         self.shape = (rows, cols, self.channels * (2 if self.contrast else 1))
         self.max_pressure = declare(self, 'max_pressure', 5.0, 'Touch pressure that drives a field fully [N].',
@@ -127,6 +133,8 @@ class SensorNode(Node):
                                                 self.params.max_rate, replay=True))
 
     def _sense(self, fields: np.ndarray, header) -> None:
+        if self.channels == 3 and self.colour_coding == 'opponent':
+            fields = colour_opponent(fields, self.luminance_weight)
         intensity = on_off_contrast(fields, self.contrast_gain) if self.contrast else fields
         now = self.get_clock().now().nanoseconds * 1e-9
         dt = self.stamps.step(header.stamp, now if now > 0 else None)

@@ -25,6 +25,12 @@ def test_new_stimulus_fires_fast_then_adapts_without_feedback():
     assert rates[-1] > 0.3 * rates[0]
 
 
+def test_a_stimulus_that_goes_away_leaves_no_after_image():
+    rates, state = present(np.full((4,), 0.6, np.float32), 30, initial_state((4,)))
+    gone, _ = present(np.zeros(4, np.float32), 1, state)
+    assert gone[0] == 0.0
+
+
 def test_inhibition_habituates_and_gain_recovers_after_the_stimulus_goes_away():
     stimulus = np.full((4,), 0.6, np.float32)
     rates, state = present(stimulus, 10, initial_state((4,)), inhibition=0.35)

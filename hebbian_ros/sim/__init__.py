@@ -1,0 +1,28 @@
+"""Simulation support for hebbian_ros: SDF worlds run in an embedded MuJoCo.
+
+* :mod:`.sdf_world` - parse SDFormat worlds into typed dataclasses (no MuJoCo).
+* :mod:`.mjcf` - convert a parsed world into MJCF XML (no MuJoCo).
+* :mod:`.simulator` - :class:`EmbeddedSimulator` (imports MuJoCo; picks a
+  headless GL backend first).
+* :mod:`.exploration` - deterministic camera / finger exploration schedules.
+
+``EmbeddedSimulator`` and the other simulator names are imported lazily so
+that parsing or converting a world does not import MuJoCo.
+"""
+from .exploration import (ExplorationStep, camera_exploration, drive, object_positions,  # noqa: F401
+                          object_tops, touch_exploration, visit_order)
+from .mjcf import to_mjcf  # noqa: F401
+from .sdf_world import Pose, SdfError, World, parse_sdf, parse_sdf_string  # noqa: F401
+
+_LAZY = {"EmbeddedSimulator", "TaxelLayout", "ContactPoint", "bin_contacts", "world_path", "worlds_dir"}
+
+__all__ = sorted({"ExplorationStep", "camera_exploration", "drive", "object_positions", "object_tops",
+                  "touch_exploration", "visit_order", "to_mjcf", "Pose", "SdfError", "World",
+                  "parse_sdf", "parse_sdf_string"} | _LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        from . import simulator
+        return getattr(simulator, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,139 @@
+"""Exploration schedules: deterministic, visit every object, contain repeats."""
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from hebbian_ros.sim.exploration import (ExplorationStep, camera_exploration, drive,  # noqa: E402
+                                         model_aabb, object_positions, object_tops, per_object_counts,
+                                         touch_exploration, visit_order)
+from hebbian_ros.sim.sdf_world import Pose, parse_sdf  # noqa: E402
+
+TABLETOP = parse_sdf(ROOT / "worlds" / "tabletop.sdf")
+TOUCH = parse_sdf(ROOT / "worlds" / "touch.sdf")
+
+
+def _visits(steps):
+    seq = []
+    for st in steps:
+        if not seq or seq[-1][0] != st.visit:
+            seq.append((st.visit, st.obj))
+    return [o for _, o in seq]
+
+
+def test_expanding_order_mixes_novelty_and_familiarity():
+    assert visit_order("ABCD") == list("ABACBADCBA")
+    seq = visit_order("ABCD", rounds=3, seed=5)
+    assert seq[:10] == list("ABACBADCBA") and len(seq) == 18
+    assert Counter(seq[10:]) == Counter("ABCDABCD")
+    assert visit_order("ABCD", rounds=3, seed=5) == seq
+    assert all(a != b for a, b in zip(seq, seq[1:]))
+
+
+def test_other_orders():
+    assert visit_order("ABC", order="cyclic", rounds=2) == list("ABCABC")
+    r1 = visit_order("ABCDE", order="random", rounds=4, seed=1)
+    assert r1 == visit_order("ABCDE", order="random", rounds=4, seed=1)
+    assert r1 != visit_order("ABCDE", order="random", rounds=4, seed=2)
+    assert Counter(r1) == Counter("ABCDE" * 4)
+    assert all(a != b for a, b in zip(r1, r1[1:]))
+    for bad in (dict(order="spiral"), dict(rounds=0)):
+        with pytest.raises(ValueError):
+            visit_order("AB", **bad)
+    with pytest.raises(ValueError):
+        visit_order([])
+
+
+def test_object_geometry():
+    lo, hi = model_aabb(TABLETOP.model("red_box"))
+    assert np.allclose(lo, (-0.415, -0.04, 0.78)) and np.allclose(hi, (-0.335, 0.04, 0.86))
+    assert set(object_positions(TABLETOP)) == {"red_box", "green_cylinder", "blue_sphere", "yellow_box"}
+    tops = object_tops(TOUCH)
+    assert tops["flat_box"][2] == pytest.approx(0.82) and tops["sphere"][2] == pytest.approx(0.84)
+
+
+def test_camera_schedule_deterministic_complete_with_repeats():
+    kw = dict(frames_per_view=5, gap_frames=3, rounds=2, seed=9, jitter=0.01)
+    steps = camera_exploration(TABLETOP, **kw)
+    assert steps == camera_exploration(TABLETOP, **kw)
+    assert steps != camera_exploration(TABLETOP, **{**kw, "seed": 10})
+    assert all(isinstance(s, ExplorationStep) and isinstance(s.target, Pose) for s in steps)
+    labels = {s.label for s in steps}
+    assert labels == {None, "red_box", "green_cylinder", "blue_sphere", "yellow_box"}
+    visits = _visits(steps)
+    assert len(visits) > len(set(visits))  # repeats
+    assert any(s.repeat > 0 for s in steps) and any(s.repeat == 0 and s.label for s in steps)
+    counts = per_object_counts(steps)
+    assert counts["red_box"]["visits"] == visits.count("red_box") and counts["red_box"]["frames"] == 5 * counts["red_box"]["visits"]
+    # times: (index + 1) * dt, gaps before each view
+    assert np.allclose([s.time for s in steps], (np.arange(len(steps)) + 1) / 30)
+    assert [s.phase for s in steps[:8]] == ["gap"] * 3 + ["view"] * 5
+    assert all((s.label is None) == (s.phase == "gap") for s in steps)
+    # the labelled object is straight ahead of the camera
+    centres = object_positions(TABLETOP)
+    for s in steps:
+        if s.label:
+            to_obj = centres[s.label] - s.target.position
+            fwd = s.target.rotation[:, 0]
+            assert np.dot(fwd, to_obj / np.linalg.norm(to_obj)) > 0.99
+
+
+def test_touch_schedule_deterministic_complete_with_repeats():
+    steps = touch_exploration(TOUCH, press_frames=4, move_frames=2, lift_frames=2, gap_frames=2)
+    assert steps == touch_exploration(TOUCH, press_frames=4, move_frames=2, lift_frames=2, gap_frames=2)
+    assert {s.label for s in steps} == {None, "flat_box", "thin_cylinder", "sphere", "ridge"}
+    visits = _visits(steps)
+    assert len(visits) == 10 and len(set(visits)) == 4
+    tops = object_tops(TOUCH)
+    for s in steps:
+        x, y, z = s.target
+        if s.phase == "press":
+            assert s.label == s.obj and z < tops[s.obj][2] + 0.005  # pad bottom below the top
+            assert (x, y) == pytest.approx(tuple(tops[s.obj][:2]))
+        else:
+            assert s.label is None and z > max(t[2] for t in tops.values()) + 0.005
+    explicit = touch_exploration({"a": (0, 0, 0.8), "b": (0.1, 0, 0.8)}, press_frames=1)
+    assert _visits(explicit) == ["a", "b", "a"]
+
+
+def test_drive_camera_schedule_sees_each_object():
+    from hebbian_ros.sim.simulator import EmbeddedSimulator
+    sim = EmbeddedSimulator("tabletop", seed=2)
+    steps = camera_exploration(sim.world, frames_per_view=2, gap_frames=1)
+    means = {}
+    for st, img in drive(sim, steps):
+        assert img.shape == (64, 64, 3)
+        means.setdefault(st.label, []).append(img[24:40, 24:40].reshape(-1, 3).mean(axis=0))
+    assert sim.sim_time == pytest.approx(steps[-1].time, abs=sim.timestep)
+    red = np.mean(means["red_box"], axis=0)
+    blue = np.mean(means["blue_sphere"], axis=0)
+    gap = np.mean(means[None], axis=0)
+    assert red[0] > 2 * red[1] and blue[2] > 2 * blue[0]
+    assert np.ptp(gap) < 30  # blank grey table
+    sim.close()
+
+
+def test_drive_touch_schedule_presses_each_object():
+    from hebbian_ros.sim.simulator import EmbeddedSimulator
+    sim = EmbeddedSimulator("touch", seed=0)
+    steps = touch_exploration(sim.world, press_frames=10, move_frames=10, lift_frames=6, gap_frames=6)
+    pressed, idle, last = Counter(), [], {}
+    for st, grid in drive(sim, steps):
+        if st.phase == "press":
+            last[st.visit] = (st.label, float(grid.sum()))  # end of each press
+        elif st.phase == "gap":
+            idle.append(grid.sum())
+    for label, total in last.values():
+        pressed[label] += total > 1.0
+    assert pressed == Counter({"flat_box": 4, "thin_cylinder": 3, "sphere": 2, "ridge": 1})
+    assert max(idle) == 0.0
+    sim.close()
