@@ -18,7 +18,7 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
 from hebbian_ros.core.stimuli import scene
-from hebbian_ros.graph.spec import load_graph
+from hebbian_ros.graph.spec import config_dir, load_graph
 from hebbian_ros.graph.supervisor import Supervisor
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition
 from hebbian_ros.nodes import qos
@@ -34,10 +34,13 @@ def write_overrides(path: Path, overrides: dict[str, dict]) -> str:
 
 
 def start_graph(env: dict, tmp_path: Path, overrides: dict[str, dict] | None = None,
-                only: tuple[str, ...] | None = None, groups: tuple[str, ...] = ('loop',)) -> Supervisor:
+                only: tuple[str, ...] | None = None, groups: tuple[str, ...] = ('loop',),
+                sim_time: bool = False) -> Supervisor:
     """Start the graph of config/graph.yaml as separate processes with ``overrides`` applied."""
     specs = [s for s in load_graph(groups=groups) if only is None or s.name in only]
-    extra = (write_overrides(tmp_path / 'overrides.yaml', overrides),) if overrides else ()
+    extra = (str(config_dir() / 'sim_time.yaml'),) if sim_time else ()
+    if overrides:
+        extra += (write_overrides(tmp_path / 'overrides.yaml', overrides),)
     supervisor = Supervisor(specs, extra, env=env)
     supervisor.start()
     return supervisor
