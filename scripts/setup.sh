@@ -49,6 +49,15 @@ if [ ! -f "$stamps/cmake-paths" ]; then
   touch "$stamps/cmake-paths"
 fi
 
+# 3b. colcon in its own venv, for the test that builds the package the way a robot does.
+colcon_venv="${HEBBIAN_COLCON_VENV:-$venv-colcon}"
+if [ ! -x "$colcon_venv/bin/colcon" ]; then
+  log "installing colcon into $colcon_venv"
+  python3 -m venv "$colcon_venv"
+  "$colcon_venv/bin/pip" install -q --disable-pip-version-check colcon-common-extensions==0.3.0 2>&1 \
+    | grep -v "is ignored: it is neither a file nor a directory" >&2 || true
+fi
+
 # 4. Build msg/ and install the package into the venv (CMake skips what is up to date).
 export PATH="$venv/bin:$PATH" AMENT_PREFIX_PATH="$venv" CMAKE_PREFIX_PATH="$venv"
 mkdir -p "$build"

@@ -327,8 +327,9 @@ def test_default_bounds_keep_many_steps_finite(rule):
 def test_divisive_normalisation_keeps_weak_input_weak_and_strong_input_normalised():
     layer = Layer(16, 8, "sanger", seed=3, activation="relu", input_norm="divisive", semi_saturation_hz=10.0)
     pattern = np.random.default_rng(0).random(16).astype(np.float32)
-    strong = layer.forward(pattern * 100 / np.linalg.norm(pattern) * 10)   # |x| = 1000 Hz >> sigma
-    weak = layer.forward(pattern * 1 / np.linalg.norm(pattern))           # |x| = 1 Hz << sigma
+    unit = pattern / np.linalg.norm(pattern)
+    strong = layer.forward(unit * 190)   # |x| = 190 Hz >> sigma (no rate above 100 Hz)
+    weak = layer.forward(unit * 1)       # |x| = 1 Hz << sigma
     l2 = Layer(16, 8, "sanger", seed=3, activation="relu").forward(pattern * 50)
-    np.testing.assert_allclose(strong, l2 * 1000 / 1010, rtol=1e-4)
+    np.testing.assert_allclose(strong, l2 * 190 / 200, rtol=1e-4)
     np.testing.assert_allclose(weak, l2 * 1 / 11, rtol=1e-4)
