@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Set up (idempotent) and run the benchmarks: bench/run.sh [--quick] [digits] [plasticity]
+# Default: all. Results: bench/results/<name>.json (+ printed tables). See bench/RESULTS.md.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="${HEBBIAN_VENV:-$here/.venv}"
+brian_venv="${HEBBIAN_BRIAN2_VENV:-$venv/brian2}"
+log() { printf '[bench] %s\n' "$*" >&2; }
+
+quick=()
+names=()
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=(--quick) ;;
+    digits|plasticity) names+=("$arg") ;;
+    *) echo "usage: bench/run.sh [--quick] [digits] [plasticity]" >&2; exit 2 ;;
+  esac
+done
+((${#names[@]})) || names=(digits plasticity)
+
+# 1. Python packages of the benchmarks into the project venv (re-run pip only when the list changes).
+if [ ! -x "$venv/bin/python" ]; then
+  log "no venv at $venv: run scripts/setup.sh first (or set HEBBIAN_VENV)"; exit 1
+fi
+stamps="$venv/.hebbian_stamps"; mkdir -p "$stamps"
+hash=$(sha256sum "$here/bench/requirements.txt" | cut -c1-16)
+if [ ! -f "$stamps/bench-$hash" ]; then
+  log "pip install -r bench/requirements.txt"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$here/bench/requirements.txt" 2>&1 \
+    | grep -v "is ignored: it is neither a file nor a directory" >&2 || true
+  "$venv/bin/python" -c "import sklearn, numba, threadpoolctl"
+  rm -f "$stamps"/bench-*; touch "$stamps/bench-$hash"
+fi
+
+# 2. Brian2 in its own venv (needs numpy < 2.4), only for the plasticity benchmark.
+if [[ " ${names[*]} " == *" plasticity "* ]]; then
+  bhash=$(sha256sum "$here/bench/requirements-brian2.txt" | cut -c1-16)
+  if [ ! -f "$brian_venv/.stamp-$bhash" ]; then
+    log "creating Brian2 venv at $brian_venv"
+    [ -x "$brian_venv/bin/python" ] || "$venv/bin/python" -m venv "$brian_venv"
+    "$brian_venv/bin/pip" install -q --disable-pip-version-check -r "$here/bench/requirements-brian2.txt" 2>&1 \
+      | grep -v "is ignored: it is neither a file nor a directory" >&2 || true
+    "$brian_venv/bin/python" -c "import brian2" && rm -f "$brian_venv"/.stamp-* && touch "$brian_venv/.stamp-$bhash"
+  fi
+  export HEBBIAN_BRIAN2_VENV="$brian_venv"
+fi
+
+# 3. Run. OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE (set on some machines for old OpenBLAS builds) slow
+# a current numpy down: unset both for these commands only; the kernel OpenBLAS then picks is
+# recorded in each JSON (machine.blas[].architecture) together with the original values.
+export HEBBIAN_ORIG_OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-}" HEBBIAN_ORIG_OPENBLAS_L2_SIZE="${OPENBLAS_L2_SIZE:-}"
+cd "$here"
+for name in "${names[@]}"; do
+  log "running bench/$name.py ${quick[*]:-}"
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$venv/bin/python" "bench/$name.py" "${quick[@]}"
+done
