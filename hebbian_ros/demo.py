@@ -37,6 +37,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument('--timeout', type=float, default=600.0, help='hard limit on wall time [s]')
     parser.add_argument('--params-file', action='append', default=[], help='extra parameter overrides')
     parser.add_argument('--quiet', action='store_true', help='no live status line')
+    parser.add_argument('--record', action='store_true', help='also record the run to <out>/run.mcap (MCAP with '
+                        'ROS 2 schemas: ros2 bag, Foxglove, `report`, `playback`) and add weights.png and '
+                        'receptive_fields.png from it to the report')
     return parser.parse_args(argv)
 
 
@@ -113,7 +116,11 @@ def _status(monitor: MonitorNode) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``demo`` console script."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    summary, out = run_demo(args)
+    if args.record:
+        from hebbian_ros.evaluation.recording import record_demo
+        summary, out = record_demo(run_demo, args)
+    else:
+        summary, out = run_demo(args)
     print(summary_markdown(summary))
     print(f'report: {out.resolve()}')
     return 0 if summary.frames > 0 and summary.objects_seen > 0 else 1

@@ -6,13 +6,15 @@ package's own ``graph`` command reads, so both start the same graph.
     ros2 launch hebbian_ros hebbian.launch.py                       # the learning loop
     ros2 launch hebbian_ros hebbian.launch.py groups:='loop simulation'
     ros2 launch hebbian_ros hebbian.launch.py params_file:=/path/overrides.yaml
+    ros2 launch hebbian_ros hebbian.launch.py groups:='loop simulation visualization' rviz:=true
 """
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
-from hebbian_ros.graph.spec import load_graph
+from hebbian_ros.graph.spec import config_dir, load_graph
 
 
 def _nodes(context):
@@ -33,5 +35,9 @@ def generate_launch_description():
         DeclareLaunchArgument('groups', default_value='loop', description='Node groups of config/graph.yaml.'),
         DeclareLaunchArgument('params_file', default_value='', description='Extra parameter file (overrides).'),
         DeclareLaunchArgument('use_sim_time', default_value='false', description='Follow /clock.'),
+        DeclareLaunchArgument('rviz', default_value='false', description='Also start rviz2 with config/hebbian.rviz '
+                              '(add the group "visualization" for the markers it shows).'),
         OpaqueFunction(function=_nodes),
+        Node(package='rviz2', executable='rviz2', name='rviz2', output='screen',
+             arguments=['-d', str(config_dir() / 'hebbian.rviz')], condition=IfCondition(LaunchConfiguration('rviz'))),
     ])

@@ -65,7 +65,11 @@ def bcm_init_state(n_out: int, theta: float = 0.0, dtype: np.dtype | type = np.f
     """Initial state with every threshold at ``theta`` (``>= 0``)."""
     n_out = check.as_int("n_out", n_out, minimum=1)
     theta = check.non_negative("theta", theta)
-    return BCMState(theta=np.full(n_out, theta, dtype=dtype))
+    with np.errstate(over="ignore"):
+        thresholds = np.full(n_out, theta, dtype=dtype)
+    if not np.isfinite(thresholds).all():
+        raise ValueError(f"theta: {theta:g} overflows {thresholds.dtype}")
+    return BCMState(theta=thresholds)
 
 
 def _bcm_update(

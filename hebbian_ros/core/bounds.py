@@ -62,6 +62,13 @@ def as_bounds(value: Bounds | BoundsMode | str | None) -> Bounds:
     return Bounds(mode=check.as_choice("bounds", value, MODES))
 
 
+def _check_fits(name: str, value: float, dtype: np.dtype) -> None:
+    """Refuse a bound or norm that the weights' dtype cannot hold (it would turn weights into inf)."""
+    limit = float(np.finfo(dtype).max) / 2
+    if abs(value) > limit:
+        raise ValueError(f"{name}: {value:g} does not fit {np.dtype(dtype)} weights (|{name}| <= {limit:g})")
+
+
 def _clip_in_place(target: np.ndarray, w_min: float, w_max: float) -> None:
     """Unchecked in-place clip (two ufunc calls are cheaper than ``np.clip`` on small arrays)."""
     np.maximum(target, w_min, out=target)
@@ -97,6 +104,8 @@ def clip_weights(
         w_min, w_max = check.as_real("w_min", w_min), check.as_real("w_max", w_max)
         if w_max < w_min:
             raise ValueError(f"w_max: must be >= w_min={w_min:g}, got {w_max:g}")
+        _check_fits("w_min", w_min, w.dtype)
+        _check_fits("w_max", w_max, w.dtype)
     target = check.prepare_output(out, w, validate=validate)
     _clip_in_place(target, w_min, w_max)
     return target
@@ -109,6 +118,7 @@ def normalize_rows_l2(
     if validate:
         check.as_weights("w", w)
         norm = check.positive("norm", norm)
+        _check_fits("norm", norm, w.dtype)
     target = check.prepare_output(out, w, validate=validate)
     _rescale_rows(target, row_l2_norms(target), norm)
     return target
@@ -121,6 +131,7 @@ def normalize_rows_l1(
     if validate:
         check.as_weights("w", w)
         norm = check.positive("norm", norm)
+        _check_fits("norm", norm, w.dtype)
     target = check.prepare_output(out, w, validate=validate)
     _rescale_rows(target, _row_l1_norms(target), norm)
     return target
@@ -137,6 +148,11 @@ def apply_bounds(
     bounds = as_bounds(bounds)
     if validate:
         check.as_weights("w", w)
+        if bounds.mode is BoundsMode.CLIP:
+            _check_fits("Bounds.w_min", bounds.w_min, w.dtype)
+            _check_fits("Bounds.w_max", bounds.w_max, w.dtype)
+        elif bounds.mode is not BoundsMode.NONE:
+            _check_fits("Bounds.norm", bounds.norm, w.dtype)
     target = check.prepare_output(out, w, validate=validate)
     if bounds.mode is BoundsMode.CLIP:
         _clip_in_place(target, bounds.w_min, bounds.w_max)

@@ -65,7 +65,9 @@ def _k_winners(scores: np.ndarray, k: int) -> np.ndarray:
 
 def _softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
     # Shift before scaling: exponents are <= 0 for any temperature, so exp cannot overflow.
-    logits = (scores - scores.max(axis=-1, keepdims=True)) / temperature
+    logits = scores - scores.max(axis=-1, keepdims=True)
+    # A temperature below the smallest normal number of the dtype would round to 0 and give 0/0.
+    logits /= max(temperature, float(np.finfo(logits.dtype).tiny))
     np.exp(logits, out=logits)
     logits /= logits.sum(axis=-1, keepdims=True)
     return logits

@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from hebbian_ros.core import validation as check
+
 
 @dataclass(frozen=True)
 class HabituationParams:
@@ -34,6 +36,8 @@ class HabituationParams:
     gain_floor: float = 0.02
 
     def __post_init__(self) -> None:
+        for name in ('max_rate', 'sustained_weight', 'transient_weight', 'tau_adapt', 'tau_recover', 'gain_floor'):
+            object.__setattr__(self, name, check.as_real(name, getattr(self, name)))
         for name in ('max_rate', 'tau_adapt', 'tau_recover'):
             if not getattr(self, name) > 0:
                 raise ValueError(f'{name}: must be > 0, got {getattr(self, name)}')
@@ -53,15 +57,20 @@ class HabituationState(NamedTuple):
 
 def initial_state(shape: tuple[int, ...]) -> HabituationState:
     """A population that has seen nothing yet and is not inhibited."""
+    sides = (shape,) if isinstance(shape, (int, np.integer)) else shape
+    if not isinstance(sides, (tuple, list)):
+        raise ValueError(f'shape: expected a tuple of positive integers, got {type(shape).__name__}')
+    shape = tuple(check.as_int('shape', side, minimum=1) for side in sides)
     return HabituationState(np.zeros(shape, np.float32), np.ones(shape, np.float32))
 
 
 def sense(intensity: np.ndarray, dt: float, state: HabituationState,
           params: HabituationParams) -> tuple[np.ndarray, HabituationState]:
     """Advance by ``dt`` seconds with ``intensity`` (0..1) in every field; return rates [Hz] and new state."""
-    _check_intensity(intensity, state)
-    if not (np.isfinite(dt) and dt >= 0):
-        raise ValueError(f'dt: must be finite and >= 0, got {dt}')
+    check.check_instance('params', params, HabituationParams)
+    _check_state(state)
+    intensity = _check_intensity(intensity, state)
+    dt = check.non_negative('dt', dt)
     onset = np.maximum(intensity - state.baseline, np.float32(0.0))
     drive = params.sustained_weight * intensity + params.transient_weight * onset
     rates = (params.max_rate * np.clip(drive, 0.0, 1.0) * state.gain).astype(np.float32)
@@ -75,11 +84,18 @@ def sense(intensity: np.ndarray, dt: float, state: HabituationState,
 def inhibit(state: HabituationState, strength: float, unit_gain: np.ndarray | None,
             params: HabituationParams) -> HabituationState:
     """Apply one inhibitory feedback message: gain *= 1 - strength * unit_gain (each 0..1), floored."""
-    if not (np.isfinite(strength) and 0.0 <= strength <= 1.0):
+    check.check_instance('params', params, HabituationParams)
+    _check_state(state)
+    strength = check.as_real('strength', strength)
+    if not 0.0 <= strength <= 1.0:
         raise ValueError(f'strength: must be within [0, 1], got {strength}')
     factor = np.float32(strength)
-    if unit_gain is not None and len(unit_gain):
-        unit_gain = np.asarray(unit_gain, dtype=np.float32)
+    if unit_gain is not None:
+        try:
+            unit_gain = np.asarray(unit_gain, dtype=np.float32)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f'gain: not an array of numbers ({error})') from None
+    if unit_gain is not None and unit_gain.size:
         if unit_gain.size != state.gain.size:
             raise ValueError(f'gain: expected {state.gain.size} values, got {unit_gain.size}')
         if not np.all(np.isfinite(unit_gain)) or unit_gain.min() < 0 or unit_gain.max() > 1:
@@ -89,10 +105,27 @@ def inhibit(state: HabituationState, strength: float, unit_gain: np.ndarray | No
     return HabituationState(state.baseline, gain.astype(np.float32))
 
 
-def _check_intensity(intensity: np.ndarray, state: HabituationState) -> None:
+def _check_state(state: HabituationState) -> None:
+    check.check_instance('state', state, HabituationState)
+    for name, value in zip(state._fields, state):
+        if (not isinstance(value, np.ndarray) or value.dtype.kind != 'f'
+                or value.shape != np.shape(state.baseline)):
+            raise ValueError(f'state.{name}: expected a float array shaped like state.baseline')
+        if not np.all(np.isfinite(value)):
+            raise ValueError(f'state.{name}: contains NaN or inf')
+
+
+def _check_intensity(intensity: np.ndarray, state: HabituationState) -> np.ndarray:
+    try:
+        intensity = np.asarray(intensity)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f'intensity: not an array of numbers ({error})') from None
+    if intensity.dtype.kind not in 'iuf':
+        raise ValueError(f'intensity: expected real numbers, got dtype {intensity.dtype}')
     if intensity.shape != state.baseline.shape:
         raise ValueError(f'intensity: expected shape {state.baseline.shape}, got {intensity.shape}')
     if not np.all(np.isfinite(intensity)):
         raise ValueError('intensity: contains NaN or inf')
     if intensity.size and (intensity.min() < 0 or intensity.max() > 1):
         raise ValueError('intensity: values must be within [0, 1]')
+    return intensity

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from hebbian_ros.core import validation as check
+
 #: encoding -> (numpy dtype, channels, channel order to make RGB or None, full scale)
 ENCODINGS: dict[str, tuple[str, int, tuple[int, ...] | None, float]] = {
     'mono8': ('u1', 1, None, 255.0),
@@ -35,7 +37,14 @@ def decode_image(height: int, width: int, encoding: str, step: int, data: bytes 
     :raises ValueError: naming the problem for an unknown encoding, a zero or absurd size, a step
         shorter than a row, or a data length different from ``height * step``.
     """
-    if encoding not in ENCODINGS:
+    height, width, step = check.as_int('height', height), check.as_int('width', width), check.as_int('step', step)
+    try:
+        data = memoryview(data)
+        if not data.c_contiguous:
+            raise TypeError('not contiguous')
+    except TypeError:
+        raise ValueError(f'image: data must be contiguous bytes, got {type(data).__name__}') from None
+    if not isinstance(encoding, str) or encoding not in ENCODINGS:
         raise ValueError(f'image: unknown encoding {encoding!r} (supported: {", ".join(sorted(ENCODINGS))})')
     if height <= 0 or width <= 0:
         raise ValueError(f'image: zero size ({width}x{height})')
@@ -46,8 +55,8 @@ def decode_image(height: int, width: int, encoding: str, step: int, data: bytes 
     row_bytes = width * channels * dtype.itemsize
     if step < row_bytes:
         raise ValueError(f'image: step {step} shorter than one row of {encoding} ({row_bytes} bytes)')
-    if len(data) != height * step:
-        raise ValueError(f'image: data length {len(data)} != height*step = {height}*{step} = {height * step}')
+    if data.nbytes != height * step:
+        raise ValueError(f'image: data length {data.nbytes} != height*step = {height}*{step} = {height * step}')
     rows = np.frombuffer(data, dtype=np.uint8).reshape(height, step)[:, :row_bytes]
     pixels = np.ascontiguousarray(rows).view(dtype).reshape(height, width, channels)
     if order is not None:

@@ -8,6 +8,10 @@ which the node publishes as ``hebbian_ros/LearningMode``:
 --a memory stored in this episode recognised ``confirm_samples`` times in a row--> a-ha, ``REPLAY``
 (the pattern is repeated ``replays`` times, one broadcast each) --> ``IDLE``.
 A learning episode that finds no a-ha within ``max_learning_time`` ends without one.
+
+Neurogenesis: when memory reports it is full (``StructuralEvent`` FULL), :meth:`Neuromodulator.request_growth`
+grants ``growth_units`` new units at most once per ``growth_interval`` seconds of :meth:`Neuromodulator.tick`
+time (see :mod:`hebbian_ros.core.neurogenesis`).
 """
 from __future__ import annotations
 
@@ -17,6 +21,9 @@ from enum import IntEnum
 from typing import NamedTuple
 
 import numpy as np
+
+from hebbian_ros.core import validation as check
+from hebbian_ros.core.neurogenesis import GrowthGate, GrowthParams
 
 
 class Cause(IntEnum):
@@ -49,6 +56,8 @@ class NeuromodulatorParams:
     :param learning_level: plasticity level broadcast while learning (0..1].
     :param replay_level: plasticity level broadcast with each replay (0..1].
     :param max_learning_time: a learning episode without a-ha ends after this long [s].
+    :param growth_units: units granted to a full memory per request; 0: no neurogenesis.
+    :param growth_interval: shortest time between two growth grants [s].
     """
 
     threshold: float = 0.3
@@ -59,8 +68,15 @@ class NeuromodulatorParams:
     learning_level: float = 1.0
     replay_level: float = 0.5
     max_learning_time: float = 5.0
+    growth_units: int = 0
+    growth_interval: float = 1.0
 
     def __post_init__(self) -> None:
+        for name in ('threshold', 'tau_decay', 'replay_interval', 'max_learning_time', 'learning_level',
+                     'replay_level'):
+            object.__setattr__(self, name, check.as_real(name, getattr(self, name)))
+        for name in ('confirm_samples', 'replays'):
+            object.__setattr__(self, name, check.as_int(name, getattr(self, name)))
         for name in ('threshold', 'tau_decay', 'replay_interval', 'max_learning_time'):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
@@ -70,6 +86,7 @@ class NeuromodulatorParams:
                 raise ValueError(f'{name}: must be in (0, 1], got {getattr(self, name)}')
         if self.confirm_samples < 1 or self.replays < 0:
             raise ValueError('confirm_samples must be >= 1 and replays >= 0')
+        GrowthParams(self.growth_units, self.growth_interval)   # validates both
 
 
 class Broadcast(NamedTuple):
@@ -97,15 +114,29 @@ class Neuromodulator:
     _confirmations: int = 0
     _phase_time: float = 0.0
     _replays_left: int = 0
+    #: rate limiter of neurogenesis grants
+    growth: GrowthGate = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.growth = GrowthGate(GrowthParams(self.params.growth_units, self.params.growth_interval))
+
+    def request_growth(self) -> int:
+        """Memory is full: units granted now (0 when growth is off or the last grant is too recent)."""
+        return self.growth.request()
 
     def observe(self, unpropagated: float, familiar: bool, memory_id: int, stored: bool,
                 dt: float) -> Broadcast | None:
         """Take one memory verdict covering ``dt`` seconds; return a broadcast if the mode changes."""
+        unpropagated, dt = check.as_real('unpropagated', unpropagated), check.as_real('dt', dt)
+        memory_id = check.as_int('memory_id', memory_id)
         if not (math.isfinite(unpropagated) and unpropagated >= 0):
             raise ValueError(f'unpropagated: must be finite and >= 0, got {unpropagated}')
         if not (math.isfinite(dt) and dt >= 0):
             raise ValueError(f'dt: must be finite and >= 0, got {dt}')
-        self.accumulation = self.accumulation * math.exp(-dt / self.params.tau_decay) + unpropagated * dt
+        accumulation = self.accumulation * math.exp(-dt / self.params.tau_decay) + unpropagated * dt
+        if not math.isfinite(accumulation):
+            raise ValueError(f'unpropagated: {unpropagated:g} over dt={dt:g} s overflows the accumulation')
+        self.accumulation = accumulation
         if self.phase is Phase.IDLE and self.accumulation >= self.params.threshold:
             self._start(Phase.LEARNING)
             self.episodes += 1
@@ -128,8 +159,10 @@ class Neuromodulator:
 
         The accumulation decays in :meth:`observe`, over the time between verdicts, not here.
         """
+        dt = check.as_real('dt', dt)
         if not (math.isfinite(dt) and dt >= 0):
             raise ValueError(f'dt: must be finite and >= 0, got {dt}')
+        self.growth.advance(dt)
         if self.phase is Phase.IDLE:
             return None
         self._phase_time += dt
@@ -145,7 +178,7 @@ class Neuromodulator:
 
     def manual(self, active: bool, level: float) -> Broadcast:
         """An operator sets the mode; an active manual mode lasts until switched off."""
-        if not 0.0 <= level <= 1.0:
+        if not 0.0 <= check.as_real('level', level) <= 1.0:
             raise ValueError(f'level: must be within [0, 1], got {level}')
         self._start(Phase.IDLE)
         return self._broadcast(active, level if active else 0.0, Cause.MANUAL)
@@ -160,8 +193,8 @@ class Neuromodulator:
         try:
             accumulation = float(state['accumulation'])
             episodes, ahas = int(state['episodes']), int(state['ahas'])
-        except (KeyError, TypeError, ValueError) as error:
-            raise ValueError(f'neuromodulator state: {error}') from None
+        except (KeyError, TypeError, ValueError, IndexError, OverflowError) as error:
+            raise ValueError(f'neuromodulator state: {error!r}') from None
         if not (math.isfinite(accumulation) and accumulation >= 0 and episodes >= 0 and ahas >= 0):
             raise ValueError('neuromodulator state: values must be finite and >= 0')
         self.accumulation, self.episodes, self.ahas = accumulation, episodes, ahas

@@ -25,9 +25,74 @@ def write_report(log: RunLog, summary: RunSummary, out: Path) -> list[Path]:
 
     out.mkdir(parents=True, exist_ok=True)
     files = [_rates_plot(plt, log, out / 'rates.png'), _habituation_plot(plt, log, out / 'habituation.png')]
+    files += write_learning_plots(log, out)
     (out / 'summary.json').write_text(json.dumps(summary.as_dict(), indent=2, default=_json_default))
     (out / 'summary.md').write_text(summary_markdown(summary))
     return files + [out / 'summary.json', out / 'summary.md']
+
+
+def write_learning_plots(log: RunLog, out: Path) -> list[Path]:
+    """Write weights.png (weight norms over time per layer) and receptive_fields.png (the learned
+    receptive fields as images) into ``out`` when ``log`` has the data (a recording has; the live
+    monitor only rates and events); return the files written."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    if log.weight_norms:
+        files.append(_weights_plot(plt, log, out / 'weights.png'))
+    if log.receptive_fields:
+        files.append(_receptive_fields_plot(plt, log, out / 'receptive_fields.png'))
+    return files
+
+
+def _start(log: RunLog) -> float:
+    if log.truth:
+        return min(log.truth)
+    stamps = [s[0][0] for s in (*log.rates.values(), *log.weight_norms.values()) if s]
+    return min(stamps) if stamps else 0.0
+
+
+def _weights_plot(plt, log: RunLog, path: Path) -> Path:
+    layers = sorted(log.weight_norms)
+    fig, axes = plt.subplots(len(layers), 1, figsize=(11, 2.2 * len(layers) + 0.6), sharex=True, squeeze=False)
+    start = _start(log)
+    for ax, layer in zip(axes[:, 0], layers):
+        t, mean = np.array(sorted(log.weight_norms[layer])).T
+        ax.plot(t - start, mean, color='k', lw=1.2, label='mean over units')
+        ranges = sorted(log.weight_norm_ranges.get(layer, []))
+        if ranges:
+            rt, low, high = np.array(ranges).T
+            ax.fill_between(rt - start, low, high, color='grey', alpha=0.3, lw=0, label='min - max')
+        _mark_learning(ax, log, start)
+        ax.set_ylabel(f'{layer}\nweight-row norm', fontsize=8)
+        ax.legend(loc='upper right', fontsize=7)
+    axes[-1, 0].set_xlabel('simulated time [s]')
+    axes[0, 0].set_title('Weight norms per layer (L2 norm of each unit\'s weights; orange: learning mode)')
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _receptive_fields_plot(plt, log: RunLog, path: Path) -> Path:
+    layers = sorted(log.receptive_fields)
+    height = 10.0
+    widths = [max(height * img.shape[1] / img.shape[0], 2.5) for img in (log.receptive_fields[k] for k in layers)]
+    fig, axes = plt.subplots(1, len(layers), figsize=(min(sum(widths) + 0.5, 24.0), height + 1.0), squeeze=False,
+                             gridspec_kw={'width_ratios': widths})
+    for ax, layer in zip(axes[0], layers):
+        ax.imshow(log.receptive_fields[layer], interpolation='nearest')
+        ax.set_title(f'{layer}: one tile per unit over its input', fontsize=9)
+        ax.set_axis_off()
+    fig.suptitle('Learned receptive fields (red: positive weight, blue: negative; each unit scaled to its '
+                 'largest weight)', fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def summary_markdown(summary: RunSummary) -> str:
@@ -67,6 +132,7 @@ def _rates_plot(plt, log: RunLog, path: Path) -> Path:
         rec = np.array([(r[0] - start, r[2]) for r in log.recognition])
         ax.plot(rec[:, 0], rec[:, 1], lw=0.6, color='teal', label='similarity')
     _mark_learning(ax, log, start)
+    _mark_structure(ax, log, start)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel('feedback', fontsize=8)
     ax.set_xlabel('simulated time [s]')
@@ -127,6 +193,19 @@ def _mark_learning(ax, log: RunLog, start: float) -> None:
             ax.axvline(event.time - start, color='darkorange', lw=1)
 
 
+#: StructuralEvent.KIND_* -> (marker, colour, label) in the rates plot
+STRUCTURE_MARKERS = {0: ('^', 'tab:green', 'duplicates grown'), 1: ('v', 'tab:red', 'pruned'),
+                     2: ('x', 'tab:brown', 'recycled'), 3: ('*', 'tab:blue', 'neurogenesis')}
+
+
+def _mark_structure(ax, log: RunLog, start: float) -> None:
+    """Structural changes (hebbian/structure) as markers along the top of ``ax``."""
+    for kind, (marker, colour, label) in STRUCTURE_MARKERS.items():
+        times = [e[0] - start for e in getattr(log, 'structure', []) if e[2] == kind]
+        if times:
+            ax.plot(times, np.full(len(times), 1.0), marker, color=colour, ms=6, ls='none', label=label)
+
+
 def _fmt(value) -> str:
     if isinstance(value, float):
         return 'n/a' if math.isnan(value) else f'{value:.3f}'
@@ -139,4 +218,4 @@ def _json_default(value):
     raise TypeError(type(value))
 
 
-__all__ = ['write_report', 'summary_markdown', 'CAUSES']
+__all__ = ['write_report', 'write_learning_plots', 'summary_markdown', 'CAUSES']

@@ -6,6 +6,7 @@ from a message is ever opened. Services: ``~/save_checkpoint`` and ``~/load_chec
 """
 from __future__ import annotations
 
+import os
 import time
 from typing import Callable
 
@@ -13,7 +14,8 @@ import numpy as np
 from rclpy.node import Node
 from std_srvs.srv import Trigger
 
-from hebbian_ros.core.checkpoint import CheckpointError, checkpoint_path, load_latest, previous_path, save_checkpoint
+from hebbian_ros.core.checkpoint import (CheckpointError, checkpoint_path, load_latest, previous_path,
+                                         rejected_path, remove_stale_temporaries, save_checkpoint)
 from hebbian_ros.nodes.parameters import declare
 
 State = dict[str, np.ndarray]
@@ -23,7 +25,10 @@ class Checkpointing:
     """Checkpoint plumbing for ``node``, whose state goes through ``get_state`` / ``set_state``.
 
     ``set_state`` must validate everything before changing anything (it raises ``ValueError``).
-    With a checkpoint configured, a start with only unusable checkpoints raises instead of
+    On start with a checkpoint configured, the newest usable checkpoint is loaded: the current
+    one, else ``.prev`` (a current one that is corrupt or refused by ``set_state`` is moved aside
+    as ``.<name>.npz.rejected`` so that the next save keeps the good ``.prev``). When checkpoint
+    files exist but none is usable, the constructor raises :class:`CheckpointError` instead of
     starting blank.
     """
 
@@ -39,12 +44,18 @@ class Checkpointing:
                          'demand and on shutdown.', 0.0, 86400.0, read_only=True)
         self.path = checkpoint_path(directory, name) if directory else None
         self.last_save_seconds = 0.0
+        self.last_load_seconds = 0.0
+        self.resumed_from = None
+        self.saves = 0
         node.create_service(Trigger, '~/save_checkpoint', self._on_save)
         node.create_service(Trigger, '~/load_checkpoint', self._on_load)
         if self.path is not None:
+            removed = remove_stale_temporaries(self.path)
+            if removed:
+                node.get_logger().warning(f'removed {removed} temporary file(s) of an interrupted save')
             self._resume()
             if period > 0:
-                node.create_timer(period, self.save)
+                node.create_timer(period, self._periodic_save)
 
     def save(self) -> str:
         """Write a checkpoint now; return what happened."""
@@ -53,23 +64,45 @@ class Checkpointing:
         start = time.perf_counter()
         save_checkpoint(self.path, self._get_state())
         self.last_save_seconds = time.perf_counter() - start
+        self.saves += 1
         return f'saved {self.path} in {self.last_save_seconds * 1e3:.1f} ms'
 
+    def _load(self) -> tuple[str, list[str]]:
+        start = time.perf_counter()
+        _, used, problems = load_latest(self.path, accept=self._set_state)
+        self.last_load_seconds = time.perf_counter() - start
+        return str(used), problems
+
     def _resume(self) -> None:
+        logger = self._node.get_logger()
         if not self.path.exists() and not previous_path(self.path).exists():
-            self._node.get_logger().info(f'no checkpoint at {self.path} yet: starting fresh')
+            logger.info(f'no checkpoint at {self.path} yet: starting fresh')
             return
-        state, used, problems = load_latest(self.path)  # raises when no checkpoint is usable
+        try:
+            used, problems = self._load()
+        except CheckpointError as error:
+            logger.fatal(f'refusing to start blank: no usable checkpoint ({error}). Move or delete '
+                         f'{self.path} and {previous_path(self.path)} to start fresh.')
+            raise
         for problem in problems:
-            self._node.get_logger().error(f'bad checkpoint skipped: {problem}')
-        self._set_state(state)
-        self._node.get_logger().info(f'resumed from {used}')
+            logger.error(f'bad checkpoint skipped: {problem}')
+        if used != str(self.path) and self.path.exists():
+            os.replace(self.path, rejected_path(self.path))
+            logger.error(f'moved the bad checkpoint aside to {rejected_path(self.path)}')
+        self.resumed_from = used
+        logger.info(f'resumed from {used} in {self.last_load_seconds * 1e3:.1f} ms')
+
+    def _periodic_save(self) -> None:
+        try:
+            self.save()
+        except Exception as error:  # noqa: BLE001 - a full disk must not take the node down
+            self._node.get_logger().error(f'periodic checkpoint failed: {error}')
 
     def _on_save(self, _request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
         try:
             response.message = self.save()
             response.success = self.path is not None
-        except OSError as error:
+        except Exception as error:  # noqa: BLE001 - report, never crash the node
             response.success, response.message = False, f'save failed: {error}'
         return response
 
@@ -78,11 +111,10 @@ class Checkpointing:
             response.success, response.message = False, 'no checkpoint_dir configured'
             return response
         try:
-            state, used, problems = load_latest(self.path)
-            self._set_state(state)
+            used, problems = self._load()
             response.success, response.message = True, f'loaded {used}' + (
                 f' (skipped: {"; ".join(problems)})' if problems else '')
-        except (CheckpointError, ValueError, KeyError) as error:
+        except CheckpointError as error:
             response.success, response.message = False, f'load refused, state unchanged: {error}'
         return response
 
@@ -91,5 +123,5 @@ class Checkpointing:
         if self.path is not None:
             try:
                 self.save()
-            except OSError as error:
+            except Exception as error:  # noqa: BLE001 - log it; the previous checkpoint stays
                 self._node.get_logger().error(f'checkpoint on shutdown failed: {error}')

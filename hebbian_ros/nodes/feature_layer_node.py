@@ -4,6 +4,14 @@ Subscribes ``input_topic`` (default ``hebbian/sensor/rates``) and ``hebbian/lear
 publishes ``hebbian/<population>/rates``. Plasticity is gated by the broadcast learning level:
 with learning mode off the weights never change. Any number of layers: one node per layer, named
 and wired by parameters (see config/layers.yaml).
+
+What the layer has learned is published every ``weights_image_period`` seconds (node clock; 0
+disables), stamped with the last input sample, reliable: ``hebbian/<population>/receptive_fields``
+(sensor_msgs/Image rgb8, one tile per unit over the input grid, see
+:func:`hebbian_ros.core.visualization.receptive_field_mosaic`) and
+``hebbian/<population>/weight_norms`` (hebbian_ros/FiringRates with population
+``<population>/weight_norms``: the L2 norm of each unit's weight row, dimensionless, **not Hz**;
+``max_rate`` is the largest norm, so displays show norms relative to it).
 """
 from __future__ import annotations
 
@@ -11,12 +19,14 @@ import sys
 
 import numpy as np
 from rclpy.node import Node
+from sensor_msgs.msg import Image
 
 from hebbian_ros.core.layer import RULES, Layer
+from hebbian_ros.core.visualization import receptive_field_mosaic, weight_norms
 from hebbian_ros.msg import FiringRates, LearningMode
 from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.checkpointing import Checkpointing
-from hebbian_ros.nodes.conversions import rates_from_msg, rates_to_msg
+from hebbian_ros.nodes.conversions import image_to_msg, rates_from_msg, rates_to_msg
 from hebbian_ros.nodes.parameters import declare
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.nodes.spin import spin_node
@@ -75,6 +85,32 @@ class FeatureLayerNode(Node):
         self.rates_pub = self.create_publisher(FiringRates, f'hebbian/{self.population}/rates', qos.STREAM)
         self.create_subscription(FiringRates, self.input_topic, self.on_rates, qos.STREAM)
         self.create_subscription(LearningMode, 'hebbian/learning_mode', self.on_learning_mode, qos.STATE)
+        self.weights_period = declare(self, 'weights_image_period', 1.0, 'Period of the receptive-field image '
+                                      'and the weight-row norms [s, node clock]; 0 disables both.', 0.0, 3600.0,
+                                      read_only=True)
+        self._last_header = None
+        self._input_shape: tuple[int, ...] | None = None
+        if self.weights_period > 0:
+            self.fields_pub = self.create_publisher(Image, f'hebbian/{self.population}/receptive_fields',
+                                                    qos.EVENT)
+            self.norms_pub = self.create_publisher(FiringRates, f'hebbian/{self.population}/weight_norms',
+                                                   qos.EVENT)
+            self.create_timer(self.weights_period, self.publish_weights)
+
+    def publish_weights(self) -> None:
+        """Publish the receptive-field mosaic and the weight-row norms (once input has arrived)."""
+        if self._last_header is None:
+            return
+        weights = self.layer.weights
+        try:
+            mosaic = receptive_field_mosaic(weights, self._input_shape)
+        except ValueError as error:   # e.g. weights that diverged to inf under a badly tuned rule
+            self.rejections.reject(f'hebbian/{self.population}/receptive_fields', error)
+            return
+        self.fields_pub.publish(image_to_msg(mosaic, self._last_header))
+        norms = weight_norms(weights)
+        self.norms_pub.publish(rates_to_msg(self._last_header, f'{self.population}/weight_norms',
+                                            (self.layer.n_out,), norms, float(norms.max()) or 1.0))
 
     def on_shutdown(self) -> None:
         """Keep what was learned."""
@@ -96,6 +132,8 @@ class FeatureLayerNode(Node):
         except ValueError as error:
             self.rejections.reject(self.input_topic, error)
             return
+        self._last_header = msg.header
+        self._input_shape = tuple(int(s) for s in msg.shape) if len(msg.shape) > 1 else None
         self.rates_pub.publish(rates_to_msg(msg.header, self.population, (self.layer.n_out,), y,
                                             self.layer.max_rate_hz, msg.replay))
 

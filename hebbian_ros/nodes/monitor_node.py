@@ -12,7 +12,7 @@ import numpy as np
 from rclpy.node import Node
 
 from hebbian_ros.evaluation.run_log import Event, RunLog
-from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition, SceneLabel
+from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition, SceneLabel, StructuralEvent
 from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.conversions import stamp_seconds
 from hebbian_ros.nodes.parameters import declare
@@ -37,6 +37,7 @@ class MonitorNode(Node):
         self.create_subscription(Recognition, 'hebbian/recognition', self.on_recognition, qos.EVENT)
         self.create_subscription(Inhibition, 'hebbian/inhibition', self.on_inhibition, qos.EVENT)
         self.create_subscription(LearningMode, 'hebbian/learning_mode', self.on_learning_mode, qos.STATE)
+        self.create_subscription(StructuralEvent, 'hebbian/structure', self.on_structure, qos.EVENT)
 
     def on_rates(self, population: str, msg: FiringRates) -> None:
         with self.lock:
@@ -64,6 +65,11 @@ class MonitorNode(Node):
         with self.lock:
             self.log.events.append(Event(stamp_seconds(msg.header.stamp), msg.active, msg.level, msg.cause,
                                          msg.memory_id))
+
+    def on_structure(self, msg: StructuralEvent) -> None:
+        with self.lock:
+            self.log.add_structure(stamp_seconds(msg.header.stamp), msg.population, msg.kind, msg.memory_id,
+                                   msg.count, msg.synapses_total, msg.capacity)
 
 
 def main(args: list[str] | None = None) -> int:

@@ -3,20 +3,25 @@
 Subscribes ``hebbian/recognition``; publishes ``hebbian/learning_mode`` (reliable, transient-local).
 Novelty past the threshold switches learning on; the a-ha, the consolidation replays and the end of
 the episode follow (see :mod:`hebbian_ros.core.neuromodulation`). ``~/set_learning_mode``
-(std_srvs/SetBool) switches it manually.
+(std_srvs/SetBool) switches it manually. Neurogenesis: a FULL event on ``hebbian/structure`` (memory has no
+free unit for a novel pattern) is answered with a GROWTH grant of ``growth_units`` units, at most once per
+``growth_interval`` seconds (``growth_units: 0``: never).
 """
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
+from typing import Callable
 
 from rclpy.node import Node
 from std_srvs.srv import SetBool
 
+from hebbian_ros.core.neurogenesis import GrowthGate, GrowthParams
 from hebbian_ros.core.neuromodulation import Broadcast, Cause, Neuromodulator, NeuromodulatorParams
-from hebbian_ros.msg import LearningMode, Recognition
+from hebbian_ros.msg import LearningMode, Recognition, StructuralEvent
 from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.checkpointing import Checkpointing
-from hebbian_ros.nodes.parameters import declare
+from hebbian_ros.nodes.parameters import declare, follow_updates
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.nodes.spin import spin_node
 
@@ -39,17 +44,41 @@ class NeuromodulatorNode(Node):
             learning_level=declare(self, 'learning_level', 1.0, 'Plasticity level while learning.', 0.01, 1.0),
             replay_level=declare(self, 'replay_level', 0.5, 'Plasticity level of a replay.', 0.01, 1.0),
             max_learning_time=declare(self, 'max_learning_time', 5.0, 'Longest learning episode without '
-                                      'an a-ha [s].', 0.01, 3600.0)))
+                                      'an a-ha [s].', 0.01, 3600.0),
+            growth_units=declare(self, 'growth_units', 0, 'Units granted to a full memory per request '
+                                 '(neurogenesis); 0: none.', 0, 1_000_000),
+            growth_interval=declare(self, 'growth_interval', 1.0, 'Shortest time between two growth '
+                                    'grants [s].', 0.0, 86400.0)))
         tick_rate = declare(self, 'tick_rate', 50.0, 'Rate of the clock that paces replays [Hz].', 1.0, 1000.0)
         self.rejections = Rejections(self)
         self.checkpointing = Checkpointing(self, self.core.state_dict, self.core.load_state_dict)
         self.mode_pub = self.create_publisher(LearningMode, 'hebbian/learning_mode', qos.STATE)
         self.create_subscription(Recognition, 'hebbian/recognition', self.on_recognition, qos.EVENT)
+        self.structure_pub = self.create_publisher(StructuralEvent, 'hebbian/structure', qos.EVENT)
+        self.create_subscription(StructuralEvent, 'hebbian/structure', self.on_structure, qos.EVENT)
         self.create_service(SetBool, '~/set_learning_mode', self.on_set_learning_mode)
         self._last_recognition = None
         self._last_tick = self._now()
-        self.create_timer(1.0 / tick_rate, self.on_tick)
+        self._tick_timer = self.create_timer(1.0 / tick_rate, self.on_tick)
         self._publish(Broadcast(False, 0.0, Cause.NONE, -1, 0.0))
+        follow_updates(self, self._prepare_update)
+
+    def _prepare_update(self, changes: dict) -> Callable[[], None]:
+        """Validate run-time parameter changes; return what applies them (see ``follow_updates``)."""
+        fields = {k: v for k, v in changes.items() if k in NeuromodulatorParams.__dataclass_fields__}
+        params = replace(self.core.params, **fields)   # NeuromodulatorParams validates: ValueError refuses
+        growth = {'growth_units', 'growth_interval'} & set(fields)
+
+        def apply() -> None:
+            self.core.params = params
+            if growth:
+                self.core.growth = GrowthGate(GrowthParams(params.growth_units, params.growth_interval))
+            if 'enabled' in changes:
+                self.enabled = changes['enabled']
+            if 'tick_rate' in changes:
+                self.destroy_timer(self._tick_timer)
+                self._tick_timer = self.create_timer(1.0 / changes['tick_rate'], self.on_tick)
+        return apply
 
     def on_shutdown(self) -> None:
         """Keep the counters and the accumulation."""
@@ -68,6 +97,18 @@ class NeuromodulatorNode(Node):
             return
         if change is not None:
             self._publish(change)
+
+    def on_structure(self, msg: StructuralEvent) -> None:
+        """Answer a full memory with a growth grant when the rate limit allows."""
+        if msg.kind != StructuralEvent.KIND_FULL:
+            return
+        granted = self.core.request_growth()
+        if granted:
+            self.structure_pub.publish(StructuralEvent(
+                header=msg.header, population=msg.population, kind=StructuralEvent.KIND_GROWTH, memory_id=-1,
+                count=granted, capacity=msg.capacity, memory_size=msg.memory_size))
+            self.get_logger().info(f'growth: {granted} units granted to {msg.population!r} '
+                                   f'(capacity {msg.capacity})')
 
     def on_tick(self) -> None:
         """Pace replays and time out episodes."""

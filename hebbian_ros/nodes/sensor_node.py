@@ -8,6 +8,8 @@ broadcast on ``hebbian/learning_mode`` so that the new pattern is repeated and c
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
+from typing import Callable
 
 import numpy as np
 from rclpy.node import Node
@@ -19,7 +21,7 @@ from hebbian_ros.core.receptive_fields import colour_opponent, on_off_contrast, 
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Touch
 from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.conversions import StampClock, rates_to_msg
-from hebbian_ros.nodes.parameters import declare
+from hebbian_ros.nodes.parameters import declare, follow_updates
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.nodes.spin import spin_node
 
@@ -87,6 +89,21 @@ class SensorNode(Node):
             self.create_subscription(Touch, self.input_topic, self.on_touch, qos.STREAM)
         self.create_subscription(Inhibition, 'hebbian/inhibition', self.on_inhibition, qos.EVENT)
         self.create_subscription(LearningMode, 'hebbian/learning_mode', self.on_learning_mode, qos.STATE)
+        follow_updates(self, self._prepare_update)
+
+    def _prepare_update(self, changes: dict) -> Callable[[], None]:
+        """Validate run-time parameter changes; return what applies them (see ``follow_updates``)."""
+        fields = {k: v for k, v in changes.items() if k in HabituationParams.__dataclass_fields__}
+        params = replace(self.params, **fields)   # HabituationParams validates: ValueError refuses
+        attributes = {attribute: changes[name] for name, attribute in (
+            ('contrast_gain', 'contrast_gain'), ('luminance_weight', 'luminance_weight'),
+            ('max_pressure', 'max_pressure'), ('selective_inhibition', 'selective')) if name in changes}
+
+        def apply() -> None:
+            self.params = params
+            for attribute, value in attributes.items():
+                setattr(self, attribute, value)
+        return apply
 
     def on_image(self, msg: Image) -> None:
         """Decode, pool and sense one camera frame."""

@@ -6,7 +6,7 @@ from rclpy.node import Node
 from hebbian_ros import msg
 from hebbian_ros.nodes import qos
 
-TYPES = ('FiringRates', 'Inhibition', 'LearningMode', 'Recognition', 'Touch', 'SceneLabel')
+TYPES = ('FiringRates', 'Inhibition', 'LearningMode', 'Recognition', 'Touch', 'SceneLabel', 'StructuralEvent')
 
 
 def main() -> None:

@@ -29,6 +29,10 @@ SAMPLES = {
     'Touch': msg.Touch(header=HEADER, rows=2, cols=2, pressure=np.array([0, 1.5, 2.5, 0], np.float32)),
     'SceneLabel': msg.SceneLabel(header=HEADER, label='red_box', visit_object='red_box', visit=4, repeat=1,
                                  phase='view'),
+    'StructuralEvent': msg.StructuralEvent(header=HEADER, population='memory',
+                                           kind=msg.StructuralEvent.KIND_NEUROGENESIS, memory_id=-1, count=8,
+                                           synapses_total=2**33 + 64, synapse_budget=2**34, capacity=72,
+                                           memory_size=65),
 }
 
 
