@@ -102,10 +102,12 @@ def summary_markdown(summary: RunSummary) -> str:
                 'memories_stored', 'recognition_accuracy', 'distinct_memories', 'mean_habituation_ratio'):
         lines.append(f'| {key.replace("_", " ")} | {_fmt(getattr(summary, key))} |')
     lines += ['', '| object | visits | habituation ratio (late/peak) | memory | revisit accuracy | '
-              'learning episodes (first visit / revisits) |', '|---|---|---|---|---|---|']
+              'learning episodes (first visit / revisits) | frames to learning mode |',
+              '|---|---|---|---|---|---|---|']
     for name, o in summary.objects.items():
         lines.append(f'| {name} | {o.visits} | {_fmt(o.habituation_ratio)} | {o.memory_id} | '
-                     f'{_fmt(o.revisit_accuracy)} | {o.novelty_events_first_visit} / {o.novelty_events_revisits} |')
+                     f'{_fmt(o.revisit_accuracy)} | {o.novelty_events_first_visit} / {o.novelty_events_revisits} | '
+                     f'{o.frames_to_learning if o.frames_to_learning >= 0 else "n/a"} |')
     return '\n'.join(lines) + '\n'
 
 

@@ -26,6 +26,8 @@ class ObjectSummary:
     #: learning episodes that started while the object was in view, per visit
     novelty_events_first_visit: int
     novelty_events_revisits: int
+    #: frames from the first view of the object to the learning-mode broadcast it caused (-1: none)
+    frames_to_learning: int = -1
 
 
 @dataclass
@@ -77,6 +79,7 @@ def summarise(log: RunLog, head: int = 5, tail: int = 5) -> RunSummary:
     for label in sorted({k[0] for k in visits}):
         ratios, correct, revisit_frames, frames = [], 0, 0, 0
         novel_first = novel_again = 0
+        frames_to_learning = -1
         for (name, visit), stamps in sorted(visits.items()):
             if name != label:
                 continue
@@ -87,6 +90,9 @@ def summarise(log: RunLog, head: int = 5, tail: int = 5) -> RunSummary:
             started = sum(stamps[0] <= e.time <= stamps[-1] + 0.5 for e in novelty)
             if repeats[(name, visit)] == 0:
                 novel_first += started
+                onsets = [e.time for e in novelty if stamps[0] <= e.time <= stamps[-1] + 0.5]
+                if onsets:
+                    frames_to_learning = sum(s <= onsets[0] for s in stamps)
             else:
                 novel_again += started
                 for s in stamps:
@@ -98,7 +104,8 @@ def summarise(log: RunLog, head: int = 5, tail: int = 5) -> RunSummary:
             habituation_ratio=float(np.mean(ratios)) if ratios else float('nan'),
             memory_id=int(owner.get(label, -1)),
             revisit_accuracy=correct / revisit_frames if revisit_frames else float('nan'),
-            novelty_events_first_visit=novel_first, novelty_events_revisits=novel_again)
+            novelty_events_first_visit=novel_first, novelty_events_revisits=novel_again,
+            frames_to_learning=frames_to_learning)
 
         totals[0] += correct
         totals[1] += revisit_frames

@@ -55,7 +55,8 @@ def test_touch_world_publishes_taxels_that_the_touch_sensor_turns_into_rates(ros
     touch = record(probe, Touch, 'touch', qos.STREAM)
     rates = record(probe, FiringRates, 'hebbian/touch/rates', qos.STREAM)
     try:
-        assert probe.wait_for(lambda: sum(max(m.pressure) > 0.5 for _, m in touch) > 20, 30.0)
+        assert probe.wait_for(lambda: sum(max(m.pressure) > 0.5 for _, m in touch) > 20
+                              and any(max(m.rates) > 20.0 for _, m in rates), 30.0)
     finally:
         probe.close()
         graph.stop()
