@@ -144,13 +144,18 @@ class MemoryNode(Node):
             self.publish_structure(msg.header)
 
     def on_rates(self, msg: FiringRates) -> None:
-        """Recall one pattern and publish the verdict, the memory rates and, if familiar, inhibition."""
+        """Recall one pattern; publish inhibition (if familiar) first, then the verdict and the memory rates."""
         try:
             pattern = rates_from_msg(msg, self.memory.params.dim)
         except ValueError as error:
             self.rejections.reject(self.input_topic, error)
             return
         recall = self.memory.recall(pattern, self.level)
+        if recall.familiar and not msg.replay:   # first: the sensor is waiting for it
+            self.inhibition_pub.publish(Inhibition(
+                header=msg.header, target_population=self.inhibition_target,
+                strength=self.inhibition_strength * recall.similarity, cause=Inhibition.CAUSE_FAMILIAR,
+                memory_id=recall.memory_id))
         verdict = Recognition(header=msg.header, memory_id=recall.memory_id, similarity=recall.similarity,
                               novelty=1.0 - recall.similarity, familiar=recall.familiar,
                               unpropagated=recall.unpropagated, stored=recall.stored,
@@ -161,12 +166,6 @@ class MemoryNode(Node):
         if recall.familiar:
             units[recall.memory_id] = self.max_rate * recall.similarity
         self.rates_pub.publish(rates_to_msg(msg.header, 'memory', units.shape, units, self.max_rate, msg.replay))
-        if recall.familiar and not msg.replay:
-            self.inhibition_pub.publish(Inhibition(
-                header=msg.header, target_population=self.inhibition_target,
-                strength=self.inhibition_strength * recall.similarity, cause=Inhibition.CAUSE_FAMILIAR,
-                memory_id=recall.memory_id))
-
 
 def main(args: list[str] | None = None) -> int:
     """Run the memory node until shut down."""
