@@ -9,7 +9,7 @@ from std_msgs.msg import Header
 
 from sensor_msgs.msg import Image
 
-from hebbian_ros.msg import FiringRates
+from hebbian_ros.msg import FiringRates, LearningMode
 
 
 def rates_from_msg(msg: FiringRates, expected_size: int | None = None) -> np.ndarray:
@@ -89,3 +89,13 @@ def image_to_msg(pixels: np.ndarray, header: Header, encoding: str = 'rgb8') -> 
     msg.step = pixels.shape[1] * (pixels.shape[2] if pixels.ndim == 3 else 1)
     msg.data = pixels.tobytes()
     return msg
+
+
+def plasticity_level(msg: LearningMode) -> float:
+    """The gate level a learning node applies after a learning-mode broadcast (0 when inactive).
+
+    :raises ValueError: for a level outside [0, 1] or not finite.
+    """
+    if not (math.isfinite(msg.level) and 0.0 <= msg.level <= 1.0):
+        raise ValueError(f'level: {msg.level} outside [0, 1]')
+    return float(msg.level) if msg.active else 0.0

@@ -26,7 +26,7 @@ from hebbian_ros.core.visualization import receptive_field_mosaic, weight_norms
 from hebbian_ros.msg import FiringRates, LearningMode
 from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.checkpointing import Checkpointing
-from hebbian_ros.nodes.conversions import image_to_msg, rates_from_msg, rates_to_msg
+from hebbian_ros.nodes.conversions import image_to_msg, plasticity_level, rates_from_msg, rates_to_msg
 from hebbian_ros.nodes.parameters import declare
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.nodes.spin import spin_node
@@ -118,10 +118,11 @@ class FeatureLayerNode(Node):
 
     def on_learning_mode(self, msg: LearningMode) -> None:
         """Follow the broadcast plasticity level."""
-        if not 0.0 <= msg.level <= 1.0:
-            self.rejections.reject('hebbian/learning_mode', ValueError(f'level: {msg.level} outside [0, 1]'))
+        try:
+            self.level = plasticity_level(msg)
+        except ValueError as error:
+            self.rejections.reject('hebbian/learning_mode', error)
             return
-        self.level = float(msg.level) if msg.active else 0.0
 
     def on_rates(self, msg: FiringRates) -> None:
         """Transform (and, in learning mode, learn from) one sample; publish this layer's rates."""

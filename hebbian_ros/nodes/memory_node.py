@@ -23,7 +23,7 @@ from hebbian_ros.core.memory import MemoryParams, PatternMemory
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition, StructuralEvent
 from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.checkpointing import Checkpointing
-from hebbian_ros.nodes.conversions import rates_from_msg, rates_to_msg
+from hebbian_ros.nodes.conversions import plasticity_level, rates_from_msg, rates_to_msg
 from hebbian_ros.nodes.parameters import declare, follow_updates
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.nodes.spin import spin_node
@@ -135,10 +135,11 @@ class MemoryNode(Node):
 
     def on_learning_mode(self, msg: LearningMode) -> None:
         """Follow the broadcast plasticity level."""
-        if not 0.0 <= msg.level <= 1.0:
-            self.rejections.reject('hebbian/learning_mode', ValueError(f'level: {msg.level} outside [0, 1]'))
+        try:
+            self.level = plasticity_level(msg)
+        except ValueError as error:
+            self.rejections.reject('hebbian/learning_mode', error)
             return
-        self.level = float(msg.level) if msg.active else 0.0
         if msg.cause == LearningMode.CAUSE_AHA and self.level > 0:
             self.memory.grow_duplicates(msg.memory_id)
             self.publish_structure(msg.header)

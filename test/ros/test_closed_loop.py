@@ -22,6 +22,10 @@ def loop(ros_env, tmp_path):
         assert all(code in (0, -2) for code in codes.values()), codes
 
 
+def stamp(msg):
+    return msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+
+
 def causes(probe, since):
     return [m.cause for m in probe.messages('hebbian/learning_mode', since)]
 
@@ -29,11 +33,12 @@ def causes(probe, since):
 def test_novel_stimulus_is_learned_then_recognised_and_habituates(loop):
     # A novel stimulus: learning mode within a bounded number of frames.
     start = loop.present('red_box', 20)
-    assert loop.wait_for(lambda: LearningMode.CAUSE_NOVELTY in causes(loop, start), 2.0)
-    novelty_at = next(t for t, m in loop.received['hebbian/learning_mode']
-                      if t >= start and m.cause == LearningMode.CAUSE_NOVELTY)
-    frames_to_learning = int((novelty_at - start) / (1 / 30)) + 1
-    assert frames_to_learning <= 12
+    assert loop.wait_for(lambda: LearningMode.CAUSE_NOVELTY in causes(loop, start), 3.0)
+    novelty = next(m for m in loop.messages('hebbian/learning_mode', start) if m.cause == LearningMode.CAUSE_NOVELTY)
+    # frames the sensor processed before the broadcast (counted by stamp: robust to dropped frames)
+    seen = [m for m in loop.messages('hebbian/sensor/rates', start) if not m.replay
+            and stamp(m) <= stamp(novelty)]
+    assert 1 <= len(seen) <= 15, f'learning mode after {len(seen)} frames'
 
     # Keep looking: the a-ha, consolidation replays, then the end of learning.
     loop.present('red_box', 70)
