@@ -76,7 +76,7 @@ class Checkpointing:
     def _resume(self) -> None:
         logger = self._node.get_logger()
         if not self.path.exists() and not previous_path(self.path).exists():
-            logger.info(f'no checkpoint at {self.path} yet: starting fresh')
+            logger.warning(f'no checkpoint at {self.path} (nor .prev) yet: starting fresh')
             return
         try:
             used, problems = self._load()
