@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import rclpy
@@ -44,6 +45,22 @@ def start_graph(env: dict, tmp_path: Path, overrides: dict[str, dict] | None = N
     supervisor = Supervisor(specs, extra, env=env)
     supervisor.start()
     return supervisor
+
+
+@contextmanager
+def running_loop(env: dict, tmp_path: Path, overrides: dict[str, dict] | None = None) -> Iterator['Probe']:
+    """The loop graph started and answering, with a :class:`Probe`; on exit every node must have stopped
+    cleanly without a crash."""
+    graph = start_graph(env, tmp_path, overrides)
+    probe = Probe()
+    try:
+        probe.wait_for_graph()
+        yield probe
+    finally:
+        probe.close()
+        codes = graph.stop()
+    assert graph.events == [], f'a node crashed: {graph.events}'
+    assert all(code in (0, -2) for code in codes.values()), codes
 
 
 class Probe:

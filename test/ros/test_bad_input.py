@@ -3,7 +3,7 @@ import time
 
 import numpy as np
 import pytest
-from harness import Probe, start_graph
+from harness import running_loop
 from sensor_msgs.msg import Image
 
 from hebbian_ros.core.stimuli import scene
@@ -43,15 +43,8 @@ def bad_rates(header):
 
 @pytest.fixture
 def probe(ros_env, tmp_path):
-    graph = start_graph(ros_env, tmp_path)
-    probe = Probe()
-    try:
-        probe.wait_for_graph()
+    with running_loop(ros_env, tmp_path) as probe:
         yield probe
-    finally:
-        probe.close()
-        graph.stop()
-        assert graph.events == [], f'a node crashed: {graph.events}'
 
 
 def familiar_id(probe, name):

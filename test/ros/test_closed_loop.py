@@ -3,23 +3,15 @@ import time
 
 import numpy as np
 import pytest
-from harness import Probe, mean_rates, start_graph
+from harness import mean_rates, running_loop
 
 from hebbian_ros.msg import LearningMode
 
 
 @pytest.fixture
 def loop(ros_env, tmp_path):
-    graph = start_graph(ros_env, tmp_path)
-    probe = Probe()
-    try:
-        probe.wait_for_graph()
+    with running_loop(ros_env, tmp_path) as probe:
         yield probe
-    finally:
-        probe.close()
-        codes = graph.stop()
-        assert graph.events == [], f'a node crashed: {graph.events}'
-        assert all(code in (0, -2) for code in codes.values()), codes
 
 
 def stamp(msg):
