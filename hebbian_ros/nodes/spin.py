@@ -17,6 +17,11 @@ def spin_node(make_node: Callable[[], Node], args: list[str] | None = None) -> i
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except Exception:
+        if node is None or node.context.ok():
+            raise
+        # A callback already running when Ctrl-C / SIGTERM shut the context down failed (e.g. a timer's
+        # publish: "publisher's context is invalid"): part of stopping, not a crash.
     finally:
         if node is not None:
             shutdown = getattr(node, 'on_shutdown', None)

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -279,7 +278,7 @@ def test_sigkill_at_random_moments_of_repeated_saves_always_leaves_a_loadable_ch
     path = tmp_path / 'hammer.npz'
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get('PYTHONPATH', '')]))
     rng = random.Random(1)
-    kills, mid_write, from_prev = 12, 0, 0
+    kills, mid_write, from_prev = 8, 0, 0
     for _ in range(kills):
         writer = subprocess.Popen([sys.executable, '-c', WRITER, str(path)], env=env, stdout=subprocess.PIPE,
                                   text=True)

@@ -39,7 +39,7 @@ from hebbian_ros.core.layer import Layer
 from hebbian_ros.core.memory import PatternMemory
 from hebbian_ros.core.neuromodulation import Neuromodulator
 
-EXAMPLES = int(os.environ.get('HEBBIAN_FUZZ_EXAMPLES', '120'))
+EXAMPLES = int(os.environ.get('HEBBIAN_FUZZ_EXAMPLES', '100'))
 # Nodes without subscriptions, or that need a simulator to construct: nothing to fuzz.
 NOT_FUZZED = {'simulator_node': 'no subscriptions (publishes only); needs MuJoCo to construct'}
 

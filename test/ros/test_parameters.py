@@ -13,13 +13,11 @@ import threading
 import time
 
 import pytest
-import rclpy
 from harness import Probe, start_graph
 from rcl_interfaces.msg import Parameter as ParameterMsg
 from rcl_interfaces.msg import ParameterType, ParameterValue
 from rcl_interfaces.srv import DescribeParameters, GetParameters, ListParameters, SetParameters, SetParametersAtomically
 
-from hebbian_ros.core.stimuli import scene
 from hebbian_ros.msg import LearningMode
 
 LOOP = ('sensor', 'layer1', 'layer2', 'memory', 'neuromodulator')
