@@ -3,7 +3,8 @@ neuromodulator on host B (the package's ``graph --skip sensor``), joined only by
 
 Hosts are Linux network namespaces made by the test (see netns.py); Fast DDS is restricted to UDPv4
 (fastdds_udp_only.xml) so nothing can bypass the link through shared memory. Discovery:
-``ROS_AUTOMATIC_DISCOVERY_RANGE=SUBNET`` with multicast over the veth in the first test, unicast only
+``ROS_AUTOMATIC_DISCOVERY_RANGE=SUBNET`` with multicast over the veth (and both addresses as static
+peers) in the first test, unicast only
 (``ROS_STATIC_PEERS``, no multicast route) in the second. The second test puts a lossy, slow wire
 between the hosts: 20 % loss and 20 ms delay per frame in each direction, by link_emulator.py in a
 third namespace, because this kernel has no sch_netem for ``tc qdisc ... netem``.
@@ -212,7 +213,9 @@ def test_closed_loop_across_two_hosts(hosts, ros_env, tmp_path, record_property)
     link = hosts.link('a', 'b')
     for host in ('a', 'b'):
         hosts.multicast_route(host, link.interface(host))
-    env = dds_env(ros_env)
+    # multicast discovery, with both addresses as static peers too: multicast alone was sometimes slow to
+    # find the other side on a loaded machine (CI ran out of the 30 s once)
+    env = dds_env(ros_env, static_peers=[link.address('a'), link.address('b')])
     graph_b = start_graph(hosts, 'b', env, ['--skip', 'sensor'], tmp_path / 'graph_b.log')
     graph_a = start_graph(hosts, 'a', env, ['--only', 'sensor'], tmp_path / 'graph_a.log')
     agent = Agent(hosts, 'a', env, camera=True, log=tmp_path / 'agent_a.log')
