@@ -115,25 +115,23 @@ def normalize_rows_l2(
     w: np.ndarray, norm: float = 1.0, *, out: np.ndarray | None = None, validate: bool = True
 ) -> np.ndarray:
     """Rescale each row of ``W`` to Euclidean length ``norm`` (zero rows stay zero)."""
-    if validate:
-        check.as_weights("w", w)
-        norm = check.positive("norm", norm)
-        _check_fits("norm", norm, w.dtype)
-    target = check.prepare_output(out, w, validate=validate)
-    _rescale_rows(target, row_l2_norms(target), norm)
-    return target
+    return _normalize_rows(w, norm, row_l2_norms, out, validate)
 
 
 def normalize_rows_l1(
     w: np.ndarray, norm: float = 1.0, *, out: np.ndarray | None = None, validate: bool = True
 ) -> np.ndarray:
     """Rescale each row of ``W`` so its absolute values sum to ``norm`` (zero rows stay zero)."""
+    return _normalize_rows(w, norm, _row_l1_norms, out, validate)
+
+
+def _normalize_rows(w, norm, row_norms, out, validate) -> np.ndarray:
     if validate:
         check.as_weights("w", w)
         norm = check.positive("norm", norm)
         _check_fits("norm", norm, w.dtype)
     target = check.prepare_output(out, w, validate=validate)
-    _rescale_rows(target, _row_l1_norms(target), norm)
+    _rescale_rows(target, row_norms(target), norm)
     return target
 
 
