@@ -54,7 +54,7 @@ def memory_params(p: dict[str, Any]) -> MemoryParams:
     return MemoryParams(dim=p.get('dim', 64), capacity=p.get('capacity', 64),
                         familiarity_threshold=p.get('familiarity_threshold', 0.93),
                         consolidation_rate=p.get('consolidation_rate', 0.2), min_activity=p.get('min_activity', 0.2),
-                        structural=structural, neurogenesis=neurogenesis)
+                        drift_similarity=p.get('drift_similarity', 0.85), structural=structural, neurogenesis=neurogenesis)
 
 
 def _ros_parameters(path: Path, node: str) -> dict[str, Any]:

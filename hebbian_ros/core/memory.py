@@ -34,6 +34,10 @@ class MemoryParams:
         while learning mode is on (scaled by the learning level).
     :param min_activity: mean rate [Hz] below which a pattern is too weak to be recognised or stored
         (silence is neither familiar nor worth learning).
+    :param drift_similarity: within one learning episode, a novel view at least this similar to the
+        memory the episode is about (stored or recognised in it) is that stimulus drifting (onset
+        transient, habituation, a late frame) and is consolidated into it instead of stored anew;
+        values at or above ``familiarity_threshold`` switch this off.
     :param structural: duplicate copies, pruning and the synapse budget; ``None``: one prototype per memory.
     :param neurogenesis: growth of units when full; ``None``: a full memory recycles its least-used one.
     """
@@ -43,18 +47,21 @@ class MemoryParams:
     familiarity_threshold: float = 0.9
     consolidation_rate: float = 0.2
     min_activity: float = 0.5
+    drift_similarity: float = 0.85
     structural: StructuralParams | None = None
     neurogenesis: NeurogenesisParams | None = None
 
     def __post_init__(self) -> None:
         for name in ('dim', 'capacity'):
             object.__setattr__(self, name, check.as_int(name, getattr(self, name)))
-        for name in ('familiarity_threshold', 'consolidation_rate', 'min_activity'):
+        for name in ('familiarity_threshold', 'consolidation_rate', 'min_activity', 'drift_similarity'):
             object.__setattr__(self, name, check.as_real(name, getattr(self, name)))
         if self.dim <= 0 or self.capacity <= 0:
             raise ValueError(f'dim and capacity: must be positive, got {self.dim}, {self.capacity}')
         if not 0.0 < self.familiarity_threshold <= 1.0:
             raise ValueError(f'familiarity_threshold: must be in (0, 1], got {self.familiarity_threshold}')
+        if not 0.0 < self.drift_similarity <= 1.0:
+            raise ValueError(f'drift_similarity: must be in (0, 1], got {self.drift_similarity}')
         if not 0.0 <= self.consolidation_rate <= 1.0:
             raise ValueError(f'consolidation_rate: must be in [0, 1], got {self.consolidation_rate}')
         if not self.min_activity >= 0:
@@ -112,6 +119,7 @@ class PatternMemory:
         self._demand = None if params.neurogenesis is None else GrowthDemand(params.neurogenesis.wait_samples)
         self._events: deque = deque(maxlen=256)
         self._path = -1   # memory confirmed in this episode whose path new samples extend (-1: none)
+        self._current = -1   # memory this learning episode is about: stored or recognised in it (-1: none)
 
     @property
     def size(self) -> int:
@@ -160,18 +168,20 @@ class PatternMemory:
     def recall(self, pattern: np.ndarray, learning_level: float) -> Recall:
         """Recognise ``pattern``; while ``learning_level`` > 0 consolidate a match or store a novelty.
 
-        With ``learning_level == 0`` memory is left bit-identical: no plasticity is spent.
+        A novelty within ``drift_similarity`` of the memory this learning episode is about (or, after
+        its a-ha, on that memory's path) is not stored: one stimulus, one memory, whatever view of it
+        arrives first. With ``learning_level == 0`` memory is left bit-identical: no plasticity is spent.
         """
         pattern = self._checked(pattern)
         if not 0.0 <= check.as_real('learning_level', learning_level) <= 1.0:
             raise ValueError(f'learning_level: must be within [0, 1], got {learning_level}')
         activity = float(pattern.mean(dtype=np.float64))   # a float32 sum of huge rates would overflow
         if activity < self.params.min_activity or activity == 0.0:
-            self._path = -1   # silence ends a confirmed memory's path
+            self._path = self._current = -1   # silence ends a confirmed memory's path
             return Recall(-1, 0.0, False, False, activity)   # too weak to recognise or to store
         memory_id, similarity, row = self._match_entry(pattern)
         familiar = memory_id >= 0 and similarity >= self.params.familiarity_threshold
-        stored = False
+        stored, drift = False, 0.0
         if self.pool is not None:
             self.pool.tick()
             if familiar and row >= 0:
@@ -183,19 +193,28 @@ class PatternMemory:
                 if row >= 0:
                     self.pool.consolidate(row, _unit(pattern), self.params.consolidation_rate * learning_level)
         elif learning_level > 0:
-            on_path = self._grow_on_path(_unit(pattern))
+            unit = _unit(pattern)
+            on_path = self._grow_on_path(unit)
+            drift = 0.0 if on_path > 0 else self._drift(unit)
             if on_path > 0:   # a drifted view of the confirmed memory: one more copy, not a new memory
                 memory_id, similarity = self._path, on_path
+            elif drift > 0:   # the episode's stimulus drifting: the same memory learns the view
+                memory_id, similarity = self._current, drift
+                self._consolidate(memory_id, pattern, self.params.consolidation_rate * learning_level)
             else:
                 slot = self._store(pattern)
                 if slot >= 0:   # -1: a full memory waits for neurogenesis
                     memory_id, similarity, stored = slot, 1.0, True
         if learning_level == 0 or (familiar and memory_id != self._path):
             self._path = -1
+        if learning_level == 0:
+            self._current = -1
+        elif familiar or stored:
+            self._current = memory_id
         if learning_level > 0 and self.pool is not None:
             self.pool.capture()
             self._prune()
-            if familiar or stored:
+            if familiar or stored or drift > 0:
                 self._episode.append((memory_id, _unit(pattern)))
         return Recall(memory_id, similarity, familiar, stored, 0.0 if familiar else activity)
 
@@ -258,6 +277,16 @@ class PatternMemory:
         if similarity < self.params.structural.path_similarity:
             return 0.0
         return max(similarity, 1e-6) if self._add_copies(memory_id, unit[None]) else 0.0
+
+    def _drift(self, unit: np.ndarray) -> float:
+        """Similarity of ``unit`` to the episode's memory (best entry) if within ``drift_similarity``, else 0."""
+        memory_id = self._current
+        if memory_id < 0 or not self.used[memory_id]:
+            return 0.0
+        similarity = float(self.patterns[memory_id] @ unit)
+        if self.pool is not None:
+            similarity = max(similarity, float((self.pool.entries[self.pool.owner == memory_id] @ unit).max(initial=-1.0)))
+        return max(similarity, 1e-6) if similarity >= self.params.drift_similarity else 0.0
 
     def grow_units(self, units: int) -> int:
         """Neurogenesis: add up to ``units`` empty units (within ``params.max_capacity``); return how many."""
@@ -351,6 +380,7 @@ class PatternMemory:
             else:
                 self.pool.load(pool)
         self._episode.clear()
+        self._path = self._current = -1
         if self._demand is not None:
             self._demand.satisfied()
 

@@ -46,7 +46,10 @@ class MemoryNode(Node):
             consolidation_rate=declare(self, 'consolidation_rate', 0.2, 'Step of a recognised memory '
                                        'towards the pattern while learning.', 0.0, 1.0),
             min_activity=declare(self, 'min_activity', 0.2, 'Mean rate below which nothing is stored [Hz].',
-                                 0.0, 1e4)))
+                                 0.0, 1e4),
+            drift_similarity=declare(self, 'drift_similarity', 0.85, 'Within a learning episode, a novel view '
+                                     'this similar to the episode\'s memory is that stimulus drifting: consolidated '
+                                     'into it, not stored anew (>= familiarity_threshold: off).', 0.01, 1.0)))
         self.inhibition_strength = declare(self, 'inhibition_strength', 0.35, 'Strength of the feedback '
                                            'sent per familiar sample (scaled by similarity).', 0.0, 1.0)
         self.inhibition_target = declare(self, 'inhibition_target', 'sensor', 'Population to inhibit '
@@ -68,7 +71,7 @@ class MemoryNode(Node):
     def _prepare_update(self, changes: dict) -> Callable[[], None]:
         """Validate run-time parameter changes; return what applies them (see ``follow_updates``)."""
         fields = {k: v for k, v in changes.items()
-                  if k in ('familiarity_threshold', 'consolidation_rate', 'min_activity')}
+                  if k in ('familiarity_threshold', 'consolidation_rate', 'min_activity', 'drift_similarity')}
         params = replace(self.memory.params, **fields)   # MemoryParams validates: ValueError refuses
         attributes = {k: v for k, v in changes.items()
                       if k in ('inhibition_strength', 'inhibition_target', 'max_rate')}
@@ -109,7 +112,8 @@ class MemoryNode(Node):
             p = self.memory.params
             self.memory = PatternMemory(memory_params({
                 **flat, 'dim': p.dim, 'capacity': p.capacity, 'familiarity_threshold': p.familiarity_threshold,
-                'consolidation_rate': p.consolidation_rate, 'min_activity': p.min_activity}))
+                'consolidation_rate': p.consolidation_rate, 'min_activity': p.min_activity,
+                'drift_similarity': p.drift_similarity}))
 
     def on_structure(self, msg: StructuralEvent) -> None:
         """Grow the units a GROWTH grant for this population allows."""

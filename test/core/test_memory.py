@@ -73,3 +73,58 @@ def test_silence_is_neither_recognised_nor_stored():
     faint = p / p.mean() * 0.1
     recall = memory.recall(faint, 1.0)
     assert not recall.familiar and not recall.stored and memory.size == 1
+
+
+def view_at(base: np.ndarray, cosine: float, seed: int = 1) -> np.ndarray:
+    """A non-negative pattern whose cosine similarity to ``base`` is ``cosine`` (same norm)."""
+    unit = base / np.linalg.norm(base)
+    other = np.zeros_like(unit)
+    other[np.argsort(unit)[: unit.size // 2]] = 1.0   # on the weak half of base
+    other -= (other @ unit) * unit
+    other /= np.linalg.norm(other)
+    view = (cosine * unit + np.sqrt(1 - cosine ** 2) * other) * np.linalg.norm(base)
+    assert view.min() >= 0 and np.isclose(view @ base / np.linalg.norm(view) / np.linalg.norm(base), cosine)
+    return view.astype(np.float32)
+
+
+def test_the_episodes_stimulus_drifting_is_consolidated_not_stored_anew():
+    """Onset transient, habituation or a late frame shift the view below familiarity within one episode:
+    it stays the episode's memory (consolidated towards the view), so one stimulus gets one memory."""
+    memory = PatternMemory(MemoryParams(dim=16, familiarity_threshold=0.93, drift_similarity=0.85))
+    first = patterns(1)[0]
+    assert memory.recall(first, 1.0).stored
+    before = memory.patterns[0].copy()
+    drifted = view_at(first, 0.89)
+    recall = memory.recall(drifted, 1.0)
+    assert (recall.memory_id, recall.familiar, recall.stored) == (0, False, False)
+    assert recall.similarity == pytest.approx(0.89, abs=1e-4) and recall.unpropagated > 0
+    assert memory.size == 1
+    unit = drifted / np.linalg.norm(drifted)
+    assert memory.patterns[0] @ unit > before @ unit   # moved towards the view
+    # a different stimulus in the same episode is still a new memory
+    assert memory.recall(view_at(first, 0.6), 1.0).stored and memory.size == 2
+
+
+@pytest.mark.parametrize('between', ['episode_ends', 'silence'])
+def test_drift_is_bound_to_one_episode(between):
+    memory = PatternMemory(MemoryParams(dim=16, familiarity_threshold=0.93, drift_similarity=0.85))
+    first = patterns(1)[0]
+    memory.recall(first, 1.0)
+    if between == 'episode_ends':
+        memory.recall(first, 0.0)
+    else:
+        memory.recall(np.zeros(16, np.float32), 1.0)
+    assert memory.recall(view_at(first, 0.89), 1.0).stored and memory.size == 2
+
+
+def test_drift_similarity_at_the_familiarity_threshold_switches_drift_off():
+    memory = PatternMemory(MemoryParams(dim=16, familiarity_threshold=0.93, drift_similarity=0.93))
+    first = patterns(1)[0]
+    memory.recall(first, 1.0)
+    assert memory.recall(view_at(first, 0.89), 1.0).stored and memory.size == 2
+
+
+@pytest.mark.parametrize('value', [0.0, -0.1, 1.5, float('nan')])
+def test_drift_similarity_out_of_range_is_refused(value):
+    with pytest.raises(ValueError, match='drift_similarity'):
+        MemoryParams(dim=4, drift_similarity=value)

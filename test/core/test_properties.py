@@ -131,7 +131,8 @@ PARAMS = {
     Bounds: ('mode', 'w_min', 'w_max', 'norm'),
     HabituationParams: ('max_rate', 'sustained_weight', 'transient_weight', 'tau_adapt', 'tau_recover',
                         'gain_floor'),
-    MemoryParams: ('dim', 'capacity', 'familiarity_threshold', 'consolidation_rate', 'min_activity'),
+    MemoryParams: ('dim', 'capacity', 'familiarity_threshold', 'consolidation_rate', 'min_activity',
+                   'drift_similarity'),
     NeuromodulatorParams: ('threshold', 'tau_decay', 'confirm_samples', 'replays', 'replay_interval',
                            'learning_level', 'replay_level', 'max_learning_time'),
 }

@@ -103,6 +103,23 @@ def test_after_the_aha_a_drifting_view_becomes_a_copy_unless_silence_broke_the_p
     assert mem.recall(drifted, 0.0).familiar
 
 
+def test_with_its_copies_full_a_drifting_view_stays_the_confirmed_memory():
+    """No room for one more copy: the view is consolidated into the memory, never stored as a second one."""
+    mem = memory(copies=1, path_similarity=0.8)
+    p = base_patterns(1)[0]
+    m = episode(mem, p)
+    mem.grow_duplicates(m)
+    first = mem.recall(along(p, 0.6), 1.0)   # the one copy
+    assert first.memory_id == m and mem.copies[m] == 1
+    active = np.flatnonzero(p)
+    sideways = p.copy()
+    sideways[active[:2]] *= np.float32(0.3)   # off the path: a drift the copy does not cover either
+    entries = np.vstack([mem.patterns[m], mem.pool.entries[mem.pool.owner == m]])
+    assert 0.85 <= (entries @ unit(sideways)).max() < 0.9
+    recall = mem.recall(sideways, 1.0)
+    assert recall.memory_id == m and not recall.stored and mem.size == 1 and mem.copies[m] == 1
+
+
 def test_a_different_pattern_is_never_taken_as_a_copy():
     mem = memory(path_similarity=0.8)
     a, b = base_patterns(2)

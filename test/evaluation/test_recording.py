@@ -130,6 +130,18 @@ def outcome(verdicts: list[Recognition]) -> tuple[int, int, list[int], int]:
             max(set(last), key=last.count) if last else -1)
 
 
+def runs(verdicts: list[Recognition]) -> list[tuple[int, str, int]]:
+    """Verdicts as runs of (memory id, 'stored' / 'familiar' / 'novel', how many): what a failure shows."""
+    out: list[tuple[int, str, int]] = []
+    for v in verdicts:
+        key = (v.memory_id, 'stored' if v.stored else 'familiar' if v.familiar else 'novel')
+        if out and out[-1][:2] == key:
+            out[-1] = (*key, out[-1][2] + 1)
+        else:
+            out.append((*key, 1))
+    return out
+
+
 def test_playback_of_the_camera_reproduces_what_the_live_run_learned(ros_env, tmp_path):
     path = tmp_path / 'live.mcap'
     graph = start_graph(ros_env, tmp_path)
@@ -140,11 +152,12 @@ def test_playback_of_the_camera_reproduces_what_the_live_run_learned(ros_env, tm
             time.sleep(0.5)
             start = time.monotonic()
             present_session(probe)
-        live = outcome(probe.messages('hebbian/recognition', start))
+        verdicts = probe.messages('hebbian/recognition', start)
+        live = outcome(verdicts)
     finally:
         probe.close()
         graph.stop()
-    assert live[0] == 2 and len(live[2]) == 2 and live[3] == live[2][0], f'live run: {live}'
+    assert live[0] == 2 and len(live[2]) == 2 and live[3] == live[2][0], f'live run: {live}, {runs(verdicts)}'
 
     # A fresh graph (no checkpoints) sees only the recorded camera stream.
     graph = start_graph(ros_env, tmp_path)
