@@ -171,7 +171,8 @@ def test_playback_of_the_camera_reproduces_what_the_live_run_learned(ros_env, tm
         start = time.monotonic()
         counts = player.play(threading.Event())
         time.sleep(0.5)
-        replayed = outcome(probe.messages('hebbian/recognition', start))
+        replay_verdicts = probe.messages('hebbian/recognition', start)
+        replayed = outcome(replay_verdicts)
         player.close()
     finally:
         rclpy.try_shutdown(context=context)
@@ -179,4 +180,4 @@ def test_playback_of_the_camera_reproduces_what_the_live_run_learned(ros_env, tm
         graph.stop()
     assert counts == {'/camera/image_raw': topic_summary(path)['/camera/image_raw'][1]}
     # Same memories learned, and the revisit recognised as the memory learned for that stimulus.
-    assert replayed == live, f'live {live} vs playback {replayed}'
+    assert replayed == live, f'live {live} vs playback {replayed}: {runs(replay_verdicts)}'
