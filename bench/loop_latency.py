@@ -1,6 +1,6 @@
 """Closed-loop latency and throughput of the hebbian_ros graph over DDS (real processes).
 
-Usage: python bench/loop_latency.py [--quick]
+Usage: python bench/loop_latency.py [--quick] [--executor events|default] [--observe-stages]
 
 1. Reference: single-hop DDS round trip between this process and one echo subprocess (rclpy on both
    sides, reliable keep-last 10 = ``qos.EVENT``, one message in flight), for a 64x64 rgb8 Image and a
@@ -14,8 +14,17 @@ Usage: python bench/loop_latency.py [--quick]
    ``hebbian/recognition`` (reliable, published by memory for every layer2 sample it processes).
 4. CPU (utime+stime / wall, from /proc/<pid>/stat) and VmRSS of every node process per step.
 
+Every process (nodes, echo, this probe) spins the executor of ``hebbian_ros.nodes.spin`` (the
+EventsExecutor where rclpy has it); ``--executor default`` runs them all on rclpy's
+SingleThreadedExecutor instead (``HEBBIAN_EXECUTOR``), for comparison. During the frame-rate steps
+this process subscribes only to ``hebbian/recognition`` (what the criterion needs) so that the
+observer does not compete with the loop for the 2 cores; ``--observe-stages`` keeps the subscriptions
+to every intermediate topic there too (delivery per stage, at the cost of ~4 more messages per frame
+received here). Load averages are recorded before and after every phase (the machine is shared).
+
 Every latency is also given as a ratio to the round trip of part 1 (the machine is shared and noisy).
-Writes bench/results/loop_latency.json (loop_latency_quick.json with --quick).
+Writes bench/results/loop_latency.json (loop_latency_quick.json with --quick; ``_default_executor``
+appended with --executor default).
 """
 from __future__ import annotations
 
@@ -51,12 +60,14 @@ def _ros_environment() -> None:
 
 if __name__ == '__main__' and '--echo' not in sys.argv:
     _ros_environment()
+    if '--executor' in sys.argv[:-1]:   # before any node starts: the graph processes inherit it
+        os.environ['HEBBIAN_EXECUTOR'] = sys.argv[sys.argv.index('--executor') + 1]
 
 import numpy as np  # noqa: E402
 import rclpy  # noqa: E402
 from builtin_interfaces.msg import Time  # noqa: E402
 from rclpy.context import Context  # noqa: E402
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor  # noqa: E402
+from rclpy.executors import ExternalShutdownException  # noqa: E402
 from rclpy.node import Node  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
@@ -67,6 +78,7 @@ from hebbian_ros.graph.supervisor import Supervisor  # noqa: E402
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition  # noqa: E402
 from hebbian_ros.nodes import qos  # noqa: E402
 from hebbian_ros.nodes.conversions import image_to_msg  # noqa: E402
+from hebbian_ros.nodes.spin import executor_kind, make_executor, spin_executor, spin_node  # noqa: E402
 
 HOPS = 5  # one-way DDS hops camera -> sensor -> layer1 -> layer2 -> memory -> this process
 STAGES = ('hebbian/sensor/rates', 'hebbian/layer1/rates', 'hebbian/layer2/rates', 'hebbian/recognition',
@@ -83,21 +95,15 @@ def key(stamp) -> int:
 
 # --------------------------------------------------------------------------------------------- echo side
 def echo_main() -> int:
-    """The echo subprocess: send every ping straight back (same message object)."""
-    rclpy.init()
-    node = Node('bench_echo')
-    image_pub = node.create_publisher(Image, 'bench/pong/image', qos.EVENT)
-    small_pub = node.create_publisher(Header, 'bench/pong/small', qos.EVENT)
-    node.create_subscription(Image, 'bench/ping/image', image_pub.publish, qos.EVENT)
-    node.create_subscription(Header, 'bench/ping/small', small_pub.publish, qos.EVENT)
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    """The echo subprocess: send every ping straight back (same message object), spun like every node."""
+    def make_echo() -> Node:
+        node = Node('bench_echo')
+        image_pub = node.create_publisher(Image, 'bench/pong/image', qos.EVENT)
+        small_pub = node.create_publisher(Header, 'bench/pong/small', qos.EVENT)
+        node.create_subscription(Image, 'bench/ping/image', image_pub.publish, qos.EVENT)
+        node.create_subscription(Header, 'bench/ping/small', small_pub.publish, qos.EVENT)
+        return node
+    return spin_node(make_echo)
 
 
 # --------------------------------------------------------------------------------------------- probe side
@@ -112,8 +118,9 @@ class Probe:
         self.familiar_after_aha = False
         self.aha = False
         self.learning: list[bool] = []
-        for topic, (msg_type, profile) in TOPIC_TYPES.items():
-            self.node.create_subscription(msg_type, topic, self._recorder(topic), profile)
+        self.familiar: dict[int, bool] = {}   # recognition verdict per stamp
+        self.subscriptions = {topic: self.node.create_subscription(msg_type, topic, self._recorder(topic), profile)
+                              for topic, (msg_type, profile) in TOPIC_TYPES.items()}
         self.node.create_subscription(LearningMode, 'hebbian/learning_mode', self._on_mode, qos.STATE)
         self.camera = self.node.create_publisher(Image, 'camera/image_raw', qos.STREAM)
         self.ping = {'image': self.node.create_publisher(Image, 'bench/ping/image', qos.EVENT),
@@ -124,10 +131,22 @@ class Probe:
         self.node.create_subscription(Header, 'bench/pong/small', self._on_pong, qos.EVENT)
         self.frames = {name: image_to_msg(scene(name), Header(frame_id='camera')) for name in ('blank', 'red_box')}
         self._last_stamp = 0
-        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor = make_executor(self.context)
         self.executor.add_node(self.node)
-        self._thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self._thread = threading.Thread(target=self._spin, daemon=True)
         self._thread.start()
+
+    def _spin(self) -> None:
+        try:
+            spin_executor(self.executor, self.context)
+        except ExternalShutdownException:
+            pass
+
+    def observe_only(self, topics: tuple[str, ...]) -> None:
+        """Drop the subscriptions to every recorded topic but ``topics``."""
+        for topic in list(self.subscriptions):
+            if topic not in topics:
+                self.node.destroy_subscription(self.subscriptions.pop(topic))
 
     def _recorder(self, topic: str):
         arrivals = self.arrivals[topic]
@@ -135,8 +154,10 @@ class Probe:
         def record(msg) -> None:
             now = time.perf_counter()
             arrivals.setdefault(key(msg.header.stamp), now)
-            if topic == 'hebbian/recognition' and self.aha and msg.familiar:
-                self.familiar_after_aha = True
+            if topic == 'hebbian/recognition':
+                self.familiar[key(msg.header.stamp)] = bool(msg.familiar)
+                if self.aha and msg.familiar:
+                    self.familiar_after_aha = True
         return record
 
     def _on_mode(self, msg: LearningMode) -> None:
@@ -198,9 +219,10 @@ class Probe:
                     raise TimeoutError('the echo process did not answer')
 
     def close(self) -> None:
-        self.executor.shutdown()
+        rclpy.try_shutdown(context=self.context)   # wakes and ends the spinning thread
+        self._thread.join(5.0)
         self.node.destroy_node()
-        rclpy.try_shutdown(context=self.context)
+        self.executor.shutdown()
 
 
 # --------------------------------------------------------------------------------------------- /proc
@@ -216,13 +238,24 @@ def rss_mib(pid: int) -> float:
     return float('nan')
 
 
-def process_snapshot(pids: dict[str, int]) -> dict[str, tuple[float, float]]:
+def runqueue_wait_seconds(pid: int) -> float:
+    """Time all threads of ``pid`` spent runnable but waiting for a core (schedstat field 2)."""
+    total = 0
+    for task in Path(f'/proc/{pid}/task').iterdir():
+        try:
+            total += int((task / 'schedstat').read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            pass   # a thread that just ended
+    return total * 1e-9
+
+
+def process_snapshot(pids: dict[str, int]) -> dict[str, tuple[float, float, float]]:
     out = {}
     for name, pid in pids.items():
         try:
-            out[name] = (cpu_seconds(pid), rss_mib(pid))
+            out[name] = (cpu_seconds(pid), rss_mib(pid), runqueue_wait_seconds(pid))
         except (OSError, ValueError, IndexError):
-            out[name] = (float('nan'), float('nan'))
+            out[name] = (float('nan'), float('nan'), float('nan'))
     return out
 
 
@@ -281,6 +314,10 @@ def teach(probe: Probe, timeout: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--quick', action='store_true', help='smoke run (< 1 min): fewer rounds, 1 s steps')
+    parser.add_argument('--executor', choices=('events', 'default'), default='events',
+                        help='executor of every process (HEBBIAN_EXECUTOR; default: events where rclpy has it)')
+    parser.add_argument('--observe-stages', action='store_true',
+                        help='subscribe to every intermediate topic during the frame-rate steps too')
     parser.add_argument('--echo', action='store_true', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.echo:
@@ -296,7 +333,9 @@ def main() -> int:
     probe = Probe()
     echo = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), '--echo'], env=env)
     graph = None
-    result: dict = {'quick': args.quick}
+    result: dict = {'quick': args.quick, 'executor': executor_kind(), 'observe_stages': args.observe_stages,
+                    'load_average': {'start': os.getloadavg()}}
+    print(f'executor: {executor_kind()}, load average {os.getloadavg()}', flush=True)
     try:
         # 1. Single-hop round trip.
         probe.wait_for_echo(30.0)
@@ -308,6 +347,7 @@ def main() -> int:
         result['round_trip'] = {'qos': 'reliable, keep-last 10, volatile (qos.EVENT) both ways; one message in flight',
                                 'rounds': rounds, **{k: percentiles(v) for k, v in rtt.items()}}
         reference = result['round_trip']['image']
+        result['load_average']['after_round_trip'] = os.getloadavg()
         print(f"round trip small {result['round_trip']['small']['p50_ms']:.3f} / "
               f"{result['round_trip']['small']['p99_ms']:.3f} ms, image {reference['p50_ms']:.3f} / "
               f"{reference['p99_ms']:.3f} ms (p50 / p99)", flush=True)
@@ -328,6 +368,7 @@ def main() -> int:
             stage_latency[topic] = {**percentiles([got[k] - t for k, t in sent if k in got]),
                                     'fraction': sum(k in got for k, _ in sent) / len(sent)}
         loop = stage_latency['hebbian/inhibition']
+        result['load_average']['after_closed_loop'] = os.getloadavg()
         result['closed_loop'] = {'frames': len(sent), 'fps': 30, 'stimulus': 'red_box (taught)',
                                  'inhibition_fraction': loop['fraction'], 'stages': stage_latency,
                                  'p50_over_round_trip': loop['p50_ms'] / reference['p50_ms'],
@@ -339,8 +380,11 @@ def main() -> int:
         # 3. + 4. Frame-rate steps with per-process CPU and RSS.
         pids = {name: child.process.pid for name, child in graph.children.items()}
         pids['probe (this process)'] = os.getpid()
+        if not args.observe_stages:
+            probe.observe_only(('hebbian/recognition',))
         steps = []
         for rate in rates:
+            broadcasts = len(probe.learning)
             before, t0 = process_snapshot(pids), time.perf_counter()
             sent = probe.present('red_box', int(rate * step_seconds), float(rate))
             elapsed = time.perf_counter() - t0
@@ -348,12 +392,18 @@ def main() -> int:
             settle(probe, sent)
             delivered = {topic.split('/')[-2] if topic.endswith('/rates') else topic.split('/')[-1]:
                          sum(k in probe.arrivals[topic] for k, _ in sent) / len(sent)
-                         for topic in STAGES[:4]}
+                         for topic in STAGES[:4] if topic in probe.subscriptions}
             recognised = [probe.arrivals['hebbian/recognition'][k] - t for k, t in sent
                           if k in probe.arrivals['hebbian/recognition']]
             processes = {name: {'cpu_percent': 100 * (after[name][0] - before[name][0]) / elapsed,
+                                'cpu_ms_per_frame': 1e3 * (after[name][0] - before[name][0]) / len(sent),
+                                'runqueue_wait_ms_per_frame': 1e3 * (after[name][2] - before[name][2]) / len(sent),
                                 'rss_mib': after[name][1]} for name in pids}
             step = {'requested_fps': rate, 'published': len(sent), 'achieved_fps': len(sent) / elapsed,
+                    'load_average': os.getloadavg(),
+                    'familiar_fraction': (sum(probe.familiar.get(k, False) for k, _ in sent) /
+                                          max(1, sum(k in probe.familiar for k, _ in sent))),
+                    'learning_mode_broadcasts': len(probe.learning) - broadcasts,
                     'delivered': delivered, 'sustained': delivered['recognition'] >= 0.99,
                     'recognition_latency': percentiles(recognised), 'processes': processes}
             steps.append(step)
@@ -368,6 +418,7 @@ def main() -> int:
                                 'highest_sustained_fps': best['requested_fps'] if best else 0,
                                 'processes_at_highest': best['processes'] if best else None}
         result['events'] = graph.events
+        result['load_average']['end'] = os.getloadavg()
     finally:
         probe.close()
         if echo.poll() is None:
@@ -378,7 +429,8 @@ def main() -> int:
 
     report(result)
     result['targets'] = targets(result)
-    common.save('loop_latency_quick' if args.quick else 'loop_latency', result)
+    common.save(('loop_latency_quick' if args.quick else 'loop_latency') +
+                ('_default_executor' if result['executor'] == 'default' else ''), result)
     return 0
 
 
@@ -395,17 +447,20 @@ def report(result: dict) -> None:
     print('\nstage (cumulative from camera publish)   p50 ms   p99 ms   p50 / image RTT   got')
     for topic, s in result['closed_loop']['stages'].items():
         print(f"{topic:<40} {s['p50_ms']:7.2f}  {s['p99_ms']:7.2f}   {s['p50_ms'] / ref:8.1f}x     {s['fraction']:.1%}")
-    print('\nrequested fps  published/s  sensor  layer1  layer2  recognition  sustained')
+    print('\nrequested fps  published/s  ' + '  '.join(result['frame_rate']['steps'][0]['delivered']) +
+          '  sustained  load average')
     for s in result['frame_rate']['steps']:
-        d = s['delivered']
-        print(f"{s['requested_fps']:>13}  {s['achieved_fps']:11.1f}  {d['sensor']:6.1%}  {d['layer1']:6.1%}  "
-              f"{d['layer2']:6.1%}  {d['recognition']:11.1%}  {'pass' if s['sustained'] else 'FAIL'}")
+        print(f"{s['requested_fps']:>13}  {s['achieved_fps']:11.1f}  " +
+              '  '.join(f'{v:6.1%}' for v in s['delivered'].values()) +
+              f"  {'pass' if s['sustained'] else 'FAIL'}  {s['load_average'][0]:.1f}  familiar "
+              f"{s['familiar_fraction']:.0%}, {s['learning_mode_broadcasts']} learning-mode broadcasts")
     best = result['frame_rate']['highest_sustained_fps']
     procs = result['frame_rate']['processes_at_highest']
     if procs:
-        print(f'\nprocesses during the {best} fps step:  CPU %  RSS MiB')
+        print(f'\nprocesses during the {best} fps step:  CPU %  CPU ms/frame  run-queue wait ms/frame  RSS MiB')
         for name, p in procs.items():
-            print(f"  {name:<22} {p['cpu_percent']:6.1f}  {p['rss_mib']:7.1f}")
+            print(f"  {name:<22} {p['cpu_percent']:6.1f}  {p['cpu_ms_per_frame']:12.2f}  "
+                  f"{p['runqueue_wait_ms_per_frame']:23.2f}  {p['rss_mib']:7.1f}")
     for t in targets(result):
         print(f"target {t['target']}: {'pass' if t['pass'] else 'FAIL'} "
               f"({t.get('measured_ms', t.get('measured_fps')):.2f})")

@@ -9,18 +9,22 @@ numpy (1 thread) and numba (all threads) for it, and also report numpy copy and 
 bound are possible; 8192×4096 (128 MiB) is added as the out-of-cache case.
 
 Per sample: one ``(x, y)`` pair per pass over ``W``; counts ``n_in·n_out`` updates. Paths:
-``core`` = the rule's ``*_step(..., out=w, validate=False)``; ``layer`` = ``Layer.step`` (forward
-+ update + bounds, what a node does); ``kernel`` = ``hebbian_ros.core.kernels`` (fused, numba).
+``core`` = the rule's ``*_step(..., out=w, validate=False)``; ``layer_step`` = ``Layer.step``
+(forward + update + default bounds, what a node does: L2 rows for hebb and competitive);
+``layer_learn`` = ``Layer.learn`` with the layer's own output (update + bounds); ``layer_numpy_*``
+the same with ``compiled=False`` (the numpy fallback without numba); ``kernel`` = the bare
+``hebbian_ros.core.kernels`` update (numba), no bounds.
 Competitive: one winner (k = 1); ``core`` updates every row (losers with rate 0), ``kernel`` only
 the winner's row, so its figure is dense-equivalent and not comparable with the bound.
-Batched: B samples per pass, counts ``B·n_in·n_out`` sample-synapse updates.
+Batched: B samples per pass, counts ``B·n_in·n_out`` sample-synapse updates; ``kernel`` is the
+blocked ``sanger_batch_update``.
 
 STDP: 784 Poisson inputs and 400 Poisson outputs at 10 Hz, all-to-all, pair-based additive STDP
 with hard bounds, dt = 1 ms. Ours: ``Layer.learn`` per step (spike drawing included),
 ``stdp_step`` per step (spikes drawn beforehand), and ``event_stdp`` (spike drawing + compiled
 event-driven run). Brian2 runs in its own venv (``bench/brian2_stdp.py``; compilation excluded).
 
-Usage: python bench/plasticity.py [--quick] [--no-brian2]
+Usage: python bench/plasticity.py [--quick] [--no-brian2] [--rates-only | --only stdp]
 """
 
 from __future__ import annotations
@@ -38,7 +42,6 @@ import numpy as np
 
 from hebbian_ros.core import kernels
 from hebbian_ros.core.competitive import CompetitiveParams, compete, competitive_step
-from hebbian_ros.core.event_stdp import poisson_events, stdp_run
 from hebbian_ros.core.hebb import HebbParams, hebb_step
 from hebbian_ros.core.layer import Layer
 from hebbian_ros.core.oja import OjaParams, SangerParams, oja_step, sanger_step
@@ -113,29 +116,39 @@ def rate_case(n_in, n_out, bound, quick, rng, batch=None):
     per_pass = n_in * n_out * (1 if batch is None else batch)
     min_s = 0.05 if quick else 0.2
     repeats = 3 if quick else 7
+
+    def rate(function):
+        return per_pass / common.best_time(function, repeats, min_seconds=min_s)["best"]
+
     out = {}
     for rule, (step, params) in CORE.items():
         post = win if rule == "competitive" else y
         entry = {}
         w = w0.copy()
-        entry["core"] = per_pass / common.best_time(lambda: step(x, post, w, params, out=w, validate=False), repeats, min_seconds=min_s)["best"]
-        layer = Layer(n_in, n_out, rule=rule, params=params, seed=0, max_rate_hz=100.0)
+        entry["core"] = rate(lambda: step(x, post, w, params, out=w, validate=False))
+        # the layer as a node uses it: rates in Hz, default bounds (l2 for hebb and competitive)
         rates = np.ascontiguousarray(x * np.float32(100.0))
-        entry["layer"] = per_pass / common.best_time(lambda: layer.step(rates), repeats, min_seconds=min_s)["best"]
+        for path, compiled in (("layer", None), ("layer_numpy", False)):
+            if path == "layer_numpy" and batch is not None:
+                continue  # mini-batches take the same BLAS path with or without numba
+            layer = Layer(n_in, n_out, rule=rule, params=params, seed=0, max_rate_hz=100.0, compiled=compiled)
+            entry[f"{path}_step"] = rate(lambda: layer.step(rates))
+            output = layer.forward(rates)
+            entry[f"{path}_learn"] = rate(lambda: layer.learn(rates, output))
         if batch is None:
             w = w0.copy()
             kernel = KERNELS[rule]
-            entry["kernel"] = per_pass / common.best_time(lambda: kernel(x, post, w, params.eta), repeats, min_seconds=min_s)["best"]
+            entry["kernel"] = rate(lambda: kernel(x, post, w, params.eta))
         elif rule == "sanger":
             w = w0.copy()
-            entry["kernel"] = per_pass / common.best_time(lambda: kernels.sanger_batch_update(x, y, w, params.eta), repeats, min_seconds=min_s)["best"]
-        if batch is None:
-            entry["percent_of_bound"] = {path: 100 * value / bound for path, value in entry.items()}
+            entry["kernel"] = rate(lambda: kernels.sanger_batch_update(x, y, w, params.eta))
         out[rule] = entry
     return out
 
 
 def stdp_ours(quick, rng):
+    from hebbian_ros.core.event_stdp import poisson_events, stdp_run
+
     n_in, n_out, rate = 784, 400, 10.0
     params = STDPParams()
     result = {}
@@ -158,23 +171,49 @@ def stdp_ours(quick, rng):
     for t in range(steps):
         _, state = stdp_step(pre[t], post[t], w, state, params, out=w, validate=False)
     result["core_stdp_step"] = steps * 1e-3 / (time.perf_counter() - started)
-    # event-driven compiled run, spike drawing included in the timing
+    # event-driven compiled run (row-blocked walk), spike drawing included in the timing; the
+    # same run without the drawing ("_run_only") and the drawing alone are kept for reference
+    import numba
+
     sim_steps = 5000 if quick else 20000
     rates_in, rates_out = np.full(n_in, rate), np.full(n_out, rate)
+    draw_best = float("inf")
     for threads in (1, None):
         w = rng.uniform(0.25, 0.75, (n_out, n_in)).astype(np.float32)
         stdp_run(poisson_events(rates_in, 1e-3, 10, rng), poisson_events(rates_out, 1e-3, 10, rng), w, stdp_init_state(n_in, n_out), params, out=w, threads=threads)
-        best = 0.0
-        for _ in range(3):
+        best = best_run = 0.0
+        for _ in range(3 if quick else 7):
             started = time.perf_counter()
             pre_events = poisson_events(rates_in, 1e-3, sim_steps, rng)
             post_events = poisson_events(rates_out, 1e-3, sim_steps, rng)
+            drawn = time.perf_counter()
             stdp_run(pre_events, post_events, w, stdp_init_state(n_in, n_out), params, out=w, threads=threads)
-            best = max(best, sim_steps * 1e-3 / (time.perf_counter() - started))
-        import numba
-
-        result[f"event_stdp_{threads or numba.get_num_threads()}thr"] = best
+            done = time.perf_counter()
+            best = max(best, sim_steps * 1e-3 / (done - started))
+            best_run = max(best_run, sim_steps * 1e-3 / (done - drawn))
+            draw_best = min(draw_best, drawn - started)
+        name = f"event_stdp_{threads or numba.get_num_threads()}thr"
+        result[name] = best
+        result[f"{name}_run_only"] = best_run
+    result["poisson_drawing_only"] = sim_steps * 1e-3 / draw_best
     return result
+
+
+def run_stdp(args, rng) -> dict:
+    """Ours and Brian2's STDP side by side, with the load average before and after."""
+    load_start = [round(v, 2) for v in os.getloadavg()]
+    stdp = stdp_ours(args.quick, rng)
+    for name, value in stdp.items():
+        print(f"  ours   {name:<28} {value:8.1f} sim s / wall s", flush=True)
+    brian = [] if args.no_brian2 else stdp_brian2(args.quick)
+    best_brian = max((entry["sim_per_wall"] for entry in brian), default=None)
+    best_ours = max(value for name, value in stdp.items() if name.startswith("event_stdp") and name.endswith("thr"))
+    if best_brian:
+        print(f"STDP: ours {best_ours:.1f} vs Brian2 best {best_brian:.1f} sim s / wall s -> {best_ours / best_brian:.1f}x", flush=True)
+    return {
+        "ours": stdp, "brian2": brian, "ratio_best_ours_to_best_brian2": (best_ours / best_brian) if best_brian else None,
+        "load_average_before_after": [load_start, [round(v, 2) for v in os.getloadavg()]],
+    }
 
 
 def brian2_python() -> str | None:
@@ -219,8 +258,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller arrays, fewer repeats, one Brian2 run")
     parser.add_argument("--no-brian2", action="store_true")
+    parser.add_argument(
+        "--rates-only", action="store_true",
+        help="skip STDP; save as plasticity_rates[_quick].json (leaves the full record alone)",
+    )
+    parser.add_argument("--only", choices=["stdp"], help="only the STDP comparison; saves plasticity_stdp[_quick].json")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
+    if args.only == "stdp":
+        common.save("plasticity_stdp_quick" if args.quick else "plasticity_stdp", {"stdp_sim_s_per_wall_s": run_stdp(args, rng)})
+        return
+    load_start = [round(v, 2) for v in os.getloadavg()]
 
     bandwidth = measure_bandwidth(args.quick)
     bound = bandwidth["bound_updates_per_s"]
@@ -246,30 +294,20 @@ def main() -> None:
     for key, rules in per_sample.items():
         for rule, entry in rules.items():
             entry["percent_of_bound"] = {p: 100 * v / bound for p, v in entry.items() if p != "percent_of_bound"}
-            cells = "  ".join(f"{p} {v / 1e9:6.2f}e9 ({entry['percent_of_bound'][p]:4.0f}%)" for p, v in entry.items() if p != "percent_of_bound")
-            print(f"per-sample {key:>10} {rule:<12} {cells}", flush=True)
+            entry["layer_step_over_core"] = entry["layer_step"] / entry["core"]
+            cells = "  ".join(f"{p} {v / 1e9:6.2f}e9 ({entry['percent_of_bound'][p]:4.0f}%)" for p, v in entry.items() if p in entry["percent_of_bound"])
+            print(f"per-sample {key:>10} {rule:<12} {cells}  step/core {entry['layer_step_over_core']:.1f}x", flush=True)
     for key, rules in batched.items():
         for rule, entry in rules.items():
             cells = "  ".join(f"{p} {v / 1e9:6.1f}e9" for p, v in entry.items())
             print(f"batched {key:>16} {rule:<12} {cells}", flush=True)
+    rates = {"bandwidth": bandwidth, "per_sample_updates_per_s": per_sample, "batched_sample_synapse_updates_per_s": batched}
+    rates["load_average_at_start"] = load_start
+    if args.rates_only:
+        common.save("plasticity_rates_quick" if args.quick else "plasticity_rates", rates)
+        return
 
-    stdp = stdp_ours(args.quick, rng)
-    for name, value in stdp.items():
-        print(f"  ours   {name:<28} {value:8.1f} sim s / wall s", flush=True)
-    brian = [] if args.no_brian2 else stdp_brian2(args.quick)
-    best_brian = max((entry["sim_per_wall"] for entry in brian), default=None)
-    best_ours = max(value for name, value in stdp.items() if name.startswith("event_stdp"))
-    if best_brian:
-        print(f"STDP: ours {best_ours:.1f} vs Brian2 best {best_brian:.1f} sim s / wall s -> {best_ours / best_brian:.1f}x", flush=True)
-    common.save(
-        "plasticity_quick" if args.quick else "plasticity",
-        {
-            "bandwidth": bandwidth,
-            "per_sample_updates_per_s": per_sample,
-            "batched_sample_synapse_updates_per_s": batched,
-            "stdp_sim_s_per_wall_s": {"ours": stdp, "brian2": brian, "ratio_best_ours_to_best_brian2": (best_ours / best_brian) if best_brian else None},
-        },
-    )
+    common.save("plasticity_quick" if args.quick else "plasticity", {**rates, "stdp_sim_s_per_wall_s": run_stdp(args, rng)})
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Conversions between hebbian_ros messages and numpy arrays, with validation of every field."""
 from __future__ import annotations
 
+import array
 import math
 
 import numpy as np
@@ -11,36 +12,50 @@ from sensor_msgs.msg import Image
 
 from hebbian_ros.msg import FiringRates, LearningMode
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
 
 def rates_from_msg(msg: FiringRates, expected_size: int | None = None) -> np.ndarray:
-    """Rates of ``msg`` as a float32 vector; ``ValueError`` names what is wrong with the message."""
+    """Rates of ``msg`` as a float32 vector; ``ValueError`` names what is wrong with the message.
+
+    The vector is a view of the message's ``array.array('f')`` (no copy, no per-element Python work);
+    a valid message costs two reductions (min, max), a bad one is then examined in detail.
+    """
     rates = np.asarray(msg.rates, dtype=np.float32)
+    if rates.ndim != 1:
+        rates = rates.ravel()
     if rates.size == 0:
         raise ValueError(f'rates of {msg.population!r}: empty')
-    if list(msg.shape) and int(np.prod(msg.shape)) != rates.size:
-        raise ValueError(f'rates of {msg.population!r}: shape {list(msg.shape)} does not hold {rates.size} values')
+    shape = msg.shape
+    if len(shape) and math.prod(shape) != rates.size:
+        raise ValueError(f'rates of {msg.population!r}: shape {list(shape)} does not hold {rates.size} values')
     if expected_size is not None and rates.size != expected_size:
         raise ValueError(f'rates of {msg.population!r}: expected {expected_size} values, got {rates.size}')
-    if not np.all(np.isfinite(rates)):
-        raise ValueError(f'rates of {msg.population!r}: contains NaN or inf')
-    if rates.min() < 0:
+    if not (rates.min() >= 0.0 and rates.max() <= _FLOAT32_MAX):   # NaN fails both, inf the second
+        if not np.all(np.isfinite(rates)):
+            raise ValueError(f'rates of {msg.population!r}: contains NaN or inf')
         raise ValueError(f'rates of {msg.population!r}: negative rate {float(rates.min())}')
     if not (math.isfinite(msg.max_rate) and msg.max_rate > 0):
         raise ValueError(f'rates of {msg.population!r}: max_rate must be finite and > 0, got {msg.max_rate}')
     return rates
 
 
+def float32_array(values: np.ndarray) -> array.array:
+    """``values`` as the ``array.array('f')`` a float32[] message field stores, by one memory copy.
+
+    Assigning a numpy array to such a field makes rosidl build the array.array element by element
+    (≈ 0.1 ms for 384 values on the bench machine); this is ≈ 1 µs.
+    """
+    out = array.array('f')
+    out.frombytes(np.ascontiguousarray(values, dtype=np.float32).tobytes())
+    return out
+
+
 def rates_to_msg(header: Header, population: str, shape: tuple[int, ...], rates: np.ndarray,
                  max_rate: float, replay: bool = False) -> FiringRates:
     """Build a FiringRates message (rates flattened row-major)."""
-    msg = FiringRates()
-    msg.header = header
-    msg.population = population
-    msg.shape = [int(s) for s in shape]
-    msg.rates = np.ascontiguousarray(rates, dtype=np.float32).ravel()
-    msg.max_rate = float(max_rate)
-    msg.replay = replay
-    return msg
+    return FiringRates(header=header, population=population, shape=array.array('I', [int(s) for s in shape]),
+                       rates=float32_array(rates), max_rate=float(max_rate), replay=bool(replay))
 
 
 def stamp_seconds(stamp: Time) -> float:

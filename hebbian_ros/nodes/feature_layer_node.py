@@ -6,7 +6,8 @@ with learning mode off the weights never change. Any number of layers: one node 
 and wired by parameters (see config/layers.yaml).
 
 What the layer has learned is published every ``weights_image_period`` seconds (node clock; 0
-disables), stamped with the last input sample, reliable: ``hebbian/<population>/receptive_fields``
+disables; each topic only while it has a subscriber), stamped with the last input sample, reliable:
+``hebbian/<population>/receptive_fields``
 (sensor_msgs/Image rgb8, one tile per unit over the input grid, see
 :func:`hebbian_ros.core.visualization.receptive_field_mosaic`) and
 ``hebbian/<population>/weight_norms`` (hebbian_ros/FiringRates with population
@@ -98,19 +99,26 @@ class FeatureLayerNode(Node):
             self.create_timer(self.weights_period, self.publish_weights)
 
     def publish_weights(self) -> None:
-        """Publish the receptive-field mosaic and the weight-row norms (once input has arrived)."""
+        """Publish the receptive-field mosaic and the weight-row norms (once input has arrived).
+
+        Each is built only while its topic has a subscriber: the mosaic of a 384x128 layer takes ≈ 18 ms,
+        and this timer runs in the thread that handles the rates, so an unwatched mosaic only delayed
+        frames (it was the 99th-percentile latency of the closed loop, bench/RESULTS.md section 3).
+        """
         if self._last_header is None:
             return
         weights = self.layer.weights
-        try:
-            mosaic = receptive_field_mosaic(weights, self._input_shape)
-        except ValueError as error:   # e.g. weights that diverged to inf under a badly tuned rule
-            self.rejections.reject(f'hebbian/{self.population}/receptive_fields', error)
-            return
-        self.fields_pub.publish(image_to_msg(mosaic, self._last_header))
-        norms = weight_norms(weights)
-        self.norms_pub.publish(rates_to_msg(self._last_header, f'{self.population}/weight_norms',
-                                            (self.layer.n_out,), norms, float(norms.max()) or 1.0))
+        if self.fields_pub.get_subscription_count():
+            try:
+                mosaic = receptive_field_mosaic(weights, self._input_shape)
+            except ValueError as error:   # e.g. weights that diverged to inf under a badly tuned rule
+                self.rejections.reject(f'hebbian/{self.population}/receptive_fields', error)
+                return
+            self.fields_pub.publish(image_to_msg(mosaic, self._last_header))
+        if self.norms_pub.get_subscription_count():
+            norms = weight_norms(weights)
+            self.norms_pub.publish(rates_to_msg(self._last_header, f'{self.population}/weight_norms',
+                                                (self.layer.n_out,), norms, float(norms.max()) or 1.0))
 
     def on_shutdown(self) -> None:
         """Keep what was learned."""

@@ -2,7 +2,8 @@
 
 Subscribes the top layer's rates and ``hebbian/learning_mode``; publishes ``hebbian/recognition``,
 ``hebbian/inhibition`` (only for familiar live input) and ``hebbian/memory/rates`` (memory units fire
-for a recognised pattern; a novel one does not propagate, so they stay silent).
+for a recognised pattern; a novel one does not propagate, so they stay silent; only while the topic has a
+subscriber, as nothing in the loop reads it).
 
 Structural plasticity (``structural``, ``max_capacity``; see :mod:`hebbian_ros.core.structural` and
 :mod:`hebbian_ros.core.neurogenesis`): on an a-ha memory grows duplicate copies of the confirmed memory,
@@ -167,10 +168,12 @@ class MemoryNode(Node):
                               memory_size=self.memory.size)
         self.recognition_pub.publish(verdict)
         self.publish_structure(msg.header)
-        units = np.zeros(self.memory.capacity, np.float32)
-        if recall.familiar:
-            units[recall.memory_id] = self.max_rate * recall.similarity
-        self.rates_pub.publish(rates_to_msg(msg.header, 'memory', units.shape, units, self.max_rate, msg.replay))
+        if self.rates_pub.get_subscription_count():   # a display-only stream: built only when someone listens
+            units = np.zeros(self.memory.capacity, np.float32)
+            if recall.familiar:
+                units[recall.memory_id] = self.max_rate * recall.similarity
+            self.rates_pub.publish(rates_to_msg(msg.header, 'memory', units.shape, units, self.max_rate,
+                                                msg.replay))
 
 def main(args: list[str] | None = None) -> int:
     """Run the memory node until shut down."""

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from hebbian_ros.core import event_stdp
 from hebbian_ros.core.event_stdp import (
     HAVE_NUMBA,
     SpikeEvents,
@@ -85,3 +86,131 @@ def test_bad_arguments_name_themselves():
         poisson_events(np.array([2000.0]), 1e-3, 10, rng)
     with pytest.raises(ValueError, match="threads"):
         stdp_run(good_in, good_out, w, state, STDPParams(), threads=0)
+    with pytest.raises(ValueError, match="block_steps"):
+        stdp_run(good_in, good_out, w, state, STDPParams(), block_steps=0)
+
+
+def check_against_steps(pre, post, w0, params, **kwargs):
+    """``stdp_run`` (compiled, every given option) equals ``stdp_step`` step by step, bit for bit."""
+    expected, expected_state = reference(pre, post, w0, params)
+    got, state = stdp_run(events_from_raster(pre), events_from_raster(post), w0, stdp_init_state(w0.shape[1], w0.shape[0]), params, **kwargs)
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(state.pre_trace, expected_state.pre_trace)
+    np.testing.assert_array_equal(state.post_trace, expected_state.post_trace)
+    return expected
+
+
+needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
+
+
+@needs_numba
+@pytest.mark.parametrize("soft", [False, True])
+@pytest.mark.parametrize("block_steps", [1, 2, 7, 16, 64, 1000, None])
+def test_time_blocks_do_not_change_the_result(soft, block_steps):
+    # 203 steps: no block size here divides it; silent stretches leave whole blocks without events
+    rng = np.random.default_rng(4)
+    n_in, n_out, steps = 29, 21, 203
+    pre = rng.random((steps, n_in)) < 0.15
+    post = rng.random((steps, n_out)) < 0.15
+    pre[40:90] = False
+    post[40:90] = False
+    post[120:140] = False
+    w0 = rng.uniform(0.0, 0.4, (n_out, n_in)).astype(np.float32)
+    params = STDPParams(a_plus=0.05, a_minus=0.06, w_max=0.4, soft_bounds=soft)
+    for threads in (1, 2, 5):
+        check_against_steps(pre, post, w0, params, compiled=True, threads=threads, block_steps=block_steps)
+
+
+@needs_numba
+def test_neurons_that_fire_often_and_together():
+    # rate 0.5 per step: most neurons fire several times per block and pre/post often coincide;
+    # one post neuron fires every step, one pre neuron too
+    rng = np.random.default_rng(5)
+    n_in, n_out, steps = 13, 19, 120
+    pre = rng.random((steps, n_in)) < 0.5
+    post = rng.random((steps, n_out)) < 0.5
+    pre[:, 3] = True
+    post[:, 7] = True
+    w0 = rng.uniform(0.0, 1.0, (n_out, n_in)).astype(np.float32)
+    for soft in (False, True):
+        params = STDPParams(a_plus=0.02, a_minus=0.03, soft_bounds=soft)
+        for block_steps in (1, 5, 32):
+            check_against_steps(pre, post, w0, params, compiled=True, threads=1, block_steps=block_steps)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_weights_outside_the_bounds_are_clipped_as_stdp_step_does(dtype):
+    # weights start above w_max and below w_min: the LTD clip at w_max is then needed
+    rng = np.random.default_rng(6)
+    n_in, n_out, steps = 17, 11, 150
+    pre = rng.random((steps, n_in)) < 0.1
+    post = rng.random((steps, n_out)) < 0.1
+    pre[:, :2] = False
+    post[:, 0] = False
+    w0 = rng.uniform(-0.2, 0.7, (n_out, n_in)).astype(dtype)
+    w0[0, :2] = 0.7, -0.1
+    params = STDPParams(a_plus=0.01, a_minus=0.01, w_min=0.0, w_max=0.5)
+    out = check_against_steps(pre, post, w0, params, compiled=True, threads=2, block_steps=32)
+    np.testing.assert_array_equal(out[0, :2], w0[0, :2])  # weights of silent neurons are left alone
+    assert out.max() == np.array(0.7, dtype) and ((out[:, 2:] >= 0) & (out[:, 2:] <= 0.5)).all()
+
+
+@needs_numba
+def test_traces_carry_over_between_runs():
+    rng = np.random.default_rng(7)
+    n_in, n_out, steps = 10, 9, 100
+    pre = rng.random((steps, n_in)) < 0.2
+    post = rng.random((steps, n_out)) < 0.2
+    w0 = rng.uniform(0.2, 0.8, (n_out, n_in)).astype(np.float32)
+    params = STDPParams(a_plus=0.02, a_minus=0.02)
+    expected, expected_state = reference(pre, post, w0, params)
+    w, state = w0.copy(), stdp_init_state(n_in, n_out)
+    for t0, t1 in ((0, 37), (37, 38), (38, 100)):
+        w, state = stdp_run(events_from_raster(pre[t0:t1]), events_from_raster(post[t0:t1]), w, state, params, block_steps=8)
+    np.testing.assert_array_equal(w, expected)
+    np.testing.assert_array_equal(state.post_trace, expected_state.post_trace)
+
+
+def test_without_numba_the_numpy_loop_runs(monkeypatch):
+    monkeypatch.setattr(event_stdp, "HAVE_NUMBA", False)
+    rng = np.random.default_rng(8)
+    pre = rng.random((60, 6)) < 0.2
+    post = rng.random((60, 5)) < 0.2
+    w0 = rng.uniform(0.2, 0.8, (5, 6)).astype(np.float32)
+    check_against_steps(pre, post, w0, STDPParams(a_plus=0.02, a_minus=0.02))
+    with pytest.raises(ValueError, match="compiled: numba is not installed"):
+        stdp_run(events_from_raster(pre), events_from_raster(post), w0, stdp_init_state(6, 5), STDPParams(), compiled=True)
+
+
+@needs_numba
+def test_poisson_events_are_the_same_with_and_without_numba(monkeypatch):
+    rates = np.array([0.0, 10.0, 50.0, 1000.0, 1e-9, 500.0])
+    compiled = poisson_events(rates, 1e-3, 3000, np.random.default_rng(9))
+    monkeypatch.setattr(event_stdp, "_train_ends", None)
+    monkeypatch.setattr(event_stdp, "_train_events", None)
+    plain = poisson_events(rates, 1e-3, 3000, np.random.default_rng(9))
+    np.testing.assert_array_equal(compiled.indptr, plain.indptr)
+    np.testing.assert_array_equal(compiled.indices, plain.indices)
+
+
+class ShortFirstDraw(np.random.Generator):
+    """A generator whose first exponential draw is all zeros: every train is too short at first."""
+
+    def standard_exponential(self, *args, **kwargs):
+        out = super().standard_exponential(*args, **kwargs)
+        self.calls = getattr(self, "calls", 0) + 1
+        return out * 0 if self.calls == 1 else out
+
+
+@pytest.mark.parametrize("compiled", [False, True] if HAVE_NUMBA else [False])
+def test_poisson_trains_that_run_short_are_topped_up(monkeypatch, compiled):
+    if not compiled:
+        monkeypatch.setattr(event_stdp, "_train_ends", None)
+        monkeypatch.setattr(event_stdp, "_train_events", None)
+    events = poisson_events(np.array([20.0, 0.0, 50.0]), 1e-3, 2000, ShortFirstDraw(np.random.PCG64(10)))
+    counts = np.bincount(events.indices, minlength=3)
+    n_gaps = int(np.ceil(100 + 6 * 10 + 6))  # the first draw's width for the 50 Hz train
+    assert counts[1] == 0 and counts[0] > n_gaps and counts[2] > n_gaps  # the zero draws made spikes 1 step apart
+    steps = np.repeat(np.arange(events.n_steps), np.diff(events.indptr))
+    assert steps.max() > 1500  # and later draws carried the trains to the end
