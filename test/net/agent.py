@@ -93,20 +93,29 @@ class Agent(Node):
         with self.lock:
             return {topic: [r for r in rows if r[0] >= since] for topic, rows in self.records.items()}
 
-    def wait_graph(self, timeout: float, steady: int) -> bool:
+    def wait_graph(self, timeout: float, steady: int) -> dict:
         """Blank frames (if a camera) at 30/s until the top layer and memory have answered at least
-        ``steady`` times within the last second: discovery across the hosts has settled."""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
+        ``steady`` times within the last second: discovery across the hosts has settled.
+
+        Returns ``ok``, the seconds it took, and per topic what arrived in all and in the last second
+        (on failure: how far the graph got)."""
+        start = time.monotonic()
+        end = start + timeout
+        watched = ('hebbian/layer2/rates', 'hebbian/recognition')
+        ok = False
+        while not ok and time.monotonic() < end:
             if self.camera is not None:
                 self.publish(scene('blank'))
             recent = time.monotonic() - 1.0
             with self.lock:
-                if all(sum(1 for r in self.records[topic] if r[0] >= recent) >= steady
-                       for topic in ('hebbian/layer2/rates', 'hebbian/recognition')):
-                    return True
-            time.sleep(1 / 30)
-        return False
+                ok = all(sum(1 for r in self.records[topic] if r[0] >= recent) >= steady for topic in watched)
+            if not ok:
+                time.sleep(1 / 30)
+        recent = time.monotonic() - 1.0
+        with self.lock:
+            arrived = {topic: [len(rows), sum(1 for r in rows if r[0] >= recent)]
+                       for topic, rows in self.records.items()}
+        return {'ok': ok, 'seconds': round(time.monotonic() - start, 2), 'arrived [all, last s]': arrived}
 
     def add_clients(self, services: list[str]) -> None:
         """Trigger clients made up front, so that they are discovered long before they are used."""
@@ -163,7 +172,7 @@ def main() -> int:
             elif op == 'records':
                 reply = {'records': agent.since(float(command.get('since', 0.0)))}
             elif op == 'wait_graph':
-                reply = {'ok': agent.wait_graph(float(command.get('wait', 20.0)), int(command.get('steady', 1)))}
+                reply = agent.wait_graph(float(command.get('wait', 20.0)), int(command.get('steady', 1)))
             elif op == 'call':
                 reply = agent.call(command['service'], float(command.get('wait', 10.0)))
             else:

@@ -143,6 +143,17 @@ def start_graph(hosts: Hosts, host: str, env: dict, args: list[str], log: Path) 
                            stdout=out, stderr=subprocess.STDOUT)
 
 
+def wait_graph(agent: Agent, logs: list[Path], what: str, wait: float, steady: int) -> float:
+    """Assert the graph answers ``agent`` steadily within ``wait`` s; on failure say how far it got and
+    show the end of each graph log (a slow start and a discovery failure look different there)."""
+    reply = agent.request('wait_graph', timeout=wait + 10.0, wait=wait, steady=steady)
+    if not reply.get('ok'):
+        tails = '\n'.join(f'--- {log.name}:\n' + '\n'.join(log.read_text(errors='replace').splitlines()[-15:])
+                          for log in logs if log.exists())
+        pytest.fail(f'{what}: {reply}\n{tails}')
+    return float(reply['seconds'])
+
+
 def causes(rows: list) -> list[int]:
     return [r[MODE_CAUSE] for r in rows]
 
@@ -220,7 +231,10 @@ def test_closed_loop_across_two_hosts(hosts, ros_env, tmp_path, record_property)
     graph_a = start_graph(hosts, 'a', env, ['--only', 'sensor'], tmp_path / 'graph_a.log')
     agent = Agent(hosts, 'a', env, camera=True, log=tmp_path / 'agent_a.log')
     try:
-        assert agent.request('wait_graph', timeout=40.0, wait=30.0, steady=15)['ok'], 'B did not answer A over the veth'
+        settled = wait_graph(agent, [tmp_path / 'graph_a.log', tmp_path / 'graph_b.log'],
+                             'B did not answer A over the veth', wait=45.0, steady=15)
+        record_property('graph_settled_s', settled)
+        print(f'graph settled across the veth in {settled:.1f} s')
         _, habituation = learn_and_check(agent, 'split', within=3.0)
         recognise(agent, 'split', frames=90)
 
@@ -287,8 +301,8 @@ def test_lossy_link_reliable_events_arrive_and_learning_survives(hosts, ros_env,
     agent_b = Agent(hosts, 'b', env_b, camera=False, log=tmp_path / 'agent_b.log')
     try:
         # ~30 frames/s of which ~60 % cross the lossy link (a rates message is two IP fragments).
-        assert agent_a.request('wait_graph', timeout=50.0, wait=40.0, steady=8)['ok'], \
-            'B did not answer A over the lossy link'
+        wait_graph(agent_a, [tmp_path / 'graph_a.log', tmp_path / 'graph_b.log'],
+                   'B did not answer A over the lossy link', wait=45.0, steady=8)
         for _ in range(10):  # B's recorder has found A's sensor too (it counts what crossed A->B)
             if agent_b.topic('hebbian/sensor/rates', agent_a.present('blank', 15)):
                 break
