@@ -25,24 +25,35 @@ mixed signs; every other rule is rectified. For ``"stdp"`` the layer is spiking:
 :meth:`Layer.learn` call is one STDP time step of ``params.dt_ms`` in which input and output
 rates are turned into Poisson spikes with the layer's own random generator.
 
+Speed. Hebb, Oja, Sanger and competitive learning run on the fused kernels of
+:mod:`hebbian_ros.core.kernels`: per sample, :meth:`Layer.step` computes each unit's output
+from its row of ``W``, updates the row and applies the bounds while it is in cache, so ``W`` is
+streamed once (numba when installed, numpy otherwise; ``compiled`` chooses); a mini-batch is
+a few BLAS matrix products (Sanger's on blocks of rows). The results equal the rule modules' up
+to float rounding.
+Once the bounds have been applied to every row, a per-sample update leaves the rows of silent
+units (``y_j = 0``) untouched instead of re-normalising them.
+
 Every call validates all of its arguments before changing anything, so a call that raises
 :class:`ValueError` leaves weights, rule state, random generator and counter bit-identical.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from hebbian_ros.core import kernels
 from hebbian_ros.core import validation as check
 from hebbian_ros.core.bcm import BCMParams, BCMState, bcm_init_state, bcm_step
-from hebbian_ros.core.bounds import Bounds, BoundsMode, apply_bounds, as_bounds, normalize_rows_l2
-from hebbian_ros.core.competitive import CompetitiveParams, compete, competitive_step
+from hebbian_ros.core.bounds import Bounds, BoundsMode, apply_bounds, as_bounds, normalize_rows_l2, row_l2_norms
+from hebbian_ros.core.competitive import CompetitiveParams, compete
 from hebbian_ros.core.encoding import poisson_spikes
-from hebbian_ros.core.hebb import HebbParams, hebb_step
-from hebbian_ros.core.oja import OjaParams, SangerParams, oja_step, sanger_step
+from hebbian_ros.core.hebb import HebbParams
+from hebbian_ros.core.oja import OjaParams, SangerParams
 from hebbian_ros.core.stdp import STDPParams, STDPState, stdp_init_state, stdp_step
 
 RULES = ("hebb", "oja", "sanger", "bcm", "competitive", "stdp")
@@ -62,12 +73,13 @@ PARAMS_TYPES: dict[str, type] = {
 #: Bounds used when ``bounds=None``: Hebb needs one to stay finite, competitive learning
 #: compares dot products and so wants unit-length rows; the others bound themselves.
 DEFAULT_BOUNDS = {"hebb": "l2", "competitive": "l2"}
-_STATELESS_STEPS = {
-    "hebb": hebb_step,
-    "oja": oja_step,
-    "sanger": sanger_step,
-    "competitive": competitive_step,
-}
+#: Rules learned with :mod:`~.kernels` (layer rule -> kernel rule); the rest use the rule modules.
+_KERNEL_RULES = {"hebb": "hebb", "oja": "oja", "sanger": "sanger", "competitive": "instar"}
+#: Row norms within this relative distance of the target count as bounded (float32 rounding
+#: of a normalisation stays below 1e-6).
+_BOUNDED_RTOL = 1e-5
+#: Rules whose output ``y_j`` depends on row ``j`` alone, so forward pass and update fuse.
+_FUSED_STEP_RULES = ("hebb", "oja", "sanger")
 # 64-bit limbs of the PCG64 generator state, so it round-trips through plain arrays.
 _LIMB = (1 << 64) - 1
 
@@ -139,6 +151,8 @@ class Layer:
     :param semi_saturation_hz: ``σ`` of ``"divisive"`` [Hz], ``>= 0``.
     :param max_rate_hz: highest input and output rate; for STDP ``max_rate_hz·dt`` must be
         ``<= 1``.
+    :param compiled: ``None`` runs the numba kernels when numba is installed, ``False`` the
+        numpy ones (same results up to float rounding), ``True`` requires numba.
     """
 
     def __init__(
@@ -154,6 +168,7 @@ class Layer:
         input_norm: str = "l2",
         semi_saturation_hz: float = 0.0,
         max_rate_hz: float = 100.0,
+        compiled: bool | None = None,
     ) -> None:
         self._n_in = check.as_int("n_in", n_in, minimum=1)
         self._n_out = check.as_int("n_out", n_out, minimum=1)
@@ -179,12 +194,18 @@ class Layer:
         if self._rule == "competitive" and not self._params.soft and self._params.k > self._n_out:
             raise ValueError(f"params: k={self._params.k} winners exceed n_out={self._n_out}")
         seed = check.as_int("seed", seed, minimum=0)
+        if compiled is not None and not isinstance(compiled, (bool, np.bool_)):
+            raise ValueError(f"compiled: expected None or a bool, got {type(compiled).__name__}")
+        if compiled and not kernels.HAVE_NUMBA:
+            raise ValueError("compiled: numba is not installed")
+        self._compiled = kernels.HAVE_NUMBA if compiled is None else bool(compiled)
 
         self._rng = np.random.default_rng(seed)
         self._w = self._initial_weights()
         self._state = self._initial_state()
         self._n_updates = 0
         self._gated = (1.0, self._params)
+        self._bounded = self._weights_bounded()  # every row of W satisfies the bounds
 
     # --- read-only views -----------------------------------------------------------------
 
@@ -258,15 +279,44 @@ class Layer:
             self._learn(x, y, level)
 
     def step(self, x: np.ndarray, level: float = 1.0) -> np.ndarray:
-        """:meth:`forward` then :meth:`learn` on the same input; returns the output rates (Hz)."""
+        """:meth:`forward` then :meth:`learn` on the same input; returns the output rates (Hz).
+
+        Hebb, Oja and Sanger do both in one pass over ``W`` (see the module docstring).
+        """
         level = check.in_interval("level", level, 0.0, 1.0)
         x = self._check_input(x, learning=True)
+        if level > 0 and self._rule in _FUSED_STEP_RULES:
+            activity = kernels.fused_step(
+                self._rule,
+                self._normalised_input(x),
+                self._w,
+                self._gated_params(level).eta,
+                low=0.0 if self._activation == "relu" else -1.0,
+                high=1.0,
+                **self._kernel_options(x),
+            )
+            self._bounded = True
+            self._n_updates += 1
+            return (activity * np.float32(self._max_rate)).astype(np.float32, copy=False)
         y = self._forward(x)
         if level > 0:
             self._learn(x, y, level)
         return y
 
     # --- checkpoints -----------------------------------------------------------------------
+
+    def warm_up(self) -> None:
+        """Run one learning step and restore everything, so the kernels are compiled now.
+
+        With numba the first call of a kernel compiles it (seconds cold, a fraction of one from its
+        on-disk cache); a node calls this before it subscribes, so no sample waits for the compiler.
+        Weights, rule state, random generator and counter are bit-identical afterwards.
+        """
+        saved = self.state_dict()
+        try:
+            self.step(np.full(self._n_in, self._max_rate / 2, dtype=np.float32), 1.0)
+        finally:
+            self.load_state_dict(saved)
 
     def state_dict(self) -> dict[str, Any]:
         """Everything that changes while learning, as numpy arrays and plain scalars.
@@ -324,6 +374,7 @@ class Layer:
                 self._vector(state, "post_trace", self._n_out),
             )
         np.copyto(self._w, weights)
+        self._bounded = self._weights_bounded()
         self._n_updates = n_updates
         self._rng = rng
         self._state = rule_state
@@ -368,6 +419,9 @@ class Layer:
     def _normalised_input(self, x: np.ndarray) -> np.ndarray:
         if self._input_norm == "scale":
             return x / np.float32(self._max_rate)
+        if x.ndim == 1:  # one sample: a scalar norm, a few µs cheaper than the batched form
+            norm = math.sqrt(float(np.dot(x, x))) + float(self._sigma if self._input_norm == "divisive" else 0)
+            return x / np.float32(norm) if norm > 0 else x.copy()
         norms = np.sqrt(np.einsum("...i,...i->...", x, x))
         if self._input_norm == "divisive":
             norms = norms + self._sigma
@@ -392,10 +446,42 @@ class Layer:
             self._gated = (level, self._params.scaled(level))
         return self._gated[1]
 
+    def _weights_bounded(self) -> bool:
+        """Whether every row of ``W`` satisfies the bounds (to float rounding; zero rows do).
+
+        A pure function of the weights, so a layer restored from a checkpoint skips the same
+        silent rows as the one that saved it (resume stays bit-identical).
+        """
+        bounds, w = self._bounds, self._w
+        if bounds.mode is BoundsMode.NONE:
+            return True
+        if bounds.mode is BoundsMode.CLIP:
+            return bool(w.min() >= bounds.w_min and w.max() <= bounds.w_max)
+        norms = row_l2_norms(w) if bounds.mode is BoundsMode.L2 else np.abs(w).sum(axis=1, dtype=np.float64)
+        return bool(np.all((norms == 0) | (np.abs(norms - bounds.norm) <= _BOUNDED_RTOL * bounds.norm)))
+
+    def _kernel_options(self, x: np.ndarray) -> dict[str, Any]:
+        """Bounds and numba choice for :mod:`~.kernels`; silent rows are skipped once bounded."""
+        return {
+            "bounds": self._bounds,
+            "only_active": self._bounded and x.ndim == 1,
+            "compiled": self._compiled,
+        }
+
     def _learn(self, x: np.ndarray, y: np.ndarray, level: float) -> None:
         """Apply one validated update in place; nothing in here can fail half-way."""
         params = self._gated_params(level)
         w = self._w
+        if self._rule in _KERNEL_RULES:
+            y_hat = y / np.float32(self._max_rate)
+            if self._rule == "competitive" and params.leak:
+                y_hat = y_hat + np.float32(params.leak) * (1 - y_hat)
+            kernels.fused_update(
+                _KERNEL_RULES[self._rule], self._normalised_input(x), y_hat, w, params.eta, **self._kernel_options(x)
+            )
+            self._bounded = True
+            self._n_updates += 1
+            return
         if self._rule == "stdp":
             dt_s = params.dt_ms / 1000
             pre_spikes = poisson_spikes(x, dt_s, self._rng, validate=False)
@@ -404,10 +490,7 @@ class Layer:
         else:
             x_hat = self._normalised_input(x)
             y_hat = y / np.float32(self._max_rate)
-            if self._rule == "bcm":
-                _, self._state = bcm_step(x_hat, y_hat, w, self._state, params, out=w, validate=False)
-            else:
-                _STATELESS_STEPS[self._rule](x_hat, y_hat, w, params, out=w, validate=False)
+            _, self._state = bcm_step(x_hat, y_hat, w, self._state, params, out=w, validate=False)
         if self._bounds.mode is not BoundsMode.NONE:
             apply_bounds(w, self._bounds, out=w, validate=False)
         self._n_updates += 1

@@ -17,6 +17,7 @@ disables; each topic only while it has a subscriber), stamped with the last inpu
 from __future__ import annotations
 
 import sys
+import time
 
 import numpy as np
 from rclpy.node import Node
@@ -83,6 +84,10 @@ class FeatureLayerNode(Node):
         self.checkpointing = Checkpointing(
             self, lambda: {k: np.asarray(v) for k, v in self.layer.state_dict().items()},
             self.layer.load_state_dict)
+        started = time.monotonic()
+        self.layer.warm_up()   # compiles the numba kernels (when installed) before the first sample arrives
+        if time.monotonic() - started > 0.5:
+            self.get_logger().info(f'learning kernels compiled in {time.monotonic() - started:.1f} s')
         self.rates_pub = self.create_publisher(FiringRates, f'hebbian/{self.population}/rates', qos.STREAM)
         self.create_subscription(FiringRates, self.input_topic, self.on_rates, qos.STREAM)
         self.create_subscription(LearningMode, 'hebbian/learning_mode', self.on_learning_mode, qos.STATE)
