@@ -115,13 +115,18 @@ def _gap_times(draws, scale, n_steps):
     return np.cumsum(gaps, axis=1) - 1
 
 
+def _next_spike(t, draw, scale, n_steps):
+    """The next spike step of a train after ``t``: the gap of :func:`_gap_times` added."""
+    return t + int(min(max(np.ceil(draw * scale), 1.0), n_steps + 1.0))
+
+
 def _train_ends_py(draws, scale, n_steps):
     """Compiled :func:`_gap_times` per train, stopping at the first step ``>= n_steps``; returns it."""
     ends = np.empty(draws.shape[0], dtype=np.int64)
     for i in range(draws.shape[0]):
         t = -1
         for c in range(draws.shape[1]):
-            t += int(min(max(np.ceil(draws[i, c] * scale[i]), 1.0), n_steps + 1.0))
+            t = _next_spike(t, draws[i, c], scale[i], n_steps)
             if t >= n_steps:
                 break
         ends[i] = t
@@ -134,7 +139,7 @@ def _train_events_py(draws, scale, neurons, n_steps):
     for i in range(draws.shape[0]):
         t = -1
         for c in range(draws.shape[1]):
-            t += int(min(max(np.ceil(draws[i, c] * scale[i]), 1.0), n_steps + 1.0))
+            t = _next_spike(t, draws[i, c], scale[i], n_steps)
             if t >= n_steps:
                 break
             indptr[t + 1] += 1
@@ -145,7 +150,7 @@ def _train_events_py(draws, scale, neurons, n_steps):
     for i in range(draws.shape[0]):
         t = -1
         for c in range(draws.shape[1]):
-            t += int(min(max(np.ceil(draws[i, c] * scale[i]), 1.0), n_steps + 1.0))
+            t = _next_spike(t, draws[i, c], scale[i], n_steps)
             if t >= n_steps:
                 break
             indices[fill[t]] = neurons[i]
@@ -364,6 +369,7 @@ def _run_kernel(w, pre_ptr, pre_idx, post_ptr, post_idx, fire_ptr, fire_steps, p
 if HAVE_NUMBA:
     _prange = _numba.prange
     _by_neuron = _numba.njit(cache=True, nogil=True)(_by_neuron)
+    _next_spike = _numba.njit(cache=True, nogil=True, inline='always')(_next_spike)
     _ltd_rows = _numba.njit(cache=True, nogil=True)(_ltd_rows)
     _train_ends = _numba.njit(cache=True, nogil=True)(_train_ends_py)
     _train_events = _numba.njit(cache=True, nogil=True)(_train_events_py)
