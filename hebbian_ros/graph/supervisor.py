@@ -85,12 +85,22 @@ class Supervisor:
                 signal.signal(sig, handler)
 
     def stop(self, timeout: float = 5.0) -> dict[str, int]:
-        """SIGINT every node, escalate to SIGTERM then SIGKILL after ``timeout``; return exit codes."""
+        """SIGINT every node, escalate to SIGTERM then SIGKILL after ``timeout``; return exit codes.
+
+        Before SIGKILL a node still alive gets SIGUSR1, on which hebbian_ros nodes print every thread's
+        stack to stderr: a node that does not stop says where it hangs.
+        """
         self._stopping = True
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
             alive = [c for c in self.children.values() if c.process.poll() is None]
             if not alive:
                 break
+            if sig == signal.SIGKILL:
+                log.warning('not stopped after SIGINT and SIGTERM, stacks on their stderr: %s',
+                            sorted(c.spec.name for c in alive))
+                for child in alive:
+                    child.process.send_signal(signal.SIGUSR1)
+                time.sleep(0.5)
             for child in alive:
                 child.process.send_signal(sig)
             end = time.monotonic() + timeout

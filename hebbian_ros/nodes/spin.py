@@ -10,15 +10,25 @@ It is driven by ``spin_once`` in a loop, never by ``spin()``: the kilted wheels'
 busy-loops without dispatching anything (measured: no timer or subscription callback ever runs, 80 % of
 a core), while ``spin_once`` dispatches normally and returns on shutdown (``ExternalShutdownException``,
 as the default executor raises). Exceptions of callbacks propagate out of both, like ``rclpy.spin``.
+
+Stopping: SIGINT and SIGTERM only ask the spin loop to stop (rclpy's own handlers are not installed,
+so no ``KeyboardInterrupt`` lands inside a callback half-way through the executor's dispatch); the
+loop ends after the callback in hand, then the node saves its checkpoint and everything is torn down
+from a quiet executor. SIGUSR1 prints every thread's stack to stderr (the supervisor sends it before
+it gives up on a node that does not stop), so a hang says where it is.
 """
 from __future__ import annotations
 
+import faulthandler
 import os
+import signal
+import threading
 from typing import Callable
 
 import rclpy
 from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.signals import SignalHandlerOptions
 
 try:   # rclpy >= 9 (kilted)
     from rclpy.experimental import EventsExecutor
@@ -27,7 +37,7 @@ except ImportError:   # older rclpy: only the Python executors
 
 #: environment variable choosing the executor: "events" (default where available) or "default"
 EXECUTOR_VARIABLE = 'HEBBIAN_EXECUTOR'
-_SPIN_ONCE_TIMEOUT = 1.0   # [s] only bounds how long a spin_once may wait; shutdown wakes it at once
+_SPIN_ONCE_TIMEOUT = 0.1   # [s] how long a spin_once may wait: the stop request is seen this soon
 
 
 def executor_kind() -> str:
@@ -48,33 +58,47 @@ def make_executor(context=None) -> Executor:
     return SingleThreadedExecutor(context=context)
 
 
-def spin_executor(executor: Executor, context=None) -> None:
-    """Spin ``executor`` until its context shuts down (``ExternalShutdownException``) or a callback raises."""
+def spin_executor(executor: Executor, context=None, stop: threading.Event | None = None) -> None:
+    """Spin ``executor`` until ``stop`` is set or its context shuts down (``ExternalShutdownException``);
+    exceptions of callbacks propagate. Returns normally only when ``stop`` was set."""
     context = context if context is not None else rclpy.get_default_context()
-    if isinstance(executor, Executor):   # rclpy's Python executors; the events executor is a C++ class
-        executor.spin()
-        return
-    while context.ok():
+    stop = stop if stop is not None else threading.Event()
+    while not stop.is_set():
+        if not context.ok():
+            raise ExternalShutdownException()
         executor.spin_once(timeout_sec=_SPIN_ONCE_TIMEOUT)
-    raise ExternalShutdownException()
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGINT or SIGTERM (handlers installed here, in the main thread)."""
+    stop = threading.Event()
+
+    def request_stop(signum, frame) -> None:
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, request_stop)
+    return stop
 
 
 def spin_node(make_node: Callable[[], Node], args: list[str] | None = None) -> int:
-    """Init rclpy, spin one node until Ctrl-C / SIGTERM / shutdown, then clean up. Returns an exit code."""
-    rclpy.init(args=args)
+    """Init rclpy, spin one node until SIGINT / SIGTERM / shutdown, then clean up. Returns an exit code."""
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    stop = stop_on_signals()
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     node = None
     executor = None
     try:
         node = make_node()
         executor = make_executor(node.context)
         executor.add_node(node)
-        spin_executor(executor, node.context)
+        spin_executor(executor, node.context, stop)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except Exception:
         if node is None or node.context.ok():
             raise
-        # A callback already running when Ctrl-C / SIGTERM shut the context down failed (e.g. a timer's
+        # A callback already running when the context was shut down from outside failed (e.g. a timer's
         # publish: "publisher's context is invalid"): part of stopping, not a crash.
     finally:
         if node is not None:

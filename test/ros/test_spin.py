@@ -62,6 +62,36 @@ def test_a_node_process_dispatches_then_stops_cleanly_and_checkpoints(ros_env, t
     assert state['weights'].shape == (3, 6)
 
 
+def test_sigusr1_prints_where_a_node_is_and_it_keeps_running(ros_env, tmp_path):
+    """What the supervisor sends a node that does not stop: every thread's stack, then it goes on."""
+    node = subprocess.Popen([sys.executable, '-m', 'hebbian_ros.nodes.feature_layer_node', '--ros-args',
+                             '-r', '__node:=layer1', '-p', 'n_in:=6', '-p', 'n_out:=3',
+                             '-p', f'checkpoint_dir:={tmp_path}', '-p', 'checkpoint_period:=0.0'],
+                            env=ros_env, stderr=subprocess.PIPE, text=True)
+    probe = Probe()
+    try:
+        received = []
+        probe.node.create_subscription(FiringRates, 'hebbian/layer1/rates', received.append, qos.STREAM)
+        publisher = probe.node.create_publisher(FiringRates, 'hebbian/sensor/rates', qos.STREAM)
+        sample = rates_to_msg(probe.header(), 'sensor', (6,), np.arange(6, dtype=np.float32), 100.0)
+        assert probe.wait_for(lambda: (publisher.publish(sample), bool(received))[1], 20.0, poll=0.2)
+        node.send_signal(signal.SIGUSR1)
+        count = len(received)
+        assert probe.wait_for(lambda: (publisher.publish(sample), len(received) > count + 3)[1], 10.0, poll=0.2), \
+            'the node stopped answering after SIGUSR1'
+    finally:
+        probe.close()
+        node.send_signal(signal.SIGINT)
+        try:
+            _, stderr = node.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            node.kill()
+            node.communicate()
+            raise
+    assert node.returncode == 0
+    assert 'most recent call first' in stderr and 'spin_executor' in stderr, stderr[-2000:]
+
+
 def test_float32_fields_are_filled_without_per_element_work():
     values = np.linspace(0, 1, 384, dtype=np.float64)
     out = float32_array(values)
