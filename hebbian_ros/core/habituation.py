@@ -65,12 +65,17 @@ def initial_state(shape: tuple[int, ...]) -> HabituationState:
 
 
 def sense(intensity: np.ndarray, dt: float, state: HabituationState,
-          params: HabituationParams) -> tuple[np.ndarray, HabituationState]:
-    """Advance by ``dt`` seconds with ``intensity`` (0..1) in every field; return rates [Hz] and new state."""
-    check.check_instance('params', params, HabituationParams)
-    _check_state(state)
-    intensity = _check_intensity(intensity, state)
-    dt = check.non_negative('dt', dt)
+          params: HabituationParams, *, validate: bool = True) -> tuple[np.ndarray, HabituationState]:
+    """Advance by ``dt`` seconds with ``intensity`` (0..1) in every field; return rates [Hz] and new state.
+
+    ``validate=False`` skips the checks, for callers whose arguments are valid by construction (the
+    sensor node's per-frame path: intensities from the receptive fields, state from this module).
+    """
+    if validate:
+        check.check_instance('params', params, HabituationParams)
+        _check_state(state)
+        intensity = _check_intensity(intensity, state)
+        dt = check.non_negative('dt', dt)
     onset = np.maximum(intensity - state.baseline, np.float32(0.0))
     drive = params.sustained_weight * intensity + params.transient_weight * onset
     rates = (params.max_rate * np.clip(drive, 0.0, 1.0) * state.gain).astype(np.float32)

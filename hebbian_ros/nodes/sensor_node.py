@@ -109,7 +109,7 @@ class SensorNode(Node):
         """Decode, pool and sense one camera frame."""
         try:
             image = decode_image(msg.height, msg.width, msg.encoding, msg.step, msg.data, bool(msg.is_bigendian))
-            self._sense(pool_grid(image, *self.grid, self.channels), msg.header)
+            self._sense(pool_grid(image, *self.grid, self.channels, validate=False), msg.header)
         except ValueError as error:
             self.rejections.reject(self.input_topic, error)
 
@@ -122,7 +122,7 @@ class SensorNode(Node):
             if not np.all(np.isfinite(pressure)) or pressure.min() < 0:
                 raise ValueError('pressure: values must be finite and >= 0')
             taxels = np.clip(pressure.reshape(msg.rows, msg.cols, 1) / self.max_pressure, 0.0, 1.0)
-            self._sense(pool_grid(taxels.astype(np.float32), *self.grid, 1), msg.header)
+            self._sense(pool_grid(taxels.astype(np.float32), *self.grid, 1, validate=False), msg.header)
         except ValueError as error:
             self.rejections.reject(self.input_topic, error)
 
@@ -150,12 +150,14 @@ class SensorNode(Node):
                                                 self.params.max_rate, replay=True))
 
     def _sense(self, fields: np.ndarray, header) -> None:
+        # Per frame the core runs unchecked: decoded pixels and clipped taxels are valid by construction,
+        # each stage's output is the next one's valid input, and parameters were checked when set.
         if self.channels == 3 and self.colour_coding == 'opponent':
-            fields = colour_opponent(fields, self.luminance_weight)
-        intensity = on_off_contrast(fields, self.contrast_gain) if self.contrast else fields
+            fields = colour_opponent(fields, self.luminance_weight, validate=False)
+        intensity = on_off_contrast(fields, self.contrast_gain, validate=False) if self.contrast else fields
         now = self.get_clock().now().nanoseconds * 1e-9
         dt = self.stamps.step(header.stamp, now if now > 0 else None)
-        rates, self.state = sense(intensity, dt, self.state, self.params)
+        rates, self.state = sense(intensity, dt, self.state, self.params, validate=False)
         self._rates = rates
         self._intensity = intensity
         self._last_header = header

@@ -67,3 +67,17 @@ def test_bad_inhibition_is_refused():
         inhibit(initial_state((2,)), 1.5, None, PARAMS)
     with pytest.raises(ValueError, match='gain'):
         inhibit(initial_state((2,)), 0.5, np.ones(3, np.float32), PARAMS)
+
+
+def test_unchecked_sense_is_the_same_for_valid_input():
+    """The sensor node's per-frame call skips the checks; for valid input nothing else differs."""
+    params = HabituationParams()
+    intensity = np.random.default_rng(2).uniform(0, 1, (4, 4, 6)).astype(np.float32)
+    state = initial_state(intensity.shape)
+    for dt in (0.0, 0.03, 0.5):
+        checked, state_checked = sense(intensity, dt, state, params)
+        unchecked, state_unchecked = sense(intensity, dt, state, params, validate=False)
+        np.testing.assert_array_equal(unchecked, checked)
+        for a, b in zip(state_unchecked, state_checked):
+            np.testing.assert_array_equal(a, b)
+        state = state_checked
