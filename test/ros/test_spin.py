@@ -7,6 +7,8 @@ import math
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -32,63 +34,56 @@ def test_executor_choice(monkeypatch):
         spin.executor_kind()
 
 
-@pytest.mark.parametrize('executor', ['events', 'default'])
-@pytest.mark.parametrize('stop', [signal.SIGINT, signal.SIGTERM], ids=['SIGINT', 'SIGTERM'])
-def test_a_node_process_dispatches_then_stops_cleanly_and_checkpoints(ros_env, tmp_path, executor, stop):
-    env = {**ros_env, spin.EXECUTOR_VARIABLE: executor}
+@contextmanager
+def layer_process(env: dict, tmp_path, stop: int = signal.SIGINT, **popen) -> Iterator[tuple]:
+    """A 6 -> 3 feature layer node process that has answered a probe once; yields the process, the answers so
+    far and ``answer_more(n, timeout)``; sends ``stop`` on exit and waits for it (killed after 15 s: the test
+    fails); the process's ``stderr_text`` is what it wrote there if ``stderr`` was piped."""
     node = subprocess.Popen([sys.executable, '-m', 'hebbian_ros.nodes.feature_layer_node', '--ros-args',
                              '-r', '__node:=layer1', '-p', 'n_in:=6', '-p', 'n_out:=3',
-                             '-p', f'checkpoint_dir:={tmp_path}', '-p', 'checkpoint_period:=0.0'], env=env)
+                             '-p', f'checkpoint_dir:={tmp_path}', '-p', 'checkpoint_period:=0.0'], env=env, **popen)
     probe = Probe()
     try:
         received = []
         probe.node.create_subscription(FiringRates, 'hebbian/layer1/rates', received.append, qos.STREAM)
         publisher = probe.node.create_publisher(FiringRates, 'hebbian/sensor/rates', qos.STREAM)
         sample = rates_to_msg(probe.header(), 'sensor', (6,), np.arange(6, dtype=np.float32), 100.0)
+
+        def answer_more(n: int, timeout: float) -> bool:
+            count = len(received)
+            return probe.wait_for(lambda: (publisher.publish(sample), len(received) >= count + n)[1], timeout, 0.2)
+
         # a subscription callback runs (and publishes) under this executor
-        assert probe.wait_for(lambda: (publisher.publish(sample), bool(received))[1], 20.0, poll=0.2)
-        assert len(received[0].rates) == 3
+        assert answer_more(1, 20.0), 'the node never answered'
+        yield node, received, answer_more
     finally:
         probe.close()
         node.send_signal(stop)
         try:
-            code = node.wait(15)
+            _, node.stderr_text = node.communicate(timeout=15)   # None unless stderr was piped
         except subprocess.TimeoutExpired:
             node.kill()
-            node.wait()
+            node.communicate()
             raise
-    assert code == 0
+
+
+@pytest.mark.parametrize('executor', ['events', 'default'])
+@pytest.mark.parametrize('stop', [signal.SIGINT, signal.SIGTERM], ids=['SIGINT', 'SIGTERM'])
+def test_a_node_process_dispatches_then_stops_cleanly_and_checkpoints(ros_env, tmp_path, executor, stop):
+    with layer_process({**ros_env, spin.EXECUTOR_VARIABLE: executor}, tmp_path, stop) as (node, received, _):
+        assert len(received[0].rates) == 3
+    assert node.returncode == 0
     state = load_checkpoint(tmp_path / 'layer1.npz')   # on_shutdown saved what was learned
     assert state['weights'].shape == (3, 6)
 
 
 def test_sigusr1_prints_where_a_node_is_and_it_keeps_running(ros_env, tmp_path):
     """What the supervisor sends a node that does not stop: every thread's stack, then it goes on."""
-    node = subprocess.Popen([sys.executable, '-m', 'hebbian_ros.nodes.feature_layer_node', '--ros-args',
-                             '-r', '__node:=layer1', '-p', 'n_in:=6', '-p', 'n_out:=3',
-                             '-p', f'checkpoint_dir:={tmp_path}', '-p', 'checkpoint_period:=0.0'],
-                            env=ros_env, stderr=subprocess.PIPE, text=True)
-    probe = Probe()
-    try:
-        received = []
-        probe.node.create_subscription(FiringRates, 'hebbian/layer1/rates', received.append, qos.STREAM)
-        publisher = probe.node.create_publisher(FiringRates, 'hebbian/sensor/rates', qos.STREAM)
-        sample = rates_to_msg(probe.header(), 'sensor', (6,), np.arange(6, dtype=np.float32), 100.0)
-        assert probe.wait_for(lambda: (publisher.publish(sample), bool(received))[1], 20.0, poll=0.2)
+    with layer_process(ros_env, tmp_path, stderr=subprocess.PIPE, text=True) as (node, _, answer_more):
         node.send_signal(signal.SIGUSR1)
-        count = len(received)
-        assert probe.wait_for(lambda: (publisher.publish(sample), len(received) > count + 3)[1], 10.0, poll=0.2), \
-            'the node stopped answering after SIGUSR1'
-    finally:
-        probe.close()
-        node.send_signal(signal.SIGINT)
-        try:
-            _, stderr = node.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            node.kill()
-            node.communicate()
-            raise
+        assert answer_more(3, 10.0), 'the node stopped answering after SIGUSR1'
     assert node.returncode == 0
+    stderr = node.stderr_text
     assert 'most recent call first' in stderr and 'spin_executor' in stderr, stderr[-2000:]
 
 
