@@ -87,9 +87,12 @@ def poisson_events(
     expected = n_steps * probability[firing]
     n_gaps = int(np.ceil((expected + 6 * np.sqrt(expected) + 6).max()))
     draws = rng.standard_exponential((firing.size, n_gaps), dtype=np.float32)
-    compiled = _train_ends is not None
+    compiled = _walk_trains is not None
     while True:
-        ends = _train_ends(draws, scale, n_steps) if compiled else _gap_times(draws, scale, n_steps)[:, -1]
+        if compiled:
+            steps, trains, ends = _walk_trains(draws, scale, n_steps)
+        else:
+            ends = _gap_times(draws, scale, n_steps)[:, -1]
         short = ends < n_steps
         if not short.any():
             break
@@ -97,7 +100,7 @@ def poisson_events(
         more[short] = rng.standard_exponential((int(short.sum()), n_gaps), dtype=np.float32)
         draws = np.concatenate([draws, more], axis=1)
     if compiled:
-        indptr, indices = _train_events(draws, scale, firing.astype(np.int32), n_steps)
+        indptr, indices = _sort_events(steps, firing.astype(np.int32)[trains], n_steps)
         return SpikeEvents(indptr, indices, int(rates.shape[0]))
     times = _gap_times(draws, scale, n_steps)
     keep = times < n_steps
@@ -120,41 +123,39 @@ def _next_spike(t, draw, scale, n_steps):
     return t + int(min(max(np.ceil(draw * scale), 1.0), n_steps + 1.0))
 
 
-def _train_ends_py(draws, scale, n_steps):
-    """Compiled :func:`_gap_times` per train, stopping at the first step ``>= n_steps``; returns it."""
-    ends = np.empty(draws.shape[0], dtype=np.int64)
-    for i in range(draws.shape[0]):
+def _walk_trains_py(draws, scale, n_steps):
+    """Compiled :func:`_gap_times`: every train's spike steps below ``n_steps``, flat in train order, with
+    their train, and per train where its walk ended (``>= n_steps`` unless it ran out of gaps)."""
+    n_trains, n_gaps = draws.shape
+    steps = np.empty(n_trains * n_gaps, dtype=np.int64)
+    trains = np.empty(n_trains * n_gaps, dtype=np.int64)
+    ends = np.empty(n_trains, dtype=np.int64)
+    count = 0
+    for i in range(n_trains):
         t = -1
-        for c in range(draws.shape[1]):
+        for c in range(n_gaps):
             t = _next_spike(t, draws[i, c], scale[i], n_steps)
             if t >= n_steps:
                 break
+            steps[count] = t
+            trains[count] = i
+            count += 1
         ends[i] = t
-    return ends
+    return steps[:count], trains[:count], ends
 
 
-def _train_events_py(draws, scale, neurons, n_steps):
-    """Events of the trains (complete ones, see :func:`_train_ends_py`) by a counting sort over steps."""
+def _sort_events_py(steps, neurons, n_steps):
+    """Events by a counting sort over steps (stable: within a step in the given order)."""
     indptr = np.zeros(n_steps + 1, dtype=np.int64)
-    for i in range(draws.shape[0]):
-        t = -1
-        for c in range(draws.shape[1]):
-            t = _next_spike(t, draws[i, c], scale[i], n_steps)
-            if t >= n_steps:
-                break
-            indptr[t + 1] += 1
+    for k in range(steps.shape[0]):
+        indptr[steps[k] + 1] += 1
     for step in range(n_steps):
         indptr[step + 1] += indptr[step]
     fill = indptr[:-1].copy()
-    indices = np.empty(indptr[n_steps], dtype=np.int32)
-    for i in range(draws.shape[0]):
-        t = -1
-        for c in range(draws.shape[1]):
-            t = _next_spike(t, draws[i, c], scale[i], n_steps)
-            if t >= n_steps:
-                break
-            indices[fill[t]] = neurons[i]
-            fill[t] += 1
+    indices = np.empty(steps.shape[0], dtype=np.int32)
+    for k in range(steps.shape[0]):
+        indices[fill[steps[k]]] = neurons[k]
+        fill[steps[k]] += 1
     return indptr, indices
 
 
@@ -371,14 +372,14 @@ if HAVE_NUMBA:
     _by_neuron = _numba.njit(cache=True, nogil=True)(_by_neuron)
     _next_spike = _numba.njit(cache=True, nogil=True, inline='always')(_next_spike)
     _ltd_rows = _numba.njit(cache=True, nogil=True)(_ltd_rows)
-    _train_ends = _numba.njit(cache=True, nogil=True)(_train_ends_py)
-    _train_events = _numba.njit(cache=True, nogil=True)(_train_events_py)
+    _walk_trains = _numba.njit(cache=True, nogil=True)(_walk_trains_py)
+    _sort_events = _numba.njit(cache=True, nogil=True)(_sort_events_py)
     _fire_step = _numba.njit(cache=True, nogil=True)(_fire_step)
     _run_rows = _numba.njit(cache=True, nogil=True)(_run_rows)
     _compiled = _numba.njit(cache=True, nogil=True, parallel=True)(_run_kernel)
 else:  # pragma: no cover
     _prange = range
-    _compiled = _train_ends = _train_events = None
+    _compiled = _walk_trains = _sort_events = None
 
 
 def _default_block(n_in: int, itemsize: int) -> int:
