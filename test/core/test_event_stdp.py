@@ -16,6 +16,12 @@ from hebbian_ros.core.stdp import STDPParams, stdp_init_state, stdp_step
 PATHS = [False] + ([True] if HAVE_NUMBA else [])
 
 
+def rasters(seed: int, n_in: int, n_out: int, steps: int, p: float):
+    """A seeded generator and the pre and post spike rasters it drew, each spike with probability ``p``."""
+    rng = np.random.default_rng(seed)
+    return rng, rng.random((steps, n_in)) < p, rng.random((steps, n_out)) < p
+
+
 def reference(raster_pre, raster_post, w, params):
     w = w.copy()
     state = stdp_init_state(w.shape[1], w.shape[0])
@@ -27,10 +33,8 @@ def reference(raster_pre, raster_post, w, params):
 @pytest.mark.parametrize("compiled", PATHS)
 @pytest.mark.parametrize("soft", [False, True])
 def test_run_equals_repeated_stdp_steps(compiled, soft):
-    rng = np.random.default_rng(0)
     n_in, n_out, steps = 23, 17, 400
-    pre = rng.random((steps, n_in)) < 0.08
-    post = rng.random((steps, n_out)) < 0.08
+    rng, pre, post = rasters(0, n_in, n_out, steps, 0.08)
     w0 = rng.uniform(0.0, 0.3, (n_out, n_in)).astype(np.float32)  # near w_min: clipping matters
     params = STDPParams(a_plus=0.05, a_minus=0.05, w_max=0.4, soft_bounds=soft)
     expected, expected_state = reference(pre, post, w0, params)
@@ -108,10 +112,8 @@ needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
 @pytest.mark.parametrize("block_steps", [1, 2, 7, 16, 64, 1000, None])
 def test_time_blocks_do_not_change_the_result(soft, block_steps):
     # 203 steps: no block size here divides it; silent stretches leave whole blocks without events
-    rng = np.random.default_rng(4)
     n_in, n_out, steps = 29, 21, 203
-    pre = rng.random((steps, n_in)) < 0.15
-    post = rng.random((steps, n_out)) < 0.15
+    rng, pre, post = rasters(4, n_in, n_out, steps, 0.15)
     pre[40:90] = False
     post[40:90] = False
     post[120:140] = False
@@ -125,10 +127,8 @@ def test_time_blocks_do_not_change_the_result(soft, block_steps):
 def test_neurons_that_fire_often_and_together():
     # rate 0.5 per step: most neurons fire several times per block and pre/post often coincide;
     # one post neuron fires every step, one pre neuron too
-    rng = np.random.default_rng(5)
     n_in, n_out, steps = 13, 19, 120
-    pre = rng.random((steps, n_in)) < 0.5
-    post = rng.random((steps, n_out)) < 0.5
+    rng, pre, post = rasters(5, n_in, n_out, steps, 0.5)
     pre[:, 3] = True
     post[:, 7] = True
     w0 = rng.uniform(0.0, 1.0, (n_out, n_in)).astype(np.float32)
@@ -142,10 +142,8 @@ def test_neurons_that_fire_often_and_together():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_weights_outside_the_bounds_are_clipped_as_stdp_step_does(dtype):
     # weights start above w_max and below w_min: the LTD clip at w_max is then needed
-    rng = np.random.default_rng(6)
     n_in, n_out, steps = 17, 11, 150
-    pre = rng.random((steps, n_in)) < 0.1
-    post = rng.random((steps, n_out)) < 0.1
+    rng, pre, post = rasters(6, n_in, n_out, steps, 0.1)
     pre[:, :2] = False
     post[:, 0] = False
     w0 = rng.uniform(-0.2, 0.7, (n_out, n_in)).astype(dtype)
@@ -158,10 +156,8 @@ def test_weights_outside_the_bounds_are_clipped_as_stdp_step_does(dtype):
 
 @needs_numba
 def test_traces_carry_over_between_runs():
-    rng = np.random.default_rng(7)
     n_in, n_out, steps = 10, 9, 100
-    pre = rng.random((steps, n_in)) < 0.2
-    post = rng.random((steps, n_out)) < 0.2
+    rng, pre, post = rasters(7, n_in, n_out, steps, 0.2)
     w0 = rng.uniform(0.2, 0.8, (n_out, n_in)).astype(np.float32)
     params = STDPParams(a_plus=0.02, a_minus=0.02)
     expected, expected_state = reference(pre, post, w0, params)
@@ -174,9 +170,7 @@ def test_traces_carry_over_between_runs():
 
 def test_without_numba_the_numpy_loop_runs(monkeypatch):
     monkeypatch.setattr(event_stdp, "HAVE_NUMBA", False)
-    rng = np.random.default_rng(8)
-    pre = rng.random((60, 6)) < 0.2
-    post = rng.random((60, 5)) < 0.2
+    rng, pre, post = rasters(8, 6, 5, 60, 0.2)
     w0 = rng.uniform(0.2, 0.8, (5, 6)).astype(np.float32)
     check_against_steps(pre, post, w0, STDPParams(a_plus=0.02, a_minus=0.02))
     with pytest.raises(ValueError, match="compiled: numba is not installed"):
