@@ -133,7 +133,9 @@ def test_visualizer_draws_rates_inhibition_and_learning_mode(ros_env, tmp_path):
                                              cause=Inhibition.CAUSE_FAMILIAR, memory_id=3))
         assert viewer.wait(lambda: (a := viewer.latest('hebbian/sensor/markers', since)) and rgb(label(a)) == BLUE,
                            5.0, publish)
-        assert rgb(label(viewer.latest('hebbian/layer1/markers', since))) == WHITE
+        # layer1's markers of that period may still be on their way (CI once read none yet): wait for them
+        layer1_after = viewer.wait(lambda: viewer.latest('hebbian/layer1/markers', since), 5.0, publish)
+        assert layer1_after and rgb(label(layer1_after)) == WHITE
         status = viewer.wait(lambda: (a := viewer.latest('hebbian/status/markers', since)) and
                              'inhibition: 0.35 -> sensor' in a.markers[0].text and a, 5.0, publish)
         assert status and 'memory 3' in status.markers[0].text
