@@ -100,7 +100,7 @@ def poisson_events(
         more[short] = rng.standard_exponential((int(short.sum()), n_gaps), dtype=np.float32)
         draws = np.concatenate([draws, more], axis=1)
     if compiled:
-        indptr, indices = _sort_events(steps, firing.astype(np.int32)[trains], n_steps)
+        indptr, indices = _counting_sort(steps, firing.astype(np.int32)[trains], n_steps)
         return SpikeEvents(indptr, indices, int(rates.shape[0]))
     times = _gap_times(draws, scale, n_steps)
     keep = times < n_steps
@@ -144,19 +144,19 @@ def _walk_trains_py(draws, scale, n_steps):
     return steps[:count], trains[:count], ends
 
 
-def _sort_events_py(steps, neurons, n_steps):
-    """Events by a counting sort over steps (stable: within a step in the given order)."""
-    indptr = np.zeros(n_steps + 1, dtype=np.int64)
-    for k in range(steps.shape[0]):
-        indptr[steps[k] + 1] += 1
-    for step in range(n_steps):
-        indptr[step + 1] += indptr[step]
+def _counting_sort_py(keys, values, n_keys):
+    """``values`` grouped by ``keys`` in ``[0, n_keys)``, CSR ``(indptr, grouped)``; stable (given order kept)."""
+    indptr = np.zeros(n_keys + 1, dtype=np.int64)
+    for k in range(keys.shape[0]):
+        indptr[keys[k] + 1] += 1
+    for key in range(n_keys):
+        indptr[key + 1] += indptr[key]
     fill = indptr[:-1].copy()
-    indices = np.empty(steps.shape[0], dtype=np.int32)
-    for k in range(steps.shape[0]):
-        indices[fill[steps[k]]] = neurons[k]
-        fill[steps[k]] += 1
-    return indptr, indices
+    grouped = np.empty(keys.shape[0], dtype=values.dtype)
+    for k in range(keys.shape[0]):
+        grouped[fill[keys[k]]] = values[k]
+        fill[keys[k]] += 1
+    return indptr, grouped
 
 
 def events_from_raster(raster: np.ndarray) -> SpikeEvents:
@@ -189,22 +189,6 @@ def _run_numpy(w, pre_ptr, pre_idx, post_ptr, post_idx, pre_trace, post_trace, p
 
 #: Rows walked together by the compiled path (8 rows of a 784-input layer: 25 KiB, in L1).
 _GROUP = 8
-
-
-def _by_neuron(ptr, idx, n_neurons):
-    """Steps at which each neuron fires, CSR by neuron (a counting sort of the events)."""
-    counts = np.zeros(n_neurons + 1, dtype=np.int64)
-    for k in range(idx.shape[0]):
-        counts[idx[k] + 1] += 1
-    for i in range(n_neurons):
-        counts[i + 1] += counts[i]
-    fill = counts[:-1].copy()
-    steps = np.empty(idx.shape[0], dtype=np.int64)
-    for step in range(ptr.shape[0] - 1):
-        for k in range(ptr[step], ptr[step + 1]):
-            steps[fill[idx[k]]] = step
-            fill[idx[k]] += 1
-    return counts, steps
 
 
 def _ltd_rows(wf, start, n_in, nq, pre_idx, f0, f1, e0, offset, loss, lstart, soft, clip_high, w_min, w_max):
@@ -369,17 +353,16 @@ def _run_kernel(w, pre_ptr, pre_idx, post_ptr, post_idx, fire_ptr, fire_steps, p
 
 if HAVE_NUMBA:
     _prange = _numba.prange
-    _by_neuron = _numba.njit(cache=True, nogil=True)(_by_neuron)
     _next_spike = _numba.njit(cache=True, nogil=True, inline='always')(_next_spike)
     _ltd_rows = _numba.njit(cache=True, nogil=True)(_ltd_rows)
     _walk_trains = _numba.njit(cache=True, nogil=True)(_walk_trains_py)
-    _sort_events = _numba.njit(cache=True, nogil=True)(_sort_events_py)
+    _counting_sort = _numba.njit(cache=True, nogil=True)(_counting_sort_py)
     _fire_step = _numba.njit(cache=True, nogil=True)(_fire_step)
     _run_rows = _numba.njit(cache=True, nogil=True)(_run_rows)
     _compiled = _numba.njit(cache=True, nogil=True, parallel=True)(_run_kernel)
 else:  # pragma: no cover
     _prange = range
-    _compiled = _walk_trains = _sort_events = None
+    _compiled = _walk_trains = _counting_sort = None
 
 
 def _default_block(n_in: int, itemsize: int) -> int:
@@ -474,7 +457,9 @@ def stdp_run(
     threads = max(1, min(int(threads), -(-w.shape[0] // _GROUP)))  # chunks of whole row groups
     if block_steps is None:
         block_steps = _default_block(w.shape[1], w.dtype.itemsize)
-    fire_ptr, fire_steps = _by_neuron(post_events.indptr, post_events.indices, w.shape[0])
+    post_ptr = post_events.indptr   # the post events by neuron: the steps at which each one fires
+    fire_ptr, fire_steps = _counting_sort(post_events.indices, np.repeat(
+        np.arange(post_ptr.shape[0] - 1, dtype=np.int64), np.diff(post_ptr)), w.shape[0])
     # LTD never raises a weight, so its clip at w_max is needed only for weights that start above it
     clip_high = not (target.max() <= params.w_max and target.min() >= params.w_min
                      and pre_trace.min() >= 0 and post_trace.min() >= 0)

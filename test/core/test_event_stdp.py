@@ -182,7 +182,7 @@ def test_poisson_events_are_the_same_with_and_without_numba(monkeypatch):
     rates = np.array([0.0, 10.0, 50.0, 1000.0, 1e-9, 500.0])
     compiled = poisson_events(rates, 1e-3, 3000, np.random.default_rng(9))
     monkeypatch.setattr(event_stdp, "_walk_trains", None)
-    monkeypatch.setattr(event_stdp, "_sort_events", None)
+    monkeypatch.setattr(event_stdp, "_counting_sort", None)
     plain = poisson_events(rates, 1e-3, 3000, np.random.default_rng(9))
     np.testing.assert_array_equal(compiled.indptr, plain.indptr)
     np.testing.assert_array_equal(compiled.indices, plain.indices)
@@ -201,7 +201,7 @@ class ShortFirstDraw(np.random.Generator):
 def test_poisson_trains_that_run_short_are_topped_up(monkeypatch, compiled):
     if not compiled:
         monkeypatch.setattr(event_stdp, "_walk_trains", None)
-        monkeypatch.setattr(event_stdp, "_sort_events", None)
+        monkeypatch.setattr(event_stdp, "_counting_sort", None)
     events = poisson_events(np.array([20.0, 0.0, 50.0]), 1e-3, 2000, ShortFirstDraw(np.random.PCG64(10)))
     counts = np.bincount(events.indices, minlength=3)
     n_gaps = int(np.ceil(100 + 6 * 10 + 6))  # the first draw's width for the 50 Hz train
