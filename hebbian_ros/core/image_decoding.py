@@ -9,17 +9,17 @@ import numpy as np
 
 from hebbian_ros.core import validation as check
 
-#: encoding -> (numpy dtype, channels, channel order to make RGB or None, full scale)
-ENCODINGS: dict[str, tuple[str, int, tuple[int, ...] | None, float]] = {
+#: encoding -> (numpy dtype, channels, channel slice that makes RGB (a view) or None, full scale)
+ENCODINGS: dict[str, tuple[str, int, slice | None, float]] = {
     'mono8': ('u1', 1, None, 255.0),
     '8UC1': ('u1', 1, None, 255.0),
     'mono16': ('u2', 1, None, 65535.0),
     '16UC1': ('u2', 1, None, 65535.0),
-    'rgb8': ('u1', 3, (0, 1, 2), 255.0),
-    'bgr8': ('u1', 3, (2, 1, 0), 255.0),
-    '8UC3': ('u1', 3, (0, 1, 2), 255.0),
-    'rgba8': ('u1', 4, (0, 1, 2), 255.0),
-    'bgra8': ('u1', 4, (2, 1, 0), 255.0),
+    'rgb8': ('u1', 3, None, 255.0),
+    'bgr8': ('u1', 3, slice(2, None, -1), 255.0),
+    '8UC3': ('u1', 3, None, 255.0),
+    'rgba8': ('u1', 4, slice(0, 3), 255.0),
+    'bgra8': ('u1', 4, slice(2, None, -1), 255.0),
     '32FC1': ('f4', 1, None, 1.0),
 }
 
@@ -50,7 +50,7 @@ def decode_image(height: int, width: int, encoding: str, step: int, data: bytes 
         raise ValueError(f'image: zero size ({width}x{height})')
     if height > MAX_SIDE or width > MAX_SIDE:
         raise ValueError(f'image: absurd size {width}x{height} (max side {MAX_SIDE})')
-    kind, channels, order, full_scale = ENCODINGS[encoding]
+    kind, channels, rgb, full_scale = ENCODINGS[encoding]
     dtype = np.dtype(kind).newbyteorder('>' if is_bigendian else '<')
     row_bytes = width * channels * dtype.itemsize
     if step < row_bytes:
@@ -59,9 +59,10 @@ def decode_image(height: int, width: int, encoding: str, step: int, data: bytes 
         raise ValueError(f'image: data length {data.nbytes} != height*step = {height}*{step} = {height * step}')
     rows = np.frombuffer(data, dtype=np.uint8).reshape(height, step)[:, :row_bytes]
     pixels = np.ascontiguousarray(rows).view(dtype).reshape(height, width, channels)
-    if order is not None:
-        pixels = pixels[:, :, order]
-    out = pixels.astype(np.float32) / np.float32(full_scale)
+    if rgb is not None:
+        pixels = pixels[:, :, rgb]
+    out = pixels.astype(np.float32, order='C')
+    np.divide(out, np.float32(full_scale), out=out)
     if kind == 'f4':
         out = np.clip(np.nan_to_num(out, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
     return out

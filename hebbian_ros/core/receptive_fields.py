@@ -44,9 +44,12 @@ def pool_grid(image: np.ndarray, rows: int, cols: int, channels: int, *, validat
         image = image @ np.array([0.299, 0.587, 0.114], dtype=np.float32)[:, None]
     elif depth == 1 and channels == 3:
         image = np.repeat(image, 3, axis=2)
-    if height % rows == 0 and width % cols == 0:   # equal blocks: one reduction
-        blocks = image.reshape(rows, height // rows, cols, width // cols, image.shape[2])
-        return blocks.mean(axis=(1, 3), dtype=np.float32)
+    if height % rows == 0 and width % cols == 0:   # equal blocks: two contiguous reductions
+        block_height, block_width, depth = height // rows, width // cols, image.shape[2]
+        strips = image.reshape(rows, block_height, width * depth).sum(axis=1, dtype=np.float32)
+        # numpy reduces a middle axis of a 5-d block view ~10x slower than this sum plus a matrix-vector product
+        blocks = strips.reshape(rows, cols, block_width, depth).transpose(0, 1, 3, 2)
+        return blocks @ np.full(block_width, 1.0 / (block_height * block_width), np.float32)
     row_edges = (np.arange(rows) * height) // rows
     col_edges = (np.arange(cols) * width) // cols
     row_sums = np.add.reduceat(image, row_edges, axis=0)

@@ -44,7 +44,7 @@ def field_means(image, rows, cols):
 @pytest.mark.parametrize('shape, grid', [((64, 64, 3), (8, 16)), ((60, 50, 3), (8, 16)), ((5, 7, 3), (8, 8)),
                                          ((48, 64, 1), (6, 8))])
 def test_fields_are_block_means_and_unchecked_calls_give_the_same(shape, grid):
-    """Equal blocks (one reduction) and uneven tiling both give each field's mean; validate=False changes
+    """Equal blocks (two contiguous reductions) and uneven tiling both give each field's mean; validate=False changes
     nothing for valid input."""
     image = np.random.default_rng(1).uniform(0, 1, shape).astype(np.float32)
     pooled = pool_grid(image, *grid, shape[2])
