@@ -188,36 +188,22 @@ def _write_four_read_four(r0, r1, r2, r3, x, a, b, f0, f1, f2, f3, squares):
     s0, s1, s2, s3 = zero, zero, zero, zero
     a0, a1, a2, a3 = a[0], a[1], a[2], a[3]
     b0, b1, b2, b3 = b[0], b[1], b[2], b[3]
-    if squares:
-        for j in range(x.shape[0]):
-            xj = x[j]
-            v = f0[j]
-            d0 += v * xj
-            s0 += v * v
-            v = f1[j]
-            d1 += v * xj
-            s1 += v * v
-            v = f2[j]
-            d2 += v * xj
-            s2 += v * v
-            v = f3[j]
-            d3 += v * xj
-            s3 += v * v
-            r0[j] = r0[j] * a0 + b0 * xj
-            r1[j] = r1[j] * a1 + b1 * xj
-            r2[j] = r2[j] * a2 + b2 * xj
-            r3[j] = r3[j] * a3 + b3 * xj
-    else:
-        for j in range(x.shape[0]):
-            xj = x[j]
-            d0 += f0[j] * xj
-            d1 += f1[j] * xj
-            d2 += f2[j] * xj
-            d3 += f3[j] * xj
-            r0[j] = r0[j] * a0 + b0 * xj
-            r1[j] = r1[j] * a1 + b1 * xj
-            r2[j] = r2[j] * a2 + b2 * xj
-            r3[j] = r3[j] * a3 + b3 * xj
+    for j in range(x.shape[0]):
+        xj = x[j]
+        v0, v1, v2, v3 = f0[j], f1[j], f2[j], f3[j]
+        d0 += v0 * xj
+        d1 += v1 * xj
+        d2 += v2 * xj
+        d3 += v3 * xj
+        if squares:  # loop-invariant: compiled as two loops
+            s0 += v0 * v0
+            s1 += v1 * v1
+            s2 += v2 * v2
+            s3 += v3 * v3
+        r0[j] = r0[j] * a0 + b0 * xj
+        r1[j] = r1[j] * a1 + b1 * xj
+        r2[j] = r2[j] * a2 + b2 * xj
+        r3[j] = r3[j] * a3 + b3 * xj
     return d0, d1, d2, d3, s0, s1, s2, s3
 
 
@@ -306,42 +292,24 @@ def _rate_rows(w, x, y, r0, r1, rule, forward, low, high, eta, mode, lo, hi, nor
             dots[k], squares[k] = _dot_and_square(w[g1 + k], x)
 
 
-def _sanger_four(a, b, c, d, x, e, y0, y1, y2, y3, eta):
-    """Sanger on four consecutive rows (slices) ``a..d``; ``e`` carries the running sum.
+def _sanger_four(a, b, c, d, x, e, y0, y1, y2, y3, eta, ahead, f, g, h, k):
+    """Sanger on four consecutive rows (slices) ``a..d``; ``e`` carries the running sum. With
+    ``ahead`` it also returns ``x`` dot the next four rows ``f..k`` (the forward pass), read in the
+    same sweep; without, ``f..k`` are not read and the dots are 0.
 
     The four rows share each load and store of ``e``; per column the updates are the
     sequential ones, so the result equals a row-by-row loop bit for bit.
     """
     q0, q1, q2, q3 = eta * y0, eta * y1, eta * y2, eta * y3
-    for j in range(a.shape[0]):
-        xj = x[j]
-        s = e[j]
-        v = a[j]
-        s += y0 * v
-        a[j] = v + q0 * (xj - s)
-        v = b[j]
-        s += y1 * v
-        b[j] = v + q1 * (xj - s)
-        v = c[j]
-        s += y2 * v
-        c[j] = v + q2 * (xj - s)
-        v = d[j]
-        s += y3 * v
-        d[j] = v + q3 * (xj - s)
-        e[j] = s
-
-
-def _sanger_four_ahead(a, b, c, d, x, e, y0, y1, y2, y3, eta, f, g, h, k):
-    """:func:`_sanger_four` while reading ``x`` dot the next four rows ``f..k`` (forward pass)."""
-    q0, q1, q2, q3 = eta * y0, eta * y1, eta * y2, eta * y3
     zero = a.dtype.type(0)
     t0, t1, t2, t3 = zero, zero, zero, zero
     for j in range(a.shape[0]):
         xj = x[j]
-        t0 += f[j] * xj
-        t1 += g[j] * xj
-        t2 += h[j] * xj
-        t3 += k[j] * xj
+        if ahead:  # loop-invariant: compiled as two loops
+            t0 += f[j] * xj
+            t1 += g[j] * xj
+            t2 += h[j] * xj
+            t3 += k[j] * xj
         s = e[j]
         v = a[j]
         s += y0 * v
@@ -378,17 +346,18 @@ def _sanger_rows(w, x, y, explained, c0, c1, forward, low, high, eta, mode, lo, 
     for r0 in range(0, full, 4):
         a, b, c, d = w[r0, c0:c1], w[r0 + 1, c0:c1], w[r0 + 2, c0:c1], w[r0 + 3, c0:c1]
         y0, y1, y2, y3 = y[r0], y[r0 + 1], y[r0 + 2], y[r0 + 3]
-        if forward and r0 + 8 <= n_out:
-            t0, t1, t2, t3 = _sanger_four_ahead(
-                a, b, c, d, xs, e, y0, y1, y2, y3, eta, w[r0 + 4], w[r0 + 5], w[r0 + 6], w[r0 + 7]
-            )
+        ahead = forward and r0 + 8 <= n_out
+        if ahead:
+            n0, n1, n2, n3 = w[r0 + 4], w[r0 + 5], w[r0 + 6], w[r0 + 7]
+        else:
+            n0, n1, n2, n3 = a, b, c, d   # not read
+        t0, t1, t2, t3 = _sanger_four(a, b, c, d, xs, e, y0, y1, y2, y3, eta, ahead, n0, n1, n2, n3)
+        if ahead:
             y[r0 + 4], y[r0 + 5] = _clip(t0, low, high), _clip(t1, low, high)
             y[r0 + 6], y[r0 + 7] = _clip(t2, low, high), _clip(t3, low, high)
-        else:
-            _sanger_four(a, b, c, d, xs, e, y0, y1, y2, y3, eta)
-            if forward:
-                for k in range(r0 + 4, min(r0 + 8, n_out)):
-                    y[k] = _clip(_dot(w[k], x), low, high)
+        elif forward:
+            for k in range(r0 + 4, min(r0 + 8, n_out)):
+                y[k] = _clip(_dot(w[k], x), low, high)
         if mode != _NONE:  # bounds while the four rows are in cache
             for r in range(r0, r0 + 4):
                 if not (only_active and y[r] == 0):
@@ -431,7 +400,6 @@ if HAVE_NUMBA:
     _bound_row = _jit(_bound_row)
     _rate_rows = _jit(_rate_rows)
     _sanger_four = _jit(_sanger_four)
-    _sanger_four_ahead = _jit(_sanger_four_ahead)
     _sanger_rows = _jit(_sanger_rows)
     _pjit = _numba.njit(cache=True, nogil=True, parallel=True, fastmath=_FAST)
     _rate_split = _pjit(_rate_split)
