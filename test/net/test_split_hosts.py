@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 
 from netns import Hosts, NetnsUnavailable
+from polling import wait_until
 
 from hebbian_ros.core.checkpoint import checkpoint_path, load_checkpoint
 from hebbian_ros.msg import LearningMode
@@ -111,12 +112,7 @@ class Agent:
         return self.records(since).get(topic, [])
 
     def wait_for(self, predicate, timeout: float, poll: float = 0.1) -> bool:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if predicate():
-                return True
-            time.sleep(poll)
-        return predicate()
+        return bool(wait_until(predicate, timeout, poll))
 
     def dump(self, path: Path) -> None:
         """Everything recorded, as JSON (for looking into a failure)."""

@@ -11,6 +11,7 @@ from typing import Callable, Iterator
 import numpy as np
 import rclpy
 import yaml
+from polling import wait_until
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
@@ -118,12 +119,7 @@ class Probe:
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float, poll: float = 0.05) -> bool:
         """Poll ``predicate`` until it holds or ``timeout`` s pass."""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if predicate():
-                return True
-            time.sleep(poll)
-        return predicate()
+        return bool(wait_until(predicate, timeout, poll))
 
     def wait_for_graph(self, timeout: float = 20.0) -> None:
         """Publish blank frames until the sensor and the top layer answer (discovery done)."""

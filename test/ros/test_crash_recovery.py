@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 import rclpy
 from harness import Probe, start_graph, write_overrides
+from polling import wait_until
 from rclpy.context import Context
 from rclpy.parameter import Parameter
 from std_srvs.srv import Trigger
@@ -205,13 +206,7 @@ def test_services_report_failures_instead_of_crashing(context, tmp_path):
 # --- separate processes under the Supervisor ---------------------------------------------------
 
 def supervise(supervisor, condition, timeout):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        supervisor.poll()
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
+    return bool(wait_until(condition, timeout, 0.1, each=supervisor.poll))
 
 
 def call_trigger(probe, service, timeout=10.0, attempt=3.0):

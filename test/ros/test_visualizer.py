@@ -8,6 +8,7 @@ import pytest
 import rclpy
 import yaml
 from harness import start_graph
+from polling import wait_until
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
@@ -61,15 +62,7 @@ class Viewer:
         return found[-1] if found else None
 
     def wait(self, predicate, timeout, publish=None):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if publish:
-                publish()
-            result = predicate()
-            if result:
-                return result
-            time.sleep(0.05)
-        return predicate()
+        return wait_until(predicate, timeout, each=publish)
 
     def close(self):
         self.stop.set()
