@@ -453,16 +453,14 @@ def _batch(rule, x, y, w, eta, bounds, forward, low, high, block):
     if block is None:  # Sanger: blocks cost ≈ (2B + block) multiply-adds per weight, one block B + n_out
         block = SANGER_BLOCK if rule == "sanger" and n_out > 2 * batch + SANGER_BLOCK else n_out
     rate = w.dtype.type(eta / batch)
-    if forward:
-        y = np.empty((batch, n_out), dtype=w.dtype)
+    if forward:  # every row's output from the weights before the update: one GEMM for all blocks
+        y = np.clip(x @ w.T, low, high)
     if rule == "sanger":
         residual = x.copy()
         product = np.empty_like(x)
     for r0 in range(0, n_out, block):
         r1 = min(r0 + block, n_out)
         rows = w[r0:r1]
-        if forward:
-            y[:, r0:r1] = np.clip(x @ rows.T, low, high)
         post = y[:, r0:r1]
         scaled = post * rate
         if rule == "sanger":
