@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Set up (idempotent) and run the benchmarks: bench/run.sh [--quick] [digits] [plasticity]
-# Default: all. Results: bench/results/<name>.json (+ printed tables). See bench/RESULTS.md.
+# Set up (idempotent) and run the benchmarks: bench/run.sh [--quick] [digits] [plasticity] [loop]
+# Default: all (loop = bench/loop_latency.py, the closed loop over DDS). Results: bench/results/<name>.json (+ printed tables). See bench/RESULTS.md.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${HEBBIAN_VENV:-$here/.venv}"
@@ -13,10 +13,11 @@ for arg in "$@"; do
   case "$arg" in
     --quick) quick=(--quick) ;;
     digits|plasticity) names+=("$arg") ;;
-    *) echo "usage: bench/run.sh [--quick] [digits] [plasticity]" >&2; exit 2 ;;
+    loop) names+=(loop_latency) ;;
+    *) echo "usage: bench/run.sh [--quick] [digits] [plasticity] [loop]" >&2; exit 2 ;;
   esac
 done
-((${#names[@]})) || names=(digits plasticity)
+((${#names[@]})) || names=(digits plasticity loop_latency)
 
 # 1. Python packages of the benchmarks into the project venv (re-run pip only when the list changes).
 if [ ! -x "$venv/bin/python" ]; then
