@@ -197,10 +197,17 @@ def inhibition_accounting(recognitions, inhibitions, published: dict[int, float]
             'duplicate_examples': duplicate_examples}
 
 
-def learning_mode_accounting(stream_a, stream_b, replays: int) -> dict:
-    """Both subscribers got the same broadcasts, and the sequence has no gap."""
+def learning_mode_accounting(stream_a, stream_b, replays: int, window: tuple[int, int] | None = None) -> dict:
+    """Both subscribers got the same broadcasts, and the sequence has no gap.
+
+    ``window``: only broadcasts stamped in ``[start, end]`` [ns] count, so that one sent while the receivers
+    were cleared, or still on its way when they were read, is not taken for a loss at one of them.
+    """
     def key(msg):
         return (stamp_key(msg.header.stamp), msg.cause, msg.active, msg.replays_left, msg.memory_id)
+    if window is not None:
+        stream_a, stream_b = ([(t, m) for t, m in stream if window[0] <= stamp_key(m.header.stamp) <= window[1]]
+                              for stream in (stream_a, stream_b))
     a, b = [key(m) for _, m in stream_a], [key(m) for _, m in stream_b]
     from hebbian_ros.msg import LearningMode
     # None: anything may come next; k >= 0: the replay with replays_left == k; -1: learning mode off.
@@ -315,6 +322,7 @@ def run_soak(duration: float = 600.0, rate: float = 100.0, workdir: Path | None 
             a.received.clear()
         with b.lock:
             b.received.clear()
+        window_start = stamp_key(a.node.get_clock().now().to_msg())   # broadcasts counted from here on
         log(f'graph up (pids {pids}); soaking {duration:g} s at {rate:g} frames/s')
 
         images: dict = {}
@@ -355,6 +363,8 @@ def run_soak(duration: float = 600.0, rate: float = 100.0, workdir: Path | None 
                     next_frame = time.monotonic()
         elapsed = time.monotonic() - start
         time.sleep(1.0)   # let the last answers arrive
+        window_end = stamp_key(a.node.get_clock().now().to_msg())
+        time.sleep(0.5)   # broadcasts stamped before window_end reach both receivers
         results['frames_published'] = frames
         results['achieved_rate_hz'] = frames / elapsed
         results['frames_behind_schedule'] = late
@@ -373,7 +383,8 @@ def run_soak(duration: float = 600.0, rate: float = 100.0, workdir: Path | None 
             a.messages('hebbian/recognition'), a.messages('hebbian/inhibition'), published, live_latency,
             {stamp_key(m.header.stamp) for _, m in top if m.replay})
         results['learning_mode'] = learning_mode_accounting(a.messages('hebbian/learning_mode'),
-                                                            b.messages('hebbian/learning_mode'), replays)
+                                                            b.messages('hebbian/learning_mode'), replays,
+                                                            (window_start, window_end))
         results['rss'] = {name: rss_growth(samples, elapsed) for name, samples in rss.items()}
     finally:
         stopped_at = time.time()
