@@ -9,11 +9,14 @@ from hebbian_ros.core.image_decoding import decode_image
     ('rgb8', b'\xff\x00\x80', [1.0, 0.0, 128 / 255]),
     ('bgr8', b'\xff\x00\x80', [128 / 255, 0.0, 1.0]),
     ('rgba8', b'\x00\xff\x00\x10', [0.0, 1.0, 0.0]),
+    ('bgra8', b'\x40\xff\x00\x10', [0.0, 1.0, 64 / 255]),
+    ('8UC3', b'\x01\x02\x03', [1 / 255, 2 / 255, 3 / 255]),
     ('16UC1', np.array([65535], '<u2').tobytes(), [1.0]),
 ])
 def test_encodings_decode_to_unit_range_rgb_order(encoding, pixel, expected):
     image = decode_image(2, 3, encoding, 3 * len(pixel), pixel * 6)
-    assert image.shape == (2, 3, len(expected))
+    assert image.shape == (2, 3, len(expected)) and image.dtype == np.float32
+    assert image.flags['C_CONTIGUOUS']   # pooling reduces contiguous row strips
     np.testing.assert_allclose(image[1, 2], expected, atol=1e-6)
 
 
