@@ -5,17 +5,17 @@ Usage: python bench/loop_latency.py [--quick] [--executor events|default] [--obs
 1. Reference: single-hop DDS round trip between this process and one echo subprocess (rclpy on both
    sides, reliable keep-last 10 = ``qos.EVENT``, one message in flight), for a 64x64 rgb8 Image and a
    small std_msgs/Header.
+   1b. Idle wake: the sensor's per-frame core work and one small numpy call, timed back to back and
+   right after a 30 fps frame gap of sleep, in this process (what waking from idle costs, without DDS).
 2. Closed loop: the ``loop`` group of config/graph.yaml under the Supervisor (one process per node).
    One stimulus is taught (red_box at 30 fps until the learning-mode a-ha and a familiar recognition),
    then per frame: camera Image published here (unique stamp) -> sensor -> layer1 -> layer2 -> memory
    -> ``hebbian/inhibition`` received here with the same stamp. The intermediate topics are recorded
    too (same stamp), which gives the cumulative latency of every stage.
+   2b. The closed loop (camera -> ``hebbian/inhibition``, observed alone) at 30, 100, 200, 300 and
+   500 fps: at 30 fps every process has slept ~30 ms before each frame, at 500 fps hardly at all.
 3. Throughput: publish rate stepped up; delivery = frames whose stamp comes back on
    ``hebbian/recognition`` (reliable, published by memory for every layer2 sample it processes).
-   The closed-loop latency (camera -> ``hebbian/inhibition``) is recorded at every step too: at 30 fps
-   every process has slept ~30 ms before each frame, at 500 fps hardly at all.
-0. Idle wake: the sensor's per-frame core work and one small numpy call, timed back to back and right
-   after a 30 fps frame gap of sleep, in this process (what waking from idle costs here, without DDS).
 4. CPU (utime+stime / wall, from /proc/<pid>/stat) and VmRSS of every node process per step.
 
 Every process (nodes, echo, this probe) spins the executor of ``hebbian_ros.nodes.spin`` (the
@@ -330,13 +330,8 @@ def wait_until(predicate, timeout: float, poll: float = 0.05) -> bool:
     return predicate()
 
 
-def settle(probe: Probe, sent: list[tuple[int, float]], timeout: float = 2.0, quiet: float = 0.3) -> None:
-    """Wait until the last frames' answers stop arriving (``quiet`` s with no new recognition)."""
-    settle_on(probe, 'hebbian/recognition', sent, timeout, quiet)
-
-
-def settle_on(probe: Probe, topic: str, sent: list[tuple[int, float]], timeout: float = 2.0,
-              quiet: float = 0.3) -> None:
+def settle(probe: Probe, sent: list[tuple[int, float]], timeout: float = 2.0, quiet: float = 0.3,
+           topic: str = 'hebbian/recognition') -> None:
     """Wait until the last frames' answers on ``topic`` stop arriving (``quiet`` s with none new)."""
     end = time.monotonic() + timeout
     count = -1
@@ -441,16 +436,13 @@ def main() -> int:
         print(f"closed loop (inhibition): p50 {loop['p50_ms']:.2f} ms, p99 {loop['p99_ms']:.2f} ms over "
               f"{loop['n']} of {len(sent)} frames ({loop['fraction']:.1%} got an inhibition)", flush=True)
 
-        # 3. + 4. Frame-rate steps with per-process CPU and RSS.
-        pids = {name: child.process.pid for name, child in graph.children.items()}
-        pids['probe (this process)'] = os.getpid()
         # 2b. Closed-loop latency at each frame rate, observing the inhibition only.
         probe.observe_only(('hebbian/inhibition',))
         time.sleep(1.0)   # discovery of the new subscription
         by_rate = []
         for rate in LATENCY_RATES:
             sent = probe.present('red_box', int(rate * step_seconds), float(rate))
-            settle_on(probe, 'hebbian/inhibition', sent)
+            settle(probe, sent, topic='hebbian/inhibition')
             got = probe.arrivals['hebbian/inhibition']
             by_rate.append({'requested_fps': rate, 'frames': len(sent), 'load_average': os.getloadavg(),
                             **percentiles([got[k] - t for k, t in sent if k in got]),
@@ -461,8 +453,11 @@ def main() -> int:
             f"{r['requested_fps']} fps p50 {r['p50_ms']:.2f} / p99 {r['p99_ms']:.2f} ms ({r['fraction']:.0%})"
             for r in by_rate), flush=True)
 
+        # 3. + 4. Frame-rate steps with per-process CPU and RSS.
+        pids = {name: child.process.pid for name, child in graph.children.items()}
+        pids['probe (this process)'] = os.getpid()
         probe.observe_only(STAGES if args.observe_stages else ('hebbian/recognition',))
-        time.sleep(1.0)
+        time.sleep(1.0)   # discovery of the new subscriptions
         steps = []
         for rate in rates:
             broadcasts = len(probe.learning)
