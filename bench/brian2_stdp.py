@@ -18,7 +18,9 @@ import time
 
 def main() -> None:
     target, formulation, sim_s = sys.argv[1], sys.argv[2], float(sys.argv[3])
-    n_in, n_out, rate = (int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])) if len(sys.argv) > 6 else (784, 400, 10.0)
+    n_in, n_out, rate = (
+        (int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])) if len(sys.argv) > 6 else (784, 400, 10.0)
+    )
     import brian2 as b2
 
     b2.prefs.logging.console_log_level = "ERROR"
@@ -76,12 +78,23 @@ def main() -> None:
     else:
         wall = time.perf_counter() - started
     weights = syn.w[:]
-    print(json.dumps({
-        "brian2": b2.__version__, "target": target, "formulation": formulation,
-        "sim_seconds": sim_s, "wall_seconds": wall, "setup_seconds": setup_s,
-        "sim_per_wall": sim_s / wall, "mean_weight": float(weights.mean()),
-        "n_in": n_in, "n_out": n_out, "rate_hz": rate,
-    }))
+    print(
+        json.dumps(
+            {
+                "brian2": b2.__version__,
+                "target": target,
+                "formulation": formulation,
+                "sim_seconds": sim_s,
+                "wall_seconds": wall,
+                "setup_seconds": setup_s,
+                "sim_per_wall": sim_s / wall,
+                "mean_weight": float(weights.mean()),
+                "n_in": n_in,
+                "n_out": n_out,
+                "rate_hz": rate,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -9,8 +9,9 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -72,7 +73,9 @@ def machine_info() -> dict[str, Any]:
     return info
 
 
-def best_time(function: Callable[[], Any], repeats: int = 5, number: int = 1, min_seconds: float = 0.0) -> dict[str, float]:
+def best_time(
+    function: Callable[[], Any], repeats: int = 5, number: int = 1, min_seconds: float = 0.0
+) -> dict[str, float]:
     """Run ``function`` ``number`` times per repeat; seconds per call (best and median of repeats).
 
     ``number`` grows until one repeat lasts ``min_seconds``; one untimed warm-up call first.

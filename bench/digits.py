@@ -3,14 +3,14 @@
 Split: first 1200 images train, last 597 test (later writers). Pixels are scaled to [0, 1]
 (0..16 → 0..1), nothing else.
 
-Learner (``hebbian_ros.core.shift_invariant``): K shift-invariant competitive units. Each unit
+Learner (``hebbian_ros.experiments.shift_invariant``): K shift-invariant competitive units. Each unit
 keeps one template on a 10×10 canvas and answers an image at every shift of ±1 pixel with its
 best match ``max_s (w·v_s − ½‖w‖²)``; learning is rank-ordered soft competition (neural-gas
 ranks, annealed to winner-take-all) with per-unit activity-normalised rates, i.e. local instar
 updates, no labels, no gradient. Hyper-parameters (defaults of ``ShiftInvariantParams`` plus
 ``batch_size=8``) were chosen by 4-fold cross-validation inside the 1200 training images.
 
-Read-out (``hebbian_ros.core.readout``, Diehl & Cook 2015): each unit gets the majority label of
+Read-out (``hebbian_ros.experiments.readout``, Diehl & Cook 2015): each unit gets the majority label of
 the training images it wins; a test image takes the label of its most active unit (k = 1), or
 the vote of its k most active labelled units. The reported figure ("selected") uses k chosen
 from {1, 3, 5} by 4-fold cross-validation on the training set only (learner re-trained on 900,
@@ -34,8 +34,8 @@ import warnings
 import common  # noqa: F401  (puts the repository on sys.path)
 import numpy as np
 
-from hebbian_ros.core.readout import assign_unit_labels, vote
-from hebbian_ros.core.shift_invariant import (
+from hebbian_ros.experiments.readout import assign_unit_labels, vote
+from hebbian_ros.experiments.shift_invariant import (
     ShiftInvariantParams,
     fit_shift_invariant,
     invariant_responses,
@@ -80,7 +80,9 @@ def select_vote_size(fit, params, x_train, y_train):
         held = np.arange(index * fold, (index + 1) * fold)
         kept = np.setdiff1d(np.arange(len(x_train)), held)
         w = fit(x_train[kept], index)
-        for k, accuracy in readout_scores(w, params, x_train[kept], y_train[kept], x_train[held], y_train[held]).items():
+        for k, accuracy in readout_scores(
+            w, params, x_train[kept], y_train[kept], x_train[held], y_train[held]
+        ).items():
             totals[k] += accuracy / N_FOLDS
     best = max(totals.values())
     return min(k for k, value in totals.items() if value >= best - 1e-12), totals
@@ -102,8 +104,12 @@ def run_one(n_units, seed, data, params):
     w, _ = fit_shift_invariant(x_train, n_units, params, seed=seed)
     result["hebbian_train_s"] = time.perf_counter() - started
     scores = readout_scores(w, params, x_train, y_train, x_test, y_test)
-    k_sel, cv = select_vote_size(lambda x, i: fit_shift_invariant(x, n_units, params, seed=1000 * seed + i)[0], params, x_train, y_train)
-    result.update(hebbian_k1=scores[1], hebbian_k3=scores[3], hebbian_selected=scores[k_sel], hebbian_k=k_sel, hebbian_cv=cv)
+    k_sel, cv = select_vote_size(
+        lambda x, i: fit_shift_invariant(x, n_units, params, seed=1000 * seed + i)[0], params, x_train, y_train
+    )
+    result.update(
+        hebbian_k1=scores[1], hebbian_k3=scores[3], hebbian_selected=scores[k_sel], hebbian_k=k_sel, hebbian_cv=cv
+    )
 
     started = time.perf_counter()
     model = kmeans_fit(x_train, n_units, seed)
@@ -113,7 +119,12 @@ def run_one(n_units, seed, data, params):
 
     templates = centroid_templates(model.cluster_centers_, params)
     ablation = readout_scores(templates, params, x_train, y_train, x_test, y_test)
-    k_km, _ = select_vote_size(lambda x, i: centroid_templates(kmeans_fit(x, n_units, 1000 * seed + i).cluster_centers_, params), params, x_train, y_train)
+    k_km, _ = select_vote_size(
+        lambda x, i: centroid_templates(kmeans_fit(x, n_units, 1000 * seed + i).cluster_centers_, params),
+        params,
+        x_train,
+        y_train,
+    )
     result.update(kmeans_invariant_k1=ablation[1], kmeans_invariant_selected=ablation[k_km], kmeans_invariant_k=k_km)
     units_used = np.unique(responses_of(w, x_train, params).argmax(axis=1)).size
     result["hebbian_units_used"] = int(units_used)
@@ -175,7 +186,7 @@ def main() -> None:
         "digits_quick" if args.quick else "digits",
         {
             "split": {"train": "first 1200", "test": "last 597"},
-            "learner": "hebbian_ros.core.shift_invariant (max_shift=1, batch_size=8, other defaults)",
+            "learner": "hebbian_ros.experiments.shift_invariant (max_shift=1, batch_size=8, other defaults)",
             "params": {k: getattr(params, k) for k in params.__dataclass_fields__},
             "readout": "majority label of won training images; test: vote of k most active labelled units, k from {1,3,5} by 4-fold CV on the training set",
             "logistic_regression_raw": logistic_accuracy,

@@ -13,7 +13,7 @@ Per sample: one ``(x, y)`` pair per pass over ``W``; counts ``n_in·n_out`` upda
 (forward + update + default bounds, what a node does: L2 rows for hebb and competitive);
 ``layer_learn`` = ``Layer.learn`` with the layer's own output (update + bounds); ``layer_numpy_*``
 the same with ``compiled=False`` (the numpy fallback without numba); ``kernel`` = the bare
-``hebbian_ros.core.kernels`` update (numba), no bounds.
+``hebbian_ros.core.plasticity.kernels`` update (numba), no bounds.
 Competitive: one winner (k = 1); ``core`` updates every row (losers with rate 0), ``kernel`` only
 the winner's row, so its figure is dense-equivalent and not comparable with the bound.
 Batched: B samples per pass, counts ``B·n_in·n_out`` sample-synapse updates; ``kernel`` is the
@@ -40,12 +40,12 @@ from pathlib import Path
 import common
 import numpy as np
 
-from hebbian_ros.core import kernels
-from hebbian_ros.core.competitive import CompetitiveParams, compete, competitive_step
-from hebbian_ros.core.hebb import HebbParams, hebb_step
-from hebbian_ros.core.layer import Layer
-from hebbian_ros.core.oja import OjaParams, SangerParams, oja_step, sanger_step
-from hebbian_ros.core.stdp import STDPParams, stdp_init_state, stdp_step
+from hebbian_ros.core.plasticity import kernels
+from hebbian_ros.core.plasticity.competitive import CompetitiveParams, compete, competitive_step
+from hebbian_ros.core.plasticity.hebb import HebbParams, hebb_step
+from hebbian_ros.core.plasticity.layer import Layer
+from hebbian_ros.core.plasticity.oja import OjaParams, SangerParams, oja_step, sanger_step
+from hebbian_ros.core.plasticity.stdp import STDPParams, stdp_init_state, stdp_step
 
 HERE = Path(__file__).resolve().parent
 BANDWIDTH_FLOATS = 64 * 1024 * 1024  # 256 MiB per float32 array
@@ -147,7 +147,7 @@ def rate_case(n_in, n_out, bound, quick, rng, batch=None):
 
 
 def stdp_ours(quick, rng):
-    from hebbian_ros.core.event_stdp import poisson_events, stdp_run
+    from hebbian_ros.experiments.event_stdp import poisson_events, stdp_run
 
     n_in, n_out, rate = 784, 400, 10.0
     params = STDPParams()
@@ -180,7 +180,15 @@ def stdp_ours(quick, rng):
     draw_best = float("inf")
     for threads in (1, None):
         w = rng.uniform(0.25, 0.75, (n_out, n_in)).astype(np.float32)
-        stdp_run(poisson_events(rates_in, 1e-3, 10, rng), poisson_events(rates_out, 1e-3, 10, rng), w, stdp_init_state(n_in, n_out), params, out=w, threads=threads)
+        stdp_run(
+            poisson_events(rates_in, 1e-3, 10, rng),
+            poisson_events(rates_out, 1e-3, 10, rng),
+            w,
+            stdp_init_state(n_in, n_out),
+            params,
+            out=w,
+            threads=threads,
+        )
         best = best_run = 0.0
         for _ in range(3 if quick else 7):
             started = time.perf_counter()
@@ -209,9 +217,14 @@ def run_stdp(args, rng) -> dict:
     best_brian = max((entry["sim_per_wall"] for entry in brian), default=None)
     best_ours = max(value for name, value in stdp.items() if name.startswith("event_stdp") and name.endswith("thr"))
     if best_brian:
-        print(f"STDP: ours {best_ours:.1f} vs Brian2 best {best_brian:.1f} sim s / wall s -> {best_ours / best_brian:.1f}x", flush=True)
+        print(
+            f"STDP: ours {best_ours:.1f} vs Brian2 best {best_brian:.1f} sim s / wall s -> {best_ours / best_brian:.1f}x",
+            flush=True,
+        )
     return {
-        "ours": stdp, "brian2": brian, "ratio_best_ours_to_best_brian2": (best_ours / best_brian) if best_brian else None,
+        "ours": stdp,
+        "brian2": brian,
+        "ratio_best_ours_to_best_brian2": (best_ours / best_brian) if best_brian else None,
         "load_average_before_after": [load_start, [round(v, 2) for v in os.getloadavg()]],
     }
 
@@ -231,7 +244,11 @@ def stdp_brian2(quick) -> list:
     if python is None:
         print("Brian2 venv not found (bench/run.sh sets it up); skipping Brian2", file=sys.stderr)
         return []
-    runs = [("cpp_standalone", "neuron", 20, "0"), ("cpp_standalone", "neuron", 20, "2"), ("cpp_standalone", "synapse", 10, "0")]
+    runs = [
+        ("cpp_standalone", "neuron", 20, "0"),
+        ("cpp_standalone", "neuron", 20, "2"),
+        ("cpp_standalone", "synapse", 10, "0"),
+    ]
     if not quick:
         runs += [("cython", "neuron", 5, "0"), ("cython", "synapse", 5, "0")]
     else:
@@ -242,13 +259,19 @@ def stdp_brian2(quick) -> list:
         try:
             done = subprocess.run(
                 [python, str(HERE / "brian2_stdp.py"), target, formulation, str(seconds)],
-                capture_output=True, text=True, timeout=600, env=env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+                env=env,
             )
             line = done.stdout.strip().splitlines()[-1]
             entry = json.loads(line)
             entry["openmp_threads"] = int(threads)
             results.append(entry)
-            print(f"  brian2 {target:<15} {formulation:<8} threads={threads}: {entry['sim_per_wall']:8.1f} sim s / wall s", flush=True)
+            print(
+                f"  brian2 {target:<15} {formulation:<8} threads={threads}: {entry['sim_per_wall']:8.1f} sim s / wall s",
+                flush=True,
+            )
         except (subprocess.SubprocessError, IndexError, json.JSONDecodeError) as error:
             print(f"  brian2 {target} {formulation} failed: {error}", file=sys.stderr)
     return results
@@ -259,14 +282,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller arrays, fewer repeats, one Brian2 run")
     parser.add_argument("--no-brian2", action="store_true")
     parser.add_argument(
-        "--rates-only", action="store_true",
+        "--rates-only",
+        action="store_true",
         help="skip STDP; save as plasticity_rates[_quick].json (leaves the full record alone)",
     )
     parser.add_argument("--only", choices=["stdp"], help="only the STDP comparison; saves plasticity_stdp[_quick].json")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     if args.only == "stdp":
-        common.save("plasticity_stdp_quick" if args.quick else "plasticity_stdp", {"stdp_sim_s_per_wall_s": run_stdp(args, rng)})
+        common.save(
+            "plasticity_stdp_quick" if args.quick else "plasticity_stdp", {"stdp_sim_s_per_wall_s": run_stdp(args, rng)}
+        )
         return
     load_start = [round(v, 2) for v in os.getloadavg()]
 
@@ -295,19 +321,31 @@ def main() -> None:
         for rule, entry in rules.items():
             entry["percent_of_bound"] = {p: 100 * v / bound for p, v in entry.items() if p != "percent_of_bound"}
             entry["layer_step_over_core"] = entry["layer_step"] / entry["core"]
-            cells = "  ".join(f"{p} {v / 1e9:6.2f}e9 ({entry['percent_of_bound'][p]:4.0f}%)" for p, v in entry.items() if p in entry["percent_of_bound"])
-            print(f"per-sample {key:>10} {rule:<12} {cells}  step/core {entry['layer_step_over_core']:.1f}x", flush=True)
+            cells = "  ".join(
+                f"{p} {v / 1e9:6.2f}e9 ({entry['percent_of_bound'][p]:4.0f}%)"
+                for p, v in entry.items()
+                if p in entry["percent_of_bound"]
+            )
+            print(
+                f"per-sample {key:>10} {rule:<12} {cells}  step/core {entry['layer_step_over_core']:.1f}x", flush=True
+            )
     for key, rules in batched.items():
         for rule, entry in rules.items():
             cells = "  ".join(f"{p} {v / 1e9:6.1f}e9" for p, v in entry.items())
             print(f"batched {key:>16} {rule:<12} {cells}", flush=True)
-    rates = {"bandwidth": bandwidth, "per_sample_updates_per_s": per_sample, "batched_sample_synapse_updates_per_s": batched}
+    rates = {
+        "bandwidth": bandwidth,
+        "per_sample_updates_per_s": per_sample,
+        "batched_sample_synapse_updates_per_s": batched,
+    }
     rates["load_average_at_start"] = load_start
     if args.rates_only:
         common.save("plasticity_rates_quick" if args.quick else "plasticity_rates", rates)
         return
 
-    common.save("plasticity_quick" if args.quick else "plasticity", {**rates, "stdp_sim_s_per_wall_s": run_stdp(args, rng)})
+    common.save(
+        "plasticity_quick" if args.quick else "plasticity", {**rates, "stdp_sim_s_per_wall_s": run_stdp(args, rng)}
+    )
 
 
 if __name__ == "__main__":

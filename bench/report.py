@@ -27,7 +27,9 @@ def machine_line(machine: dict) -> str:
 
 def digits(data: dict) -> None:
     print(f"Machine: {machine_line(data['machine'])}\n")
-    print("| K | Hebbian, k selected by CV (mean ± sd, 3 seeds) | k chosen | Hebbian k=1 | Hebbian k=3 | k-means (mean ± sd) | Δ vs k-means | k-means + invariant read-out | train time Hebbian / k-means | target | pass |")
+    print(
+        "| K | Hebbian, k selected by CV (mean ± sd, 3 seeds) | k chosen | Hebbian k=1 | Hebbian k=3 | k-means (mean ± sd) | Δ vs k-means | k-means + invariant read-out | train time Hebbian / k-means | target | pass |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for row in data["table"]:
         h, km = row["hebbian_selected"], row["kmeans"]
@@ -40,10 +42,14 @@ def digits(data: dict) -> None:
             f"{row['kmeans_invariant_selected']['mean']:.2f} ± {row['kmeans_invariant_selected']['sd']:.2f} | "
             f"{row['hebbian_train_s']:.2f} s / {row['kmeans_train_s']:.3f} s = {row['train_time_ratio']:.1f}× | {target} | {'pass' if passed else 'FAIL'} |"
         )
-    print(f"\nLogistic regression on raw pixels (supervised, same split): {100 * data['logistic_regression_raw']:.2f} %.")
+    print(
+        f"\nLogistic regression on raw pixels (supervised, same split): {100 * data['logistic_regression_raw']:.2f} %."
+    )
     print("\nPer seed (selected read-out / k-means):")
     for run in data["runs"]:
-        print(f"K={run['K']} seed {run['seed']}: {100 * run['hebbian_selected']:.2f} (k={run['hebbian_k']}) / {100 * run['kmeans']:.2f}; units used {run['hebbian_units_used']}")
+        print(
+            f"K={run['K']} seed {run['seed']}: {100 * run['hebbian_selected']:.2f} (k={run['hebbian_k']}) / {100 * run['kmeans']:.2f}; units used {run['hebbian_units_used']}"
+        )
 
 
 def _rate(entry: dict, key: str, percent: bool = True) -> str:
@@ -60,7 +66,10 @@ def _with_layer_step(entry: dict) -> dict:
     if "layer" in entry:
         entry.setdefault("layer_step", entry["layer"])
         if "percent_of_bound" in entry:
-            entry["percent_of_bound"] = {"layer_step": entry["percent_of_bound"].get("layer"), **entry["percent_of_bound"]}
+            entry["percent_of_bound"] = {
+                "layer_step": entry["percent_of_bound"].get("layer"),
+                **entry["percent_of_bound"],
+            }
     return entry
 
 
@@ -73,8 +82,12 @@ def plasticity(data: dict) -> None:
         f"{bw['numba_rw_stream_gbs']:.1f} GB/s, numba triad {bw['numba_triad_gbs']:.1f} GB/s. Bound used = "
         f"{bw['bound_updates_per_s'] / 1e9:.2f}e9 float32 updates/s (best in-place stream, start {bw['bound_updates_per_s_start'] / 1e9:.2f}e9 / end {bw['bound_updates_per_s_end'] / 1e9:.2f}e9).\n"
     )
-    print("Per sample (updates/s, % of the bandwidth bound; target: the layer paths ≥ 50 % at 784×400 and 4096×1024):\n")
-    print("| W | rule | core `*_step(out=w)` | **`Layer.step`** | **`Layer.learn`** | `Layer.step`, numpy fallback | bare kernel | step / core | layer ≥ 50 % |")
+    print(
+        "Per sample (updates/s, % of the bandwidth bound; target: the layer paths ≥ 50 % at 784×400 and 4096×1024):\n"
+    )
+    print(
+        "| W | rule | core `*_step(out=w)` | **`Layer.step`** | **`Layer.learn`** | `Layer.step`, numpy fallback | bare kernel | step / core | layer ≥ 50 % |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for shape, rules in data["per_sample_updates_per_s"].items():
         for rule, entry in rules.items():
@@ -89,13 +102,17 @@ def plasticity(data: dict) -> None:
                 f"{_rate(entry, 'layer_numpy_step')} | {_rate(entry, 'kernel')}{note} | {entry['layer_step'] / entry['core']:.1f}× | {verdict} |"
             )
     print("\nBatched (sample-synapse updates/s, B samples per pass over W; target ≥ 1e10):\n")
-    print("| W, B | rule | core `*_step` (GEMM) | **`Layer.step`** (forward + update) | **`Layer.learn`** | blocked Sanger kernel | layer ≥ 1e10 |")
+    print(
+        "| W, B | rule | core `*_step` (GEMM) | **`Layer.step`** (forward + update) | **`Layer.learn`** | blocked Sanger kernel | layer ≥ 1e10 |"
+    )
     print("|---|---|---|---|---|---|---|")
     for key, rules in data["batched_sample_synapse_updates_per_s"].items():
         for rule, entry in rules.items():
             entry = _with_layer_step(entry)
             step_ok, learn_ok = entry["layer_step"] >= 1e10, entry.get("layer_learn", 0) >= 1e10
-            verdict = {(True, True): "pass", (False, True): "learn only", (True, False): "step only"}.get((step_ok, learn_ok), "FAIL")
+            verdict = {(True, True): "pass", (False, True): "learn only", (True, False): "step only"}.get(
+                (step_ok, learn_ok), "FAIL"
+            )
             print(
                 f"| {key} | {rule} | {_rate(entry, 'core', False)} | {_rate(entry, 'layer_step', False)} | "
                 f"{_rate(entry, 'layer_learn', False)} | {_rate(entry, 'kernel', False)} | {verdict} |"
@@ -109,7 +126,9 @@ def plasticity(data: dict) -> None:
     for name, value in stdp["ours"].items():
         print(f"| hebbian_ros {name} | {value:.1f} |")
     for entry in stdp["brian2"]:
-        print(f"| Brian2 {entry['brian2']} {entry['target']}, {entry['formulation']} traces, OpenMP threads {entry['openmp_threads']} | {entry['sim_per_wall']:.1f} |")
+        print(
+            f"| Brian2 {entry['brian2']} {entry['target']}, {entry['formulation']} traces, OpenMP threads {entry['openmp_threads']} | {entry['sim_per_wall']:.1f} |"
+        )
     if stdp.get("ratio_best_ours_to_best_brian2"):
         print(f"\nBest ours / best Brian2 = {stdp['ratio_best_ours_to_best_brian2']:.1f}× (target ≥ 10×).")
 

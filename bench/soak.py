@@ -26,6 +26,7 @@ Before the soak it times a checkpoint write and restore (verified load + ``load_
 largest default layer (layer1, 384 -> 128) and for a 4096 x 1024 layer. Results: printed and written to
 ``bench/results/soak.json`` (``--out``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,47 +45,55 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-LEARNERS = ('layer1', 'layer2', 'memory', 'neuromodulator')
-LOOP = ('sensor', *LEARNERS)
-OBJECTS = [f'{colour}_{shape}' for colour in ('red', 'blue', 'yellow', 'green', 'magenta', 'cyan')
-           for shape in ('box', 'disc', 'bar')]
+LEARNERS = ("layer1", "layer2", "memory", "neuromodulator")
+LOOP = ("sensor", *LEARNERS)
+OBJECTS = [
+    f"{colour}_{shape}"
+    for colour in ("red", "blue", "yellow", "green", "magenta", "cyan")
+    for shape in ("box", "disc", "bar")
+]
 
 
 # --- checkpoint timing -----------------------------------------------------------------------------
 
+
 def checkpoint_times(directory: Path, repeats: int = 5) -> dict:
     """Median write and restore times [ms] of a trained-looking layer of each size (write includes fsync)."""
     from hebbian_ros.core.checkpoint import load_latest, save_checkpoint
-    from hebbian_ros.core.layer import Layer
+    from hebbian_ros.core.plasticity.layer import Layer
 
     results = {}
-    for label, (n_in, n_out) in {'layer1_384x128': (384, 128), 'layer_4096x1024': (4096, 1024)}.items():
-        layer = Layer(n_in, n_out, 'sanger', seed=1)
-        path = directory / f'{label}.npz'
+    for label, (n_in, n_out) in {"layer1_384x128": (384, 128), "layer_4096x1024": (4096, 1024)}.items():
+        layer = Layer(n_in, n_out, "sanger", seed=1)
+        path = directory / f"{label}.npz"
         writes, reads = [], []
         for _ in range(repeats):
             start = time.perf_counter()
             save_checkpoint(path, layer.state_dict())
             writes.append(time.perf_counter() - start)
-            target = Layer(n_in, n_out, 'sanger', seed=2)
+            target = Layer(n_in, n_out, "sanger", seed=2)
             start = time.perf_counter()
             load_latest(path, accept=target.load_state_dict)
             reads.append(time.perf_counter() - start)
             assert np.array_equal(target.weights, layer.weights)
-        results[label] = {'bytes': path.stat().st_size, 'write_ms': 1e3 * statistics.median(writes),
-                          'restore_ms': 1e3 * statistics.median(reads)}
+        results[label] = {
+            "bytes": path.stat().st_size,
+            "write_ms": 1e3 * statistics.median(writes),
+            "restore_ms": 1e3 * statistics.median(reads),
+        }
     return results
 
 
 # --- memory of the node processes ------------------------------------------------------------------
 
+
 def rss_kib(pid: int) -> int | None:
     try:
-        with open(f'/proc/{pid}/status') as status:
+        with open(f"/proc/{pid}/status") as status:
             for line in status:
-                if line.startswith('VmRSS:'):
+                if line.startswith("VmRSS:"):
                     return int(line.split()[1])
     except OSError:
         return None
@@ -98,13 +107,20 @@ def rss_growth(samples: list[tuple[float, int]], duration: float) -> dict:
     early = [kib for t, kib in samples if warm_up <= t < warm_up + window]
     late = [kib for t, kib in samples if t >= duration - window]
     if not early or not late:
-        return {'samples': len(samples), 'growth_percent': None}
+        return {"samples": len(samples), "growth_percent": None}
     before, after = statistics.median(early), statistics.median(late)
-    return {'samples': len(samples), 'warm_up_s': warm_up, 'after_warm_up_kib': before, 'end_kib': after,
-            'peak_kib': max(kib for _, kib in samples), 'growth_percent': 100.0 * (after - before) / before}
+    return {
+        "samples": len(samples),
+        "warm_up_s": warm_up,
+        "after_warm_up_kib": before,
+        "end_kib": after,
+        "peak_kib": max(kib for _, kib in samples),
+        "growth_percent": 100.0 * (after - before) / before,
+    }
 
 
 # --- receiving side --------------------------------------------------------------------------------
+
 
 class Receiver:
     """One DDS participant in this process, recording what arrives (with arrival time)."""
@@ -131,6 +147,7 @@ class Receiver:
         def record(msg):
             with self.lock:
                 self.received[topic].append((time.monotonic(), msg))
+
         return record
 
     def messages(self, topic: str) -> list:
@@ -139,6 +156,7 @@ class Receiver:
 
     def close(self) -> None:
         import rclpy
+
         self.executor.shutdown()
         self.node.destroy_node()
         rclpy.try_shutdown(context=self.context)
@@ -147,16 +165,19 @@ class Receiver:
 def deep(profile):
     """``profile`` with a history deep enough for minutes of this process being starved of CPU."""
     from rclpy.qos import QoSProfile
-    return QoSProfile(history=profile.history, depth=100_000, reliability=profile.reliability,
-                      durability=profile.durability)
+
+    return QoSProfile(
+        history=profile.history, depth=100_000, reliability=profile.reliability, durability=profile.durability
+    )
 
 
 def stamp_key(stamp) -> int:
     return stamp.sec * 1_000_000_000 + stamp.nanosec
 
 
-def inhibition_accounting(recognitions, inhibitions, published: dict[int, float], live_latency: float,
-                          replay_stamps: set[int] = frozenset()) -> dict:
+def inhibition_accounting(
+    recognitions, inhibitions, published: dict[int, float], live_latency: float, replay_stamps: set[int] = frozenset()
+) -> dict:
     """Every familiar live Recognition -> exactly one Inhibition with its stamp, and no Inhibition without one.
 
     A replay carries the stamp of the last live frame; when that frame's live rates were dropped on the way
@@ -170,10 +191,16 @@ def inhibition_accounting(recognitions, inhibitions, published: dict[int, float]
         first.setdefault(key, (arrival, msg))
         if msg.familiar:
             familiar_stamps.add(key)
-    expected = {key for key, (arrival, msg) in first.items() if msg.familiar and key in published
-                and key not in replay_stamps and arrival - published[key] <= live_latency}
-    late = sum(1 for key, (arrival, msg) in first.items()
-               if msg.familiar and key in published and arrival - published[key] > live_latency)
+    expected = {
+        key
+        for key, (arrival, msg) in first.items()
+        if msg.familiar and key in published and key not in replay_stamps and arrival - published[key] <= live_latency
+    }
+    late = sum(
+        1
+        for key, (arrival, msg) in first.items()
+        if msg.familiar and key in published and arrival - published[key] > live_latency
+    )
     counts: dict[int, int] = defaultdict(int)
     seen: dict[int, tuple] = {}
     duplicate_examples = []
@@ -182,19 +209,26 @@ def inhibition_accounting(recognitions, inhibitions, published: dict[int, float]
         counts[key] += 1
         if key in seen and len(duplicate_examples) < 5:
             first_arrival, first_msg = seen[key]
-            duplicate_examples.append({'stamp': key, 'apart_s': round(arrival - first_arrival, 4),
-                                       'same_content': (first_msg.strength, first_msg.memory_id, first_msg.cause)
-                                       == (msg.strength, msg.memory_id, msg.cause)})
+            duplicate_examples.append(
+                {
+                    "stamp": key,
+                    "apart_s": round(arrival - first_arrival, 4),
+                    "same_content": (first_msg.strength, first_msg.memory_id, first_msg.cause)
+                    == (msg.strength, msg.memory_id, msg.cause),
+                }
+            )
         seen.setdefault(key, (arrival, msg))
-    return {'recognitions_received': len(recognitions),
-            'familiar_live_recognitions': len(expected),
-            'familiar_first_answers_too_late_to_classify': late,
-            'replayed_stamps_not_classified': len(replay_stamps),
-            'inhibitions_received': len(inhibitions),
-            'inhibitions_missing': len([key for key in expected if counts.get(key, 0) == 0]),
-            'inhibitions_duplicated': sum(max(0, n - 1) for n in counts.values()),
-            'inhibitions_without_familiar_recognition': len([k for k in counts if k not in familiar_stamps]),
-            'duplicate_examples': duplicate_examples}
+    return {
+        "recognitions_received": len(recognitions),
+        "familiar_live_recognitions": len(expected),
+        "familiar_first_answers_too_late_to_classify": late,
+        "replayed_stamps_not_classified": len(replay_stamps),
+        "inhibitions_received": len(inhibitions),
+        "inhibitions_missing": len([key for key in expected if counts.get(key, 0) == 0]),
+        "inhibitions_duplicated": sum(max(0, n - 1) for n in counts.values()),
+        "inhibitions_without_familiar_recognition": len([k for k in counts if k not in familiar_stamps]),
+        "duplicate_examples": duplicate_examples,
+    }
 
 
 def learning_mode_accounting(stream_a, stream_b, replays: int, window: tuple[int, int] | None = None) -> dict:
@@ -203,13 +237,18 @@ def learning_mode_accounting(stream_a, stream_b, replays: int, window: tuple[int
     ``window``: only broadcasts stamped in ``[start, end]`` [ns] count, so that one sent while the receivers
     were cleared, or still on its way when they were read, is not taken for a loss at one of them.
     """
+
     def key(msg):
         return (stamp_key(msg.header.stamp), msg.cause, msg.active, msg.replays_left, msg.memory_id)
+
     if window is not None:
-        stream_a, stream_b = ([(t, m) for t, m in stream if window[0] <= stamp_key(m.header.stamp) <= window[1]]
-                              for stream in (stream_a, stream_b))
+        stream_a, stream_b = (
+            [(t, m) for t, m in stream if window[0] <= stamp_key(m.header.stamp) <= window[1]]
+            for stream in (stream_a, stream_b)
+        )
     a, b = [key(m) for _, m in stream_a], [key(m) for _, m in stream_b]
     from hebbian_ros.msg import LearningMode
+
     # None: anything may come next; k >= 0: the replay with replays_left == k; -1: learning mode off.
     gaps, expected_next, gap_examples, previous = 0, None, [], None
     for _, msg in stream_a:
@@ -219,8 +258,14 @@ def learning_mode_accounting(stream_a, stream_b, replays: int, window: tuple[int
             else:
                 gap = msg.cause != LearningMode.CAUSE_NONE
             if gap and len(gap_examples) < 10:
-                gap_examples.append({'expected_replays_left': expected_next, 'got_cause': msg.cause,
-                                     'got_replays_left': msg.replays_left, 'previous': previous})
+                gap_examples.append(
+                    {
+                        "expected_replays_left": expected_next,
+                        "got_cause": msg.cause,
+                        "got_replays_left": msg.replays_left,
+                        "previous": previous,
+                    }
+                )
             gaps += gap
         previous = (msg.cause, msg.replays_left, round(stamp_key(msg.header.stamp) * 1e-9, 3))
         if msg.cause == LearningMode.CAUSE_AHA:
@@ -231,24 +276,32 @@ def learning_mode_accounting(stream_a, stream_b, replays: int, window: tuple[int
             expected_next = None
     causes = defaultdict(int)
     for _, msg in stream_a:
-        causes[{0: 'none', 1: 'novelty', 2: 'aha', 3: 'replay', 4: 'manual'}.get(msg.cause, str(msg.cause))] += 1
-    return {'broadcasts_subscriber_a': len(a), 'broadcasts_subscriber_b': len(b),
-            'same_sequence_at_both': a == b, 'only_at_a': len(set(a) - set(b)), 'only_at_b': len(set(b) - set(a)),
-            'sequence_gaps': gaps, 'gap_examples': gap_examples, 'by_cause': dict(causes),
-            'ahas': sum(1 for _, m in stream_a if m.cause == LearningMode.CAUSE_AHA),
-            'episodes': sum(1 for _, m in stream_a if m.cause == LearningMode.CAUSE_NOVELTY)}
+        causes[{0: "none", 1: "novelty", 2: "aha", 3: "replay", 4: "manual"}.get(msg.cause, str(msg.cause))] += 1
+    return {
+        "broadcasts_subscriber_a": len(a),
+        "broadcasts_subscriber_b": len(b),
+        "same_sequence_at_both": a == b,
+        "only_at_a": len(set(a) - set(b)),
+        "only_at_b": len(set(b) - set(a)),
+        "sequence_gaps": gaps,
+        "gap_examples": gap_examples,
+        "by_cause": dict(causes),
+        "ahas": sum(1 for _, m in stream_a if m.cause == LearningMode.CAUSE_AHA),
+        "episodes": sum(1 for _, m in stream_a if m.cause == LearningMode.CAUSE_NOVELTY),
+    }
 
 
 # --- the run ---------------------------------------------------------------------------------------
 
+
 def private_environment(workdir: Path) -> dict:
     env = dict(os.environ)
-    env.setdefault('ROS_DOMAIN_ID', str(random.SystemRandom().randint(1, 200)))
-    env['ROS_AUTOMATIC_DISCOVERY_RANGE'] = env.get('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
-    env.setdefault('ROS_LOG_DIR', str(workdir / 'ros_log'))
-    env.setdefault('ROS_HOME', str(workdir / 'ros_home'))
-    env['PYTHONPATH'] = os.pathsep.join(filter(None, [str(REPO), env.get('PYTHONPATH', '')]))
-    env['PYTHONUNBUFFERED'] = '1'
+    env.setdefault("ROS_DOMAIN_ID", str(random.SystemRandom().randint(1, 200)))
+    env["ROS_AUTOMATIC_DISCOVERY_RANGE"] = env.get("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    env.setdefault("ROS_LOG_DIR", str(workdir / "ros_log"))
+    env.setdefault("ROS_HOME", str(workdir / "ros_home"))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
+    env["PYTHONUNBUFFERED"] = "1"
     return env
 
 
@@ -257,64 +310,86 @@ def stimuli(seed: int):
     rng = random.Random(seed)
     views = [(name, (0, 0)) for name in OBJECTS[:6]]
     while True:
-        if rng.random() < 0.15:   # sometimes something new: another object or a shifted view
+        if rng.random() < 0.15:  # sometimes something new: another object or a shifted view
             views.append((rng.choice(OBJECTS), (rng.randint(-12, 12), rng.randint(-12, 12))))
         name, offset = rng.choice(views[-40:])
-        yield 'blank', (0, 0), rng.randint(30, 80)
+        yield "blank", (0, 0), rng.randint(30, 80)
         yield name, offset, rng.randint(80, 200)
 
 
-def run_soak(duration: float = 600.0, rate: float = 100.0, workdir: Path | None = None, seed: int = 0,
-             live_latency: float = 0.08, checkpoint_period: float = 5.0, log=print) -> dict:
+def run_soak(
+    duration: float = 600.0,
+    rate: float = 100.0,
+    workdir: Path | None = None,
+    seed: int = 0,
+    live_latency: float = 0.08,
+    checkpoint_period: float = 5.0,
+    log=print,
+) -> dict:
     """Run the soak; return every figure (see the module docstring)."""
-    workdir = Path(workdir or tempfile.mkdtemp(prefix='hebbian_soak_'))
+    workdir = Path(workdir or tempfile.mkdtemp(prefix="hebbian_soak_"))
     env = private_environment(workdir)
-    os.environ.update({k: env[k] for k in ('ROS_DOMAIN_ID', 'ROS_AUTOMATIC_DISCOVERY_RANGE')})
+    os.environ.update({k: env[k] for k in ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE")})
+
+    import yaml
+    from sensor_msgs.msg import Image
+    from std_msgs.msg import Header
 
     from hebbian_ros.core.checkpoint import load_latest
-    from hebbian_ros.core.stimuli import scene
+    from hebbian_ros.experiments.stimuli import scene
     from hebbian_ros.graph.spec import load_graph
     from hebbian_ros.graph.supervisor import Supervisor
     from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition
     from hebbian_ros.nodes import qos
     from hebbian_ros.nodes.conversions import image_to_msg
-    from sensor_msgs.msg import Image
-    from std_msgs.msg import Header
-    import yaml
 
-    checkpoints = workdir / 'checkpoints'
-    results: dict = {'duration_s': duration, 'target_rate_hz': rate, 'domain_id': env['ROS_DOMAIN_ID']}
-    results['checkpoint_times'] = checkpoint_times(workdir)
-    log(f'checkpoint times: {json.dumps(results["checkpoint_times"])}')
+    checkpoints = workdir / "checkpoints"
+    results: dict = {"duration_s": duration, "target_rate_hz": rate, "domain_id": env["ROS_DOMAIN_ID"]}
+    results["checkpoint_times"] = checkpoint_times(workdir)
+    log(f"checkpoint times: {json.dumps(results['checkpoint_times'])}")
 
-    overrides = workdir / 'soak_overrides.yaml'
-    overrides.write_text(yaml.safe_dump({name: {'ros__parameters': {
-        'checkpoint_dir': str(checkpoints), 'checkpoint_period': checkpoint_period}} for name in LEARNERS}))
-    specs = [s for s in load_graph(groups=('loop',)) if s.name in LOOP]
+    overrides = workdir / "soak_overrides.yaml"
+    overrides.write_text(
+        yaml.safe_dump(
+            {
+                name: {"ros__parameters": {"checkpoint_dir": str(checkpoints), "checkpoint_period": checkpoint_period}}
+                for name in LEARNERS
+            }
+        )
+    )
+    specs = [s for s in load_graph(groups=("loop",)) if s.name in LOOP]
     supervisor = Supervisor(specs, (str(overrides),), env=env)
-    replays = int(yaml.safe_load((REPO / 'config' / 'neuromodulator.yaml').read_text())
-                  ['neuromodulator']['ros__parameters'].get('replays', 5))
+    replays = int(
+        yaml.safe_load((REPO / "config" / "neuromodulator.yaml").read_text())["neuromodulator"]["ros__parameters"].get(
+            "replays", 5
+        )
+    )
 
     # The receivers keep a deep queue (same reliability and durability as the nodes' subscriptions), so a
     # moment of starvation of this process is not counted as a loss in the graph.
     event, state = deep(qos.EVENT), deep(qos.STATE)
-    a = Receiver('soak_receiver_a', {'hebbian/recognition': (Recognition, event),
-                                      'hebbian/inhibition': (Inhibition, event),
-                                      'hebbian/learning_mode': (LearningMode, state),
-                                      'hebbian/layer2/rates': (FiringRates, deep(qos.STREAM))})
-    b = Receiver('soak_receiver_b', {'hebbian/learning_mode': (LearningMode, state)})
-    camera = a.node.create_publisher(Image, 'camera/image_raw', qos.STREAM)
+    a = Receiver(
+        "soak_receiver_a",
+        {
+            "hebbian/recognition": (Recognition, event),
+            "hebbian/inhibition": (Inhibition, event),
+            "hebbian/learning_mode": (LearningMode, state),
+            "hebbian/layer2/rates": (FiringRates, deep(qos.STREAM)),
+        },
+    )
+    b = Receiver("soak_receiver_b", {"hebbian/learning_mode": (LearningMode, state)})
+    camera = a.node.create_publisher(Image, "camera/image_raw", qos.STREAM)
     published: dict[int, float] = {}
     rss: dict[str, list] = {name: [] for name in LOOP}
     supervisor.start()
     pids = {name: child.process.pid for name, child in supervisor.children.items()}
     try:
         # Wait until the loop answers (discovery), with blank frames.
-        blank = scene('blank')
+        blank = scene("blank")
         deadline = time.monotonic() + 60.0
-        while not a.messages('hebbian/recognition'):
+        while not a.messages("hebbian/recognition"):
             if time.monotonic() > deadline:
-                raise TimeoutError('the graph did not answer within 60 s')
+                raise TimeoutError("the graph did not answer within 60 s")
             camera.publish(image_to_msg(blank, Header(stamp=a.node.get_clock().now().to_msg())))
             supervisor.poll()
             time.sleep(0.05)
@@ -322,8 +397,8 @@ def run_soak(duration: float = 600.0, rate: float = 100.0, workdir: Path | None 
             a.received.clear()
         with b.lock:
             b.received.clear()
-        window_start = stamp_key(a.node.get_clock().now().to_msg())   # broadcasts counted from here on
-        log(f'graph up (pids {pids}); soaking {duration:g} s at {rate:g} frames/s')
+        window_start = stamp_key(a.node.get_clock().now().to_msg())  # broadcasts counted from here on
+        log(f"graph up (pids {pids}); soaking {duration:g} s at {rate:g} frames/s")
 
         images: dict = {}
         schedule = stimuli(seed)
@@ -350,7 +425,7 @@ def run_soak(duration: float = 600.0, rate: float = 100.0, workdir: Path | None 
                 current = images[key]
             stamp = a.node.get_clock().now().to_msg()
             published[stamp_key(stamp)] = time.monotonic()
-            camera.publish(image_to_msg(current, Header(stamp=stamp, frame_id='camera')))
+            camera.publish(image_to_msg(current, Header(stamp=stamp, frame_id="camera")))
             frames += 1
             remaining -= 1
             next_frame += period
@@ -359,101 +434,125 @@ def run_soak(duration: float = 600.0, rate: float = 100.0, workdir: Path | None 
                 time.sleep(delay)
             else:
                 late += 1
-                if delay < -1.0:   # fell far behind: do not burst to catch up
+                if delay < -1.0:  # fell far behind: do not burst to catch up
                     next_frame = time.monotonic()
         elapsed = time.monotonic() - start
-        time.sleep(1.0)   # let the last answers arrive
+        time.sleep(1.0)  # let the last answers arrive
         window_end = stamp_key(a.node.get_clock().now().to_msg())
-        time.sleep(0.5)   # broadcasts stamped before window_end reach both receivers
-        results['frames_published'] = frames
-        results['achieved_rate_hz'] = frames / elapsed
-        results['frames_behind_schedule'] = late
-        top = a.messages('hebbian/layer2/rates')
+        time.sleep(0.5)  # broadcasts stamped before window_end reach both receivers
+        results["frames_published"] = frames
+        results["achieved_rate_hz"] = frames / elapsed
+        results["frames_behind_schedule"] = late
+        top = a.messages("hebbian/layer2/rates")
         live_stamps = [stamp_key(m.header.stamp) for _, m in top if not m.replay]
-        results['top_layer_rates_received'] = len(top)
-        results['top_layer_replays_received'] = sum(1 for _, m in top if m.replay)
-        results['top_layer_live_duplicate_stamps'] = len(live_stamps) - len(set(live_stamps))
-        results['recognition_duplicate_stamps_first_answers'] = sum(
-            1 for _ in a.messages('hebbian/recognition')) - len({stamp_key(m.header.stamp)
-                                                                for _, m in a.messages('hebbian/recognition')})
-        results['stamps_published_unique'] = len(published) == frames
-        results['restarts'] = list(supervisor.events)
-        results['same_pids'] = {name: child.process.pid for name, child in supervisor.children.items()} == pids
-        results['inhibition'] = inhibition_accounting(
-            a.messages('hebbian/recognition'), a.messages('hebbian/inhibition'), published, live_latency,
-            {stamp_key(m.header.stamp) for _, m in top if m.replay})
-        results['learning_mode'] = learning_mode_accounting(a.messages('hebbian/learning_mode'),
-                                                            b.messages('hebbian/learning_mode'), replays,
-                                                            (window_start, window_end))
-        results['rss'] = {name: rss_growth(samples, elapsed) for name, samples in rss.items()}
+        results["top_layer_rates_received"] = len(top)
+        results["top_layer_replays_received"] = sum(1 for _, m in top if m.replay)
+        results["top_layer_live_duplicate_stamps"] = len(live_stamps) - len(set(live_stamps))
+        results["recognition_duplicate_stamps_first_answers"] = sum(1 for _ in a.messages("hebbian/recognition")) - len(
+            {stamp_key(m.header.stamp) for _, m in a.messages("hebbian/recognition")}
+        )
+        results["stamps_published_unique"] = len(published) == frames
+        results["restarts"] = list(supervisor.events)
+        results["same_pids"] = {name: child.process.pid for name, child in supervisor.children.items()} == pids
+        results["inhibition"] = inhibition_accounting(
+            a.messages("hebbian/recognition"),
+            a.messages("hebbian/inhibition"),
+            published,
+            live_latency,
+            {stamp_key(m.header.stamp) for _, m in top if m.replay},
+        )
+        results["learning_mode"] = learning_mode_accounting(
+            a.messages("hebbian/learning_mode"),
+            b.messages("hebbian/learning_mode"),
+            replays,
+            (window_start, window_end),
+        )
+        results["rss"] = {name: rss_growth(samples, elapsed) for name, samples in rss.items()}
     finally:
         stopped_at = time.time()
         codes = supervisor.stop()
         a.close()
         b.close()
-    results['exit_codes'] = codes
+    results["exit_codes"] = codes
     loaded = {}
     for name in LEARNERS:
-        path = checkpoints / f'{name}.npz'
+        path = checkpoints / f"{name}.npz"
         try:
             _, used, problems = load_latest(path)
-            loaded[name] = {'loaded': str(used.name), 'saved_on_shutdown': used.stat().st_mtime >= stopped_at - 0.5,
-                            'problems': problems}
+            loaded[name] = {
+                "loaded": str(used.name),
+                "saved_on_shutdown": used.stat().st_mtime >= stopped_at - 0.5,
+                "problems": problems,
+            }
         except Exception as error:  # noqa: BLE001 - reported, judged by the caller
-            loaded[name] = {'loaded': None, 'error': str(error)}
-    results['checkpoints_after_run'] = loaded
-    results['memory_growth_max_percent'] = max(
-        (r['growth_percent'] for r in results['rss'].values() if r['growth_percent'] is not None), default=None)
+            loaded[name] = {"loaded": None, "error": str(error)}
+    results["checkpoints_after_run"] = loaded
+    results["memory_growth_max_percent"] = max(
+        (r["growth_percent"] for r in results["rss"].values() if r["growth_percent"] is not None), default=None
+    )
     return results
 
 
 def verdict(results: dict, max_growth_percent: float = 5.0) -> list[str]:
     """What failed (empty: the soak passed)."""
     problems = []
-    if results['restarts'] or not results['same_pids']:
-        problems.append(f'nodes crashed or restarted: {results["restarts"]}')
-    for name, figures in results['rss'].items():
-        if figures['growth_percent'] is None or figures['growth_percent'] >= max_growth_percent:
-            problems.append(f'{name}: RSS growth {figures["growth_percent"]} % after warm-up')
-    inhibition = results['inhibition']
-    if inhibition['familiar_live_recognitions'] == 0:
-        problems.append('no familiar recognition: the inhibition accounting tested nothing')
-    for key in ('inhibitions_missing', 'inhibitions_duplicated', 'inhibitions_without_familiar_recognition'):
+    if results["restarts"] or not results["same_pids"]:
+        problems.append(f"nodes crashed or restarted: {results['restarts']}")
+    for name, figures in results["rss"].items():
+        if figures["growth_percent"] is None or figures["growth_percent"] >= max_growth_percent:
+            problems.append(f"{name}: RSS growth {figures['growth_percent']} % after warm-up")
+    inhibition = results["inhibition"]
+    if inhibition["familiar_live_recognitions"] == 0:
+        problems.append("no familiar recognition: the inhibition accounting tested nothing")
+    for key in ("inhibitions_missing", "inhibitions_duplicated", "inhibitions_without_familiar_recognition"):
         if inhibition[key]:
-            problems.append(f'{key}: {inhibition[key]}')
-    mode = results['learning_mode']
-    if not mode['same_sequence_at_both'] or mode['sequence_gaps']:
-        problems.append(f'learning-mode broadcasts lost: {mode}')
-    if mode['ahas'] == 0:
-        problems.append('no a-ha: the learning-mode accounting tested nothing')
-    for name, outcome in results['checkpoints_after_run'].items():
-        if not outcome.get('loaded') or not outcome.get('saved_on_shutdown'):
-            problems.append(f'{name}: checkpoint after the run {outcome}')
-    if any(code not in (0, -2) for code in results['exit_codes'].values()):
-        problems.append(f'unclean exit: {results["exit_codes"]}')
+            problems.append(f"{key}: {inhibition[key]}")
+    mode = results["learning_mode"]
+    if not mode["same_sequence_at_both"] or mode["sequence_gaps"]:
+        problems.append(f"learning-mode broadcasts lost: {mode}")
+    if mode["ahas"] == 0:
+        problems.append("no a-ha: the learning-mode accounting tested nothing")
+    for name, outcome in results["checkpoints_after_run"].items():
+        if not outcome.get("loaded") or not outcome.get("saved_on_shutdown"):
+            problems.append(f"{name}: checkpoint after the run {outcome}")
+    if any(code not in (0, -2) for code in results["exit_codes"].values()):
+        problems.append(f"unclean exit: {results['exit_codes']}")
     return problems
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0], epilog=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--duration', type=float, default=600.0, help='seconds of soak (default 600)')
-    parser.add_argument('--rate', type=float, default=100.0, help='camera frames per second (default 100)')
-    parser.add_argument('--seed', type=int, default=0, help='seed of the stimulus sequence')
-    parser.add_argument('--live-latency', type=float, default=0.08,
-                        help='a first answer later than this [s] is not classified as live (default 0.08)')
-    parser.add_argument('--max-growth', type=float, default=5.0, help='RSS growth allowed after warm-up [%%]')
-    parser.add_argument('--out', type=Path, default=REPO / 'bench' / 'results' / 'soak.json')
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0], epilog=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", type=float, default=600.0, help="seconds of soak (default 600)")
+    parser.add_argument("--rate", type=float, default=100.0, help="camera frames per second (default 100)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the stimulus sequence")
+    parser.add_argument(
+        "--live-latency",
+        type=float,
+        default=0.08,
+        help="a first answer later than this [s] is not classified as live (default 0.08)",
+    )
+    parser.add_argument("--max-growth", type=float, default=5.0, help="RSS growth allowed after warm-up [%%]")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "soak.json")
     args = parser.parse_args(argv)
     results = run_soak(args.duration, args.rate, seed=args.seed, live_latency=args.live_latency)
-    results['problems'] = verdict(results, args.max_growth)
+    results["problems"] = verdict(results, args.max_growth)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, default=str))
-    print(json.dumps({k: results[k] for k in ('achieved_rate_hz', 'memory_growth_max_percent', 'inhibition',
-                                              'learning_mode', 'problems')}, indent=2, default=str))
-    print(f'results: {args.out}')
-    return 1 if results['problems'] else 0
+    print(
+        json.dumps(
+            {
+                k: results[k]
+                for k in ("achieved_rate_hz", "memory_growth_max_percent", "inhibition", "learning_mode", "problems")
+            },
+            indent=2,
+            default=str,
+        )
+    )
+    print(f"results: {args.out}")
+    return 1 if results["problems"] else 0
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     sys.exit(main())

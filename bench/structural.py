@@ -8,7 +8,7 @@ the same images and seeds, measured in the same run.
    expanding order, 2 rounds, 1 cm view jitter, camera noise of the SDF) and learned by the loop with
    structural plasticity on (copies grown at the a-ha and along the confirmed path) and off (one
    prototype per memory). Then learning stops and fresh views of each object (other jitter seed) are
-   shown corrupted (``hebbian_ros.core.image_noise``: Gaussian sigma, salt-and-pepper fraction,
+   shown corrupted (``hebbian_ros.experiments.image_noise``: Gaussian sigma, salt-and-pepper fraction,
    occlusion area; fresh noise every frame) for 12 frames each from a rested sensor, the way a revisit
    looks: ``glance`` scores the first 4 frames, ``look`` all 12 (the sensor habituates meanwhile). A
    frame is correct when memory finds it familiar and the memory was stored while that object was in
@@ -26,6 +26,7 @@ the same images and seeds, measured in the same run.
 
 Usage: python bench/structural.py [--quick]   (writes bench/results/structural.json)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,33 +39,40 @@ from collections import Counter
 import common
 import numpy as np
 
-os.environ.setdefault('MUJOCO_GL', 'egl')
+os.environ.setdefault("MUJOCO_GL", "egl")
 
-from hebbian_ros.core.image_noise import corrupt  # noqa: E402
-from hebbian_ros.core.loop import Loop  # noqa: E402
-from hebbian_ros.core.stimuli import COLOURS, SHAPES, scene  # noqa: E402
+from hebbian_ros.core.loop import Loop
+from hebbian_ros.experiments.image_noise import corrupt
+from hebbian_ros.experiments.stimuli import COLOURS, SHAPES, scene
 
-NOISE_LEVELS = {'none': (0.0,), 'gaussian': (0.1, 0.2, 0.3), 'salt_pepper': (0.1, 0.2, 0.3),
-                'occlusion': (0.1, 0.2, 0.3)}
-OFF = {'structural': False}
-ON = {'structural': True}
+NOISE_LEVELS = {
+    "none": (0.0,),
+    "gaussian": (0.1, 0.2, 0.3),
+    "salt_pepper": (0.1, 0.2, 0.3),
+    "occlusion": (0.1, 0.2, 0.3),
+}
+OFF = {"structural": False}
+ON = {"structural": True}
 
 
 # --- 1. recognition under noise -------------------------------------------------------------------
+
 
 def tabletop_views(seed: int, test_views: int) -> tuple[list[np.ndarray], list[str], dict[str, list[np.ndarray]]]:
     """Training frames and labels of an exploration of the tabletop, and fresh test views per object."""
     from hebbian_ros.sim.exploration import camera_exploration, drive
     from hebbian_ros.sim.simulator import EmbeddedSimulator
-    sim = EmbeddedSimulator('tabletop', seed=seed)
+
+    sim = EmbeddedSimulator("tabletop", seed=seed)
     steps = camera_exploration(sim.world, frames_per_view=30, gap_frames=10, rounds=2, jitter=0.01, seed=seed)
     images, labels = [], []
     for step, image in drive(sim, steps):
         images.append(image)
-        labels.append(step.label or '')
+        labels.append(step.label or "")
     sim.reset(seed + 1000)
-    steps = camera_exploration(sim.world, frames_per_view=test_views * 4, gap_frames=0, order='cyclic', rounds=1,
-                               jitter=0.01, seed=seed + 1000)
+    steps = camera_exploration(
+        sim.world, frames_per_view=test_views * 4, gap_frames=0, order="cyclic", rounds=1, jitter=0.01, seed=seed + 1000
+    )
     tests: dict[str, list[np.ndarray]] = {}
     for step, image in drive(sim, steps):
         if step.label and len(tests.setdefault(step.label, [])) < test_views and step.index % 4 == 3:
@@ -83,8 +91,16 @@ def learn_views(memory: dict, images: list[np.ndarray], labels: list[str]) -> tu
     return loop, owner
 
 
-def noisy_accuracy(loop: Loop, owner: dict[int, str], tests: dict[str, list[np.ndarray]], kind: str, level: float,
-                   seed: int, frames: int = 12, glance: int = 4) -> tuple[float, float]:
+def noisy_accuracy(
+    loop: Loop,
+    owner: dict[int, str],
+    tests: dict[str, list[np.ndarray]],
+    kind: str,
+    level: float,
+    seed: int,
+    frames: int = 12,
+    glance: int = 4,
+) -> tuple[float, float]:
     """Shares of corrupted test frames recognised as a memory of the object in view: first ``glance``, all."""
     rng = np.random.default_rng(seed)
     correct = np.zeros(frames)
@@ -100,30 +116,50 @@ def noisy_accuracy(loop: Loop, owner: dict[int, str], tests: dict[str, list[np.n
 
 def noise_benchmark(seeds: list[int], test_views: int) -> dict:
     table: dict[str, dict[str, list[float]]] = {}
-    structure = {'on': [], 'off': []}
+    structure = {"on": [], "off": []}
     for seed in seeds:
         images, labels, tests = tabletop_views(seed, test_views)
-        for name, memory in (('off', OFF), ('on', ON)):
+        for name, memory in (("off", OFF), ("on", ON)):
             loop, owner = learn_views(memory, images, labels)
-            structure[name].append({'memories': loop.memory.size, 'copies': int(loop.memory.copies.sum()),
-                                    'synapses': loop.memory.synapses})
+            structure[name].append(
+                {
+                    "memories": loop.memory.size,
+                    "copies": int(loop.memory.copies.sum()),
+                    "synapses": loop.memory.synapses,
+                }
+            )
             for kind, levels in NOISE_LEVELS.items():
                 for level in levels:
-                    key = f'{kind} {level:g}'
-                    table.setdefault(key, {'on': [], 'off': []})[name].append(
-                        noisy_accuracy(loop, owner, tests, kind, level, seed + 7))
-    rows = {key: {f'{name} {part}': float(np.mean([v[i] for v in values])) for name, values in by.items()
-                  for i, part in enumerate(('glance', 'look'))} for key, by in table.items()}
-    return {'seeds': seeds, 'test_views_per_object': test_views, 'frames_per_view': 12, 'glance_frames': 4,
-            'accuracy': rows, 'per_seed': table, 'structure': structure}
+                    key = f"{kind} {level:g}"
+                    table.setdefault(key, {"on": [], "off": []})[name].append(
+                        noisy_accuracy(loop, owner, tests, kind, level, seed + 7)
+                    )
+    rows = {
+        key: {
+            f"{name} {part}": float(np.mean([v[i] for v in values]))
+            for name, values in by.items()
+            for i, part in enumerate(("glance", "look"))
+        }
+        for key, by in table.items()
+    }
+    return {
+        "seeds": seeds,
+        "test_views_per_object": test_views,
+        "frames_per_view": 12,
+        "glance_frames": 4,
+        "accuracy": rows,
+        "per_seed": table,
+        "structure": structure,
+    }
 
 
 # --- 2. capacity with and without neurogenesis ----------------------------------------------------
 
+
 def stimulus_set(positions: int, seed: int) -> list[tuple[str, tuple[int, int]]]:
     """Colours x shapes x ``positions`` offsets, shuffled."""
     offsets = [(0, 0), (-12, -12), (12, 12), (-12, 12), (12, -12)][:positions]
-    items = [(f'{colour}_{shape}', offset) for colour in sorted(COLOURS) for shape in SHAPES for offset in offsets]
+    items = [(f"{colour}_{shape}", offset) for colour in sorted(COLOURS) for shape in SHAPES for offset in offsets]
     order = np.random.default_rng(seed).permutation(len(items))
     return [items[i] for i in order]
 
@@ -136,10 +172,9 @@ def recognised_as(loop: Loop, image: np.ndarray, frames: int = 3) -> int:
 
 
 def capacity_run(stimuli, start: int, maximum: int, neurogenesis: bool) -> dict:
-    memory = {'capacity': start, 'max_capacity': maximum if neurogenesis else 0,
-              'synapse_budget': maximum * 64 * 4}
-    loop = Loop.from_config(memory=memory, neuromodulator={'growth_units': 8 if neurogenesis else 0})
-    blank = scene('blank')
+    memory = {"capacity": start, "max_capacity": maximum if neurogenesis else 0, "synapse_budget": maximum * 64 * 4}
+    loop = Loop.from_config(memory=memory, neuromodulator={"growth_units": 8 if neurogenesis else 0})
+    blank = scene("blank")
     images = [scene(name, offset=offset) for name, offset in stimuli]
     own: list[int] = []
     first_forgetting = None
@@ -156,36 +191,41 @@ def capacity_run(stimuli, start: int, maximum: int, neurogenesis: bool) -> dict:
         retained_curve.append(int(sum(retained)))
         learned = [j for j in range(i + 1) if own[j] >= 0]
         if first_forgetting is None and not all(retained[j] for j in learned):
-            first_forgetting = i      # stimuli learned before this one stayed recognised
+            first_forgetting = i  # stimuli learned before this one stayed recognised
     final = [own[j] >= 0 and recognised_as(loop, images[j]) == own[j] for j in range(len(images))]
     distinct = len({own[j] for j in range(len(images)) if final[j]})
-    return {'capacity': first_forgetting if first_forgetting is not None else len(images),
-            'retained_at_end': int(sum(final)), 'distinct_memories_at_end': distinct,
-            'units_at_end': loop.memory.capacity, 'retained_curve': retained_curve,
-            'not_learned': sum(o < 0 for o in own)}
+    return {
+        "capacity": first_forgetting if first_forgetting is not None else len(images),
+        "retained_at_end": int(sum(final)),
+        "distinct_memories_at_end": distinct,
+        "units_at_end": loop.memory.capacity,
+        "retained_curve": retained_curve,
+        "not_learned": sum(o < 0 for o in own),
+    }
 
 
 def capacity_benchmark(positions: int, start: int, maximum: int, seed: int) -> dict:
     stimuli = stimulus_set(positions, seed)
-    out = {'stimuli': len(stimuli), 'start_units': start, 'max_units': maximum, 'seed': seed}
-    for name, neuro in (('fixed', False), ('neurogenesis', True)):
+    out = {"stimuli": len(stimuli), "start_units": start, "max_units": maximum, "seed": seed}
+    for name, neuro in (("fixed", False), ("neurogenesis", True)):
         out[name] = capacity_run(stimuli, start, maximum, neuro)
     return out
 
 
 # --- 3. bounded synapses over a long run ----------------------------------------------------------
 
+
 def long_run(frames: int, seed: int, lifetime: int = 2000) -> dict:
     start, maximum, budget = 16, 64, 64 * 64 * 3
-    memory = {'capacity': start, 'max_capacity': maximum, 'synapse_budget': budget, 'unused_lifetime': lifetime}
-    loop = Loop.from_config(memory=memory, neuromodulator={'growth_units': 8})
+    memory = {"capacity": start, "max_capacity": maximum, "synapse_budget": budget, "unused_lifetime": lifetime}
+    loop = Loop.from_config(memory=memory, neuromodulator={"growth_units": 8})
     rng = np.random.default_rng(seed)
-    names = [f'{c}_{s}' for c in sorted(COLOURS) for s in SHAPES]
+    names = [f"{c}_{s}" for c in sorted(COLOURS) for s in SHAPES]
     kinds: Counter = Counter()
     samples = []
     rss_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     state_bytes_start = sum(np.asarray(v).nbytes for v in loop.memory.state_dict().values())
-    image = scene('blank')
+    image = scene("blank")
     for frame in range(frames):
         if frame % 10 == 0:
             offset = tuple(int(v) for v in rng.integers(-16, 17, 2))
@@ -193,65 +233,104 @@ def long_run(frames: int, seed: int, lifetime: int = 2000) -> dict:
         step = loop.frame(image)
         kinds.update(change.kind.name for change in step.structure)
         if frame % 100 == 99:
-            samples.append((frame + 1, loop.memory.synapses, loop.memory.capacity, loop.memory.size,
-                            int(loop.memory.copies.sum()),
-                            sum(np.asarray(v).nbytes for v in loop.memory.state_dict().values())))
+            samples.append(
+                (
+                    frame + 1,
+                    loop.memory.synapses,
+                    loop.memory.capacity,
+                    loop.memory.size,
+                    int(loop.memory.copies.sum()),
+                    sum(np.asarray(v).nbytes for v in loop.memory.state_dict().values()),
+                )
+            )
     arr = np.array(samples)
-    return {'frames': frames, 'synapse_budget': budget, 'start_units': start, 'max_units': maximum,
-            'max_synapses': int(arr[:, 1].max()), 'final_synapses': int(arr[-1, 1]),
-            'max_units_reached': int(arr[:, 2].max()), 'final_memories': int(arr[-1, 3]),
-            'final_copies': int(arr[-1, 4]), 'state_bytes_start': int(state_bytes_start),
-            'state_bytes_max': int(arr[:, 5].max()), 'maxrss_kib_before': rss_start,
-            'maxrss_kib_after': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-            'events': dict(kinds), 'episodes': loop.modulator.episodes,
-            'samples': [list(map(int, s)) for s in samples[::max(1, len(samples) // 50)]]}
+    return {
+        "frames": frames,
+        "synapse_budget": budget,
+        "start_units": start,
+        "max_units": maximum,
+        "max_synapses": int(arr[:, 1].max()),
+        "final_synapses": int(arr[-1, 1]),
+        "max_units_reached": int(arr[:, 2].max()),
+        "final_memories": int(arr[-1, 3]),
+        "final_copies": int(arr[-1, 4]),
+        "state_bytes_start": int(state_bytes_start),
+        "state_bytes_max": int(arr[:, 5].max()),
+        "maxrss_kib_before": rss_start,
+        "maxrss_kib_after": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "events": dict(kinds),
+        "episodes": loop.modulator.episodes,
+        "samples": [list(map(int, s)) for s in samples[:: max(1, len(samples) // 50)]],
+    }
 
 
 # --- report ---------------------------------------------------------------------------------------
 
+
 def print_tables(result: dict) -> None:
-    noise = result['noise']['accuracy']
-    print('\nRecognition accuracy under input noise, structural plasticity off / on '
-          '(glance: first 4 frames of a view, look: all 12)')
-    print(f'{"noise":<18}{"glance off":>11}{"on":>7}{"gain":>8}{"look off":>11}{"on":>7}{"gain":>8}')
+    noise = result["noise"]["accuracy"]
+    print(
+        "\nRecognition accuracy under input noise, structural plasticity off / on "
+        "(glance: first 4 frames of a view, look: all 12)"
+    )
+    print(f"{'noise':<18}{'glance off':>11}{'on':>7}{'gain':>8}{'look off':>11}{'on':>7}{'gain':>8}")
     for key, row in noise.items():
-        print(f'{key:<18}' + ''.join(f'{row["off " + p]:11.3f}{row["on " + p]:7.3f}{row["on " + p] - row["off " + p]:+8.3f}'
-                                     for p in ('glance', 'look')))
-    for name, runs in result['noise']['structure'].items():
-        print(f'  {name}: ' + ', '.join(f'{r["memories"]} memories + {r["copies"]} copies' for r in runs))
-    cap = result['capacity']
-    print(f'\nCapacity: {cap["stimuli"]} stimuli in sequence, start {cap["start_units"]} units, '
-          f'neurogenesis up to {cap["max_units"]}')
-    print(f'{"":<14}{"capacity":>10}{"retained":>10}{"distinct":>10}{"units":>8}')
-    for name in ('fixed', 'neurogenesis'):
+        print(
+            f"{key:<18}"
+            + "".join(
+                f"{row['off ' + p]:11.3f}{row['on ' + p]:7.3f}{row['on ' + p] - row['off ' + p]:+8.3f}"
+                for p in ("glance", "look")
+            )
+        )
+    for name, runs in result["noise"]["structure"].items():
+        print(f"  {name}: " + ", ".join(f"{r['memories']} memories + {r['copies']} copies" for r in runs))
+    cap = result["capacity"]
+    print(
+        f"\nCapacity: {cap['stimuli']} stimuli in sequence, start {cap['start_units']} units, "
+        f"neurogenesis up to {cap['max_units']}"
+    )
+    print(f"{'':<14}{'capacity':>10}{'retained':>10}{'distinct':>10}{'units':>8}")
+    for name in ("fixed", "neurogenesis"):
         r = cap[name]
-        print(f'{name:<14}{r["capacity"]:>10}{r["retained_at_end"]:>10}{r["distinct_memories_at_end"]:>10}'
-              f'{r["units_at_end"]:>8}')
-    run = result['long_run']
-    print(f'\nLong run: {run["frames"]} frames of random stimuli, synapse budget {run["synapse_budget"]}')
-    print(f'  max synapses {run["max_synapses"]} (final {run["final_synapses"]}), units {run["start_units"]} -> '
-          f'{run["max_units_reached"]} (cap {run["max_units"]}), state {run["state_bytes_start"]} -> '
-          f'max {run["state_bytes_max"]} bytes, max RSS {run["maxrss_kib_before"]} -> {run["maxrss_kib_after"]} KiB')
-    print(f'  events: {run["events"]}, learning episodes {run["episodes"]}')
+        print(
+            f"{name:<14}{r['capacity']:>10}{r['retained_at_end']:>10}{r['distinct_memories_at_end']:>10}"
+            f"{r['units_at_end']:>8}"
+        )
+    run = result["long_run"]
+    print(f"\nLong run: {run['frames']} frames of random stimuli, synapse budget {run['synapse_budget']}")
+    print(
+        f"  max synapses {run['max_synapses']} (final {run['final_synapses']}), units {run['start_units']} -> "
+        f"{run['max_units_reached']} (cap {run['max_units']}), state {run['state_bytes_start']} -> "
+        f"max {run['state_bytes_max']} bytes, max RSS {run['maxrss_kib_before']} -> {run['maxrss_kib_after']} KiB"
+    )
+    print(f"  events: {run['events']}, learning episodes {run['episodes']}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--quick', action='store_true', help='fewer seeds, stimuli and frames (< 1 min)')
+    parser.add_argument("--quick", action="store_true", help="fewer seeds, stimuli and frames (< 1 min)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     if args.quick:
-        result = {'quick': True, 'noise': noise_benchmark([0], 4),
-                  'capacity': capacity_benchmark(1, 6, 24, seed=0), 'long_run': long_run(10_000, seed=0)}
+        result = {
+            "quick": True,
+            "noise": noise_benchmark([0], 4),
+            "capacity": capacity_benchmark(1, 6, 24, seed=0),
+            "long_run": long_run(10_000, seed=0),
+        }
     else:
-        result = {'quick': False, 'noise': noise_benchmark([0, 1, 2], 6),
-                  'capacity': capacity_benchmark(3, 16, 64, seed=0), 'long_run': long_run(100_000, seed=0)}
-    result['seconds'] = time.perf_counter() - started
+        result = {
+            "quick": False,
+            "noise": noise_benchmark([0, 1, 2], 6),
+            "capacity": capacity_benchmark(3, 16, 64, seed=0),
+            "long_run": long_run(100_000, seed=0),
+        }
+    result["seconds"] = time.perf_counter() - started
     print_tables(result)
-    print(f'\n{result["seconds"]:.0f} s')
-    common.save('structural', result)
+    print(f"\n{result['seconds']:.0f} s")
+    common.save("structural", result)
     return 0
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     sys.exit(main())

@@ -5,6 +5,7 @@ Starts sensor, layers, memory, neuromodulator and the MuJoCo simulator as superv
 while showing a live status line, stops when the scripted exploration ends, prints a summary and
 writes a report (plots + figures) to an output folder it names.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,39 +27,52 @@ from hebbian_ros.nodes.monitor_node import MonitorNode
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog='demo', description=__doc__.split('\n')[0])
-    parser.add_argument('--out', type=Path, default=None, help='report folder (default out/demo-<time>)')
-    parser.add_argument('--world', default='tabletop', help='world in worlds/ (default tabletop)')
-    parser.add_argument('--rounds', type=int, default=2, help='rounds of visits (1: objects introduced one by '
-                        'one with revisits; each further round revisits all in a shuffled order)')
-    parser.add_argument('--frames-per-view', type=int, default=30)
-    parser.add_argument('--real-time-factor', type=float, default=1.0)
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--timeout', type=float, default=600.0, help='hard limit on wall time [s]')
-    parser.add_argument('--params-file', action='append', default=[], help='extra parameter overrides')
-    parser.add_argument('--quiet', action='store_true', help='no live status line')
-    parser.add_argument('--record', action='store_true', help='also record the run to <out>/run.mcap (MCAP with '
-                        'ROS 2 schemas: ros2 bag, Foxglove, `report`, `playback`) and add weights.png and '
-                        'receptive_fields.png from it to the report')
+    parser = argparse.ArgumentParser(prog="demo", description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=None, help="report folder (default out/demo-<time>)")
+    parser.add_argument("--world", default="tabletop", help="world in worlds/ (default tabletop)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="rounds of visits (1: objects introduced one by "
+        "one with revisits; each further round revisits all in a shuffled order)",
+    )
+    parser.add_argument("--frames-per-view", type=int, default=30)
+    parser.add_argument("--real-time-factor", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--timeout", type=float, default=600.0, help="hard limit on wall time [s]")
+    parser.add_argument("--params-file", action="append", default=[], help="extra parameter overrides")
+    parser.add_argument("--quiet", action="store_true", help="no live status line")
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="also record the run to <out>/run.mcap (MCAP with "
+        "ROS 2 schemas: ros2 bag, Foxglove, `report`, `playback`) and add weights.png and "
+        "receptive_fields.png from it to the report",
+    )
     return parser.parse_args(argv)
 
 
 def run_demo(args: argparse.Namespace) -> tuple[RunSummary, Path]:
     """Run the graph on the simulator until the exploration ends; return the summary and the report folder."""
-    out = args.out or Path('out') / datetime.now().strftime('demo-%Y%m%d-%H%M%S')
+    out = args.out or Path("out") / datetime.now().strftime("demo-%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
-    overrides = out / 'parameters.yaml'
+    overrides = out / "parameters.yaml"
     overrides.write_text(
-        'simulator:\n  ros__parameters:\n'
-        f'    world: {args.world}\n    rounds: {args.rounds}\n    frames_per_view: {args.frames_per_view}\n'
-        f'    real_time_factor: {args.real_time_factor}\n    seed: {args.seed}\n'
-        '    wait_for_subscribers: [camera/image_raw, sim/ground_truth, hebbian/recognition]\n'
-        '    settle_time: 2.0\n')
-    extra = (str(config_dir() / 'sim_time.yaml'), str(overrides.resolve()),
-             *(str(Path(p).resolve()) for p in args.params_file))
-    supervisor = Supervisor(load_graph(groups=('loop', 'simulation')), extra)
+        "simulator:\n  ros__parameters:\n"
+        f"    world: {args.world}\n    rounds: {args.rounds}\n    frames_per_view: {args.frames_per_view}\n"
+        f"    real_time_factor: {args.real_time_factor}\n    seed: {args.seed}\n"
+        "    wait_for_subscribers: [camera/image_raw, sim/ground_truth, hebbian/recognition]\n"
+        "    settle_time: 2.0\n"
+    )
+    extra = (
+        str(config_dir() / "sim_time.yaml"),
+        str(overrides.resolve()),
+        *(str(Path(p).resolve()) for p in args.params_file),
+    )
+    supervisor = Supervisor(load_graph(groups=("loop", "simulation")), extra)
     context = Context()
-    rclpy.init(context=context, args=['--ros-args', '--params-file', extra[0]])
+    rclpy.init(context=context, args=["--ros-args", "--params-file", extra[0]])
     monitor = MonitorNode(context=context)
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(monitor)
@@ -73,16 +87,16 @@ def run_demo(args: argparse.Namespace) -> tuple[RunSummary, Path]:
                 phase, frames = monitor.phase, monitor.frames
                 status = _status(monitor)
             if not args.quiet:
-                print(f'\r[{time.monotonic() - start:6.1f} s] frame {frames:5d} {status}', end='', flush=True)
-            if phase == 'done':
+                print(f"\r[{time.monotonic() - start:6.1f} s] frame {frames:5d} {status}", end="", flush=True)
+            if phase == "done":
                 break
             if supervisor.given_up:
-                print(f'\nnodes failed and were given up: {", ".join(supervisor.given_up)}', file=sys.stderr)
+                print(f"\nnodes failed and were given up: {', '.join(supervisor.given_up)}", file=sys.stderr)
                 break
             time.sleep(0.25)
         else:
-            print(f'\ntimeout after {args.timeout:.0f} s', file=sys.stderr)
-        time.sleep(0.5)   # let the last verdicts arrive
+            print(f"\ntimeout after {args.timeout:.0f} s", file=sys.stderr)
+        time.sleep(0.5)  # let the last verdicts arrive
     finally:
         supervisor.stop()
         executor.shutdown()
@@ -95,22 +109,23 @@ def run_demo(args: argparse.Namespace) -> tuple[RunSummary, Path]:
     summary = summarise(log)
     write_report(log, summary, out)
     if supervisor.events:
-        (out / 'supervisor_events.txt').write_text('\n'.join(supervisor.events) + '\n')
+        (out / "supervisor_events.txt").write_text("\n".join(supervisor.events) + "\n")
     return summary, out
 
 
 def _status(monitor: MonitorNode) -> str:
     log = monitor.log
-    sensor = log.rates.get('sensor', [])
+    sensor = log.rates.get("sensor", [])
     rate = sensor[-1][1] if sensor else 0.0
     mode = log.events[-1] if log.events else None
-    learning = 'on ' if mode is not None and mode.active else 'off'
+    learning = "on " if mode is not None and mode.active else "off"
     memories = sum(r[4] for r in log.recognition)
     novelty = sum(e.cause == 1 for e in log.events)
     last = log.recognition[-1] if log.recognition else None
-    seen = f'memory {last[1]:3d} sim {last[2]:.2f}' if last else ''
-    return (f'| sensor {rate:6.2f} Hz | learning {learning} | novelty events {novelty:3d} | '
-            f'memories {memories:3d} | {seen}')
+    seen = f"memory {last[1]:3d} sim {last[2]:.2f}" if last else ""
+    return (
+        f"| sensor {rate:6.2f} Hz | learning {learning} | novelty events {novelty:3d} | memories {memories:3d} | {seen}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,13 +133,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.record:
         from hebbian_ros.evaluation.recording import record_demo
+
         summary, out = record_demo(run_demo, args)
     else:
         summary, out = run_demo(args)
     print(summary_markdown(summary))
-    print(f'report: {out.resolve()}')
+    print(f"report: {out.resolve()}")
     return 0 if summary.frames > 0 and summary.objects_seen > 0 else 1
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     sys.exit(main())

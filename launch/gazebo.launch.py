@@ -7,40 +7,62 @@ Gazebo publishes the same topics and types as the embedded simulator (config/ros
 contacts_to_touch_node turns ros_gz contact reports into hebbian_ros/Touch), and every node runs on
 /clock, so the learning graph cannot tell which simulator drives it.
 """
+
 import os
 
 from ament_index_python.packages import get_package_share_directory
-from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, ExecuteProcess, IncludeLaunchDescription, OpaqueFunction
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
+from launch import LaunchDescription
+
 
 def _world_nodes(context):
-    share = get_package_share_directory('hebbian_ros')
-    world = LaunchConfiguration('world').perform(context)
-    world_file = world if world.endswith('.sdf') else os.path.join(share, 'worlds', f'{world}.sdf')
+    share = get_package_share_directory("hebbian_ros")
+    world = LaunchConfiguration("world").perform(context)
+    world_file = world if world.endswith(".sdf") else os.path.join(share, "worlds", f"{world}.sdf")
     actions = [
-        ExecuteProcess(cmd=['gz', 'sim', '-r', '-s' if LaunchConfiguration('headless').perform(context) == 'true'
-                            else '', world_file], output='screen'),
-        Node(package='ros_gz_bridge', executable='parameter_bridge', name='bridge', output='screen',
-             parameters=[{'config_file': os.path.join(share, 'config', 'ros_gz_bridge.yaml'),
-                          'use_sim_time': True}]),
+        ExecuteProcess(
+            cmd=[
+                "gz",
+                "sim",
+                "-r",
+                "-s" if LaunchConfiguration("headless").perform(context) == "true" else "",
+                world_file,
+            ],
+            output="screen",
+        ),
+        Node(
+            package="ros_gz_bridge",
+            executable="parameter_bridge",
+            name="bridge",
+            output="screen",
+            parameters=[{"config_file": os.path.join(share, "config", "ros_gz_bridge.yaml"), "use_sim_time": True}],
+        ),
         IncludeLaunchDescription(
-            PythonLaunchDescriptionSource(os.path.join(share, 'launch', 'hebbian.launch.py')),
-            launch_arguments={'use_sim_time': 'true',
-                              'groups': 'touch' if world == 'touch' else 'loop'}.items()),
+            PythonLaunchDescriptionSource(os.path.join(share, "launch", "hebbian.launch.py")),
+            launch_arguments={"use_sim_time": "true", "groups": "touch" if world == "touch" else "loop"}.items(),
+        ),
     ]
-    if world == 'touch':
-        actions.append(Node(package='hebbian_ros', executable='contacts_to_touch_node', output='screen',
-                            parameters=[{'world': world_file, 'use_sim_time': True}]))
+    if world == "touch":
+        actions.append(
+            Node(
+                package="hebbian_ros",
+                executable="contacts_to_touch_node",
+                output="screen",
+                parameters=[{"world": world_file, "use_sim_time": True}],
+            )
+        )
     return actions
 
 
 def generate_launch_description():
-    return LaunchDescription([
-        DeclareLaunchArgument('world', default_value='tabletop', description='World in worlds/ or an .sdf path.'),
-        DeclareLaunchArgument('headless', default_value='true', description='gz sim server only (-s).'),
-        OpaqueFunction(function=_world_nodes),
-    ])
+    return LaunchDescription(
+        [
+            DeclareLaunchArgument("world", default_value="tabletop", description="World in worlds/ or an .sdf path."),
+            DeclareLaunchArgument("headless", default_value="true", description="gz sim server only (-s)."),
+            OpaqueFunction(function=_world_nodes),
+        ]
+    )

@@ -11,6 +11,7 @@ FULL is answered by the neuromodulator's grant, and memory grows the granted uni
 
 Parameters come from the same ``config/*.yaml`` files as the nodes (:meth:`Loop.from_config`).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,24 +19,33 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from hebbian_ros.core.habituation import HabituationParams, inhibit, initial_state, sense
-from hebbian_ros.core.layer import Layer
-from hebbian_ros.core.memory import MemoryParams, PatternMemory, Recall
-from hebbian_ros.core.neurogenesis import NeurogenesisParams
-from hebbian_ros.core.neuromodulation import Broadcast, Cause, Neuromodulator, NeuromodulatorParams
-from hebbian_ros.core.receptive_fields import colour_opponent, on_off_contrast, pool_grid
-from hebbian_ros.core.structural import StructuralChange, StructuralKind, StructuralParams
+from hebbian_ros.core.memory.pattern_memory import MemoryParams, PatternMemory, Recall
+from hebbian_ros.core.neuromodulation.neuromodulator import Broadcast, Cause, Neuromodulator, NeuromodulatorParams
+from hebbian_ros.core.plasticity.layer import Layer
+from hebbian_ros.core.sensing.habituation import HabituationParams, inhibit, initial_state, sense
+from hebbian_ros.core.sensing.receptive_fields import colour_opponent, on_off_contrast, pool_grid
+from hebbian_ros.core.structure.neurogenesis import NeurogenesisParams
+from hebbian_ros.core.structure.structural import StructuralChange, StructuralKind, StructuralParams
 
-_NEUROMODULATOR_FIELDS = ('threshold', 'tau_decay', 'confirm_samples', 'replays', 'replay_interval',
-                          'learning_level', 'replay_level', 'max_learning_time', 'growth_units',
-                          'growth_interval')
+_NEUROMODULATOR_FIELDS = (
+    "threshold",
+    "tau_decay",
+    "confirm_samples",
+    "replays",
+    "replay_interval",
+    "learning_level",
+    "replay_level",
+    "max_learning_time",
+    "growth_units",
+    "growth_interval",
+)
 
 
 class Step(NamedTuple):
     """What one frame did."""
 
-    recall: Recall                   #: memory's verdict on the live frame
-    top: np.ndarray                  #: top layer rates [Hz]
+    recall: Recall  #: memory's verdict on the live frame
+    top: np.ndarray  #: top layer rates [Hz]
     broadcasts: tuple[Broadcast, ...]
     structure: tuple[StructuralChange, ...]
 
@@ -43,60 +53,99 @@ class Step(NamedTuple):
 def memory_params(p: dict[str, Any]) -> MemoryParams:
     """:class:`MemoryParams` from the memory node's flat parameters (``config/memory.yaml``)."""
     structural = neurogenesis = None
-    if p.get('structural', False):
+    if p.get("structural", False):
         structural = StructuralParams(
-            copies=p.get('copies', 8), synapse_budget=p.get('synapse_budget', 0),
-            path_similarity=p.get('path_similarity', 0.85), distinct_below=p.get('copy_distinct_below', 0.995), noise=p.get('copy_noise', 0.0),
-            unused_lifetime=p.get('unused_lifetime', 5000), episode_samples=p.get('episode_samples', 32),
-            seed=p.get('copy_seed', 0))
-    if p.get('max_capacity', 0) > p.get('capacity', 64):
-        neurogenesis = NeurogenesisParams(max_capacity=p['max_capacity'], wait_samples=p.get('growth_wait', 10))
-    return MemoryParams(dim=p.get('dim', 64), capacity=p.get('capacity', 64),
-                        familiarity_threshold=p.get('familiarity_threshold', 0.93),
-                        consolidation_rate=p.get('consolidation_rate', 0.2), min_activity=p.get('min_activity', 0.2),
-                        drift_similarity=p.get('drift_similarity', 0.85), structural=structural, neurogenesis=neurogenesis)
+            copies=p.get("copies", 8),
+            synapse_budget=p.get("synapse_budget", 0),
+            path_similarity=p.get("path_similarity", 0.85),
+            distinct_below=p.get("copy_distinct_below", 0.995),
+            noise=p.get("copy_noise", 0.0),
+            unused_lifetime=p.get("unused_lifetime", 5000),
+            episode_samples=p.get("episode_samples", 32),
+            seed=p.get("copy_seed", 0),
+        )
+    if p.get("max_capacity", 0) > p.get("capacity", 64):
+        neurogenesis = NeurogenesisParams(max_capacity=p["max_capacity"], wait_samples=p.get("growth_wait", 10))
+    return MemoryParams(
+        dim=p.get("dim", 64),
+        capacity=p.get("capacity", 64),
+        familiarity_threshold=p.get("familiarity_threshold", 0.93),
+        consolidation_rate=p.get("consolidation_rate", 0.2),
+        min_activity=p.get("min_activity", 0.2),
+        drift_similarity=p.get("drift_similarity", 0.85),
+        structural=structural,
+        neurogenesis=neurogenesis,
+    )
 
 
 def _ros_parameters(path: Path, node: str) -> dict[str, Any]:
     import yaml
-    return dict(yaml.safe_load(path.read_text())[node]['ros__parameters'])
+
+    return dict(yaml.safe_load(path.read_text())[node]["ros__parameters"])
 
 
 class Loop:
     """Sensor, feature layers, memory and neuromodulator wired like the node graph (see module docstring)."""
 
-    def __init__(self, sensor: dict[str, Any], layers: list[dict[str, Any]], memory: dict[str, Any],
-                 neuromodulator: dict[str, Any]) -> None:
-        self.grid = (sensor.get('rows', 8), sensor.get('cols', 8))
-        self.luminance_weight = sensor.get('luminance_weight', 0.5)
-        self.contrast_gain = sensor.get('contrast_gain', 2.0)
+    def __init__(
+        self,
+        sensor: dict[str, Any],
+        layers: list[dict[str, Any]],
+        memory: dict[str, Any],
+        neuromodulator: dict[str, Any],
+    ) -> None:
+        self.grid = (sensor.get("rows", 8), sensor.get("cols", 8))
+        self.luminance_weight = sensor.get("luminance_weight", 0.5)
+        self.contrast_gain = sensor.get("contrast_gain", 2.0)
         self.habituation = HabituationParams(
-            max_rate=sensor.get('max_rate', 100.0), sustained_weight=sensor.get('sustained_weight', 0.5),
-            transient_weight=sensor.get('transient_weight', 1.0), tau_adapt=sensor.get('tau_adapt', 0.5),
-            tau_recover=sensor.get('tau_recover', 1.0), gain_floor=sensor.get('gain_floor', 0.02))
+            max_rate=sensor.get("max_rate", 100.0),
+            sustained_weight=sensor.get("sustained_weight", 0.5),
+            transient_weight=sensor.get("transient_weight", 1.0),
+            tau_adapt=sensor.get("tau_adapt", 0.5),
+            tau_recover=sensor.get("tau_recover", 1.0),
+            gain_floor=sensor.get("gain_floor", 0.02),
+        )
         self.shape = (*self.grid, 6)
-        self.layers = [Layer(c['n_in'], c['n_out'], c.get('rule', 'sanger'), {'eta': c['learning_rate']},
-                             seed=c.get('seed', 0), activation='relu', input_norm=c.get('input_norm', 'l2'),
-                             semi_saturation_hz=c.get('semi_saturation', 0.0), max_rate_hz=c.get('max_rate', 100.0))
-                       for c in layers]
+        self.layers = [
+            Layer(
+                c["n_in"],
+                c["n_out"],
+                c.get("rule", "sanger"),
+                {"eta": c["learning_rate"]},
+                seed=c.get("seed", 0),
+                activation="relu",
+                input_norm=c.get("input_norm", "l2"),
+                semi_saturation_hz=c.get("semi_saturation", 0.0),
+                max_rate_hz=c.get("max_rate", 100.0),
+            )
+            for c in layers
+        ]
         self.memory = PatternMemory(memory_params(memory))
-        self.inhibition_strength = memory.get('inhibition_strength', 0.35)
-        self.modulator = Neuromodulator(NeuromodulatorParams(
-            **{k: neuromodulator[k] for k in _NEUROMODULATOR_FIELDS if k in neuromodulator}))
+        self.inhibition_strength = memory.get("inhibition_strength", 0.35)
+        self.modulator = Neuromodulator(
+            NeuromodulatorParams(**{k: neuromodulator[k] for k in _NEUROMODULATOR_FIELDS if k in neuromodulator})
+        )
         self.level = 0.0
         self.state = initial_state(self.shape)
         self._intensity: np.ndarray | None = None
         self._replay: np.ndarray | None = None
 
     @classmethod
-    def from_config(cls, directory: str | Path | None = None, *, memory: dict[str, Any] | None = None,
-                    neuromodulator: dict[str, Any] | None = None) -> Loop:
+    def from_config(
+        cls,
+        directory: str | Path | None = None,
+        *,
+        memory: dict[str, Any] | None = None,
+        neuromodulator: dict[str, Any] | None = None,
+    ) -> Loop:
         """The loop as configured in ``directory`` (default: the package's ``config/``), with overrides."""
-        directory = Path(directory) if directory else Path(__file__).resolve().parents[2] / 'config'
-        return cls(_ros_parameters(directory / 'sensor.yaml', 'sensor'),
-                   [_ros_parameters(directory / 'layers.yaml', name) for name in ('layer1', 'layer2')],
-                   {**_ros_parameters(directory / 'memory.yaml', 'memory'), **(memory or {})},
-                   {**_ros_parameters(directory / 'neuromodulator.yaml', 'neuromodulator'), **(neuromodulator or {})})
+        directory = Path(directory) if directory else Path(__file__).resolve().parents[2] / "config"
+        return cls(
+            _ros_parameters(directory / "sensor.yaml", "sensor"),
+            [_ros_parameters(directory / "layers.yaml", name) for name in ("layer1", "layer2")],
+            {**_ros_parameters(directory / "memory.yaml", "memory"), **(memory or {})},
+            {**_ros_parameters(directory / "neuromodulator.yaml", "neuromodulator"), **(neuromodulator or {})},
+        )
 
     def intensity(self, image: np.ndarray) -> np.ndarray:
         """Receptive-field drive (rows, cols, 6) of an RGB uint8 image, as the sensor node computes it."""
@@ -128,8 +177,12 @@ class Loop:
         broadcasts: list[Broadcast] = []
         structure = self._structure(learn)
         if learn:
-            for change in (self.modulator.observe(recall.unpropagated, recall.familiar, recall.memory_id,
-                                                  recall.stored, min(dt, 0.5)), self.modulator.tick(dt)):
+            for change in (
+                self.modulator.observe(
+                    recall.unpropagated, recall.familiar, recall.memory_id, recall.stored, min(dt, 0.5)
+                ),
+                self.modulator.tick(dt),
+            ):
                 if change is not None:
                     broadcasts.append(change)
                     self._apply(change)

@@ -79,17 +79,13 @@ def check_range(
         if below.any():
             flat = int(np.flatnonzero(below)[0])
             problem = "negative" if low == 0 else f"below {low:g}"
-            raise ValueError(
-                f"{name}: {problem} {what} {array.flat[flat]:g} at "
-                f"{describe_index(flat, array.shape)}"
-            )
+            raise ValueError(f"{name}: {problem} {what} {array.flat[flat]:g} at {describe_index(flat, array.shape)}")
     if high is not None:
         above = array > high
         if above.any():
             flat = int(np.flatnonzero(above)[0])
             raise ValueError(
-                f"{name}: {what} {array.flat[flat]:g} at "
-                f"{describe_index(flat, array.shape)} exceeds {high:g}"
+                f"{name}: {what} {array.flat[flat]:g} at {describe_index(flat, array.shape)} exceeds {high:g}"
             )
 
 
@@ -119,8 +115,7 @@ def as_real_array(
     if target.kind == "f" and not np.isfinite(converted).all():
         flat = int(np.flatnonzero(~np.isfinite(converted))[0])
         raise ValueError(
-            f"{name}: value {array.flat[flat]:g} at {describe_index(flat, array.shape)} "
-            f"overflows {target}"
+            f"{name}: value {array.flat[flat]:g} at {describe_index(flat, array.shape)} overflows {target}"
         )
     return converted
 
@@ -163,8 +158,7 @@ def as_spikes(name: str, value: Any, size: int | None = None) -> np.ndarray:
     if not_binary.any():
         flat = int(np.flatnonzero(not_binary)[0])
         raise ValueError(
-            f"{name}: expected spikes as 0/1, got {array.flat[flat]:g} at "
-            f"{describe_index(flat, array.shape)}"
+            f"{name}: expected spikes as 0/1, got {array.flat[flat]:g} at {describe_index(flat, array.shape)}"
         )
     return array.astype(bool)
 
@@ -188,8 +182,7 @@ def check_same_batch(name: str, array: np.ndarray, reference_name: str, referenc
     if array.ndim != reference.ndim or (array.ndim == 2 and array.shape[0] != reference.shape[0]):
         expected = "a single sample" if reference.ndim == 1 else f"a batch of {reference.shape[0]}"
         raise ValueError(
-            f"{name}: expected {expected} to match {reference_name} {reference.shape}, "
-            f"got shape {array.shape}"
+            f"{name}: expected {expected} to match {reference_name} {reference.shape}, got shape {array.shape}"
         )
 
 
@@ -210,9 +203,7 @@ def prepare_output(out: np.ndarray | None, w: np.ndarray, *, validate: bool = Tr
         if not isinstance(out, np.ndarray):
             raise ValueError(f"out: expected a numpy array, got {type(out).__name__}")
         if out.shape != w.shape or out.dtype != w.dtype:
-            raise ValueError(
-                f"out: expected {w.dtype} of shape {w.shape}, got {out.dtype} of shape {out.shape}"
-            )
+            raise ValueError(f"out: expected {w.dtype} of shape {w.shape}, got {out.dtype} of shape {out.shape}")
         if not out.flags.writeable:
             raise ValueError("out: is read-only")
     if out is not w:

@@ -22,6 +22,7 @@ holds it (:func:`grid_shape`). Unit ``i`` (row-major in
 ``shape``) is drawn in cell ``(row_index[i], col_index[i])``; marker ``x`` grows with the column and
 ``y`` falls with the row, so the marker grid reads like the heatmap image seen from above.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,8 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 
 #: Names of ``LearningMode.CAUSE_*`` and ``Inhibition.CAUSE_*`` (the message constants, ROS-free).
-LEARNING_CAUSES = {0: 'none', 1: 'novelty', 2: 'a-ha', 3: 'replay', 4: 'manual'}
-INHIBITION_CAUSES = {0: 'familiar', 1: 'manual', 2: 'replay'}
+LEARNING_CAUSES = {0: "none", 1: "novelty", 2: "a-ha", 3: "replay", 4: "manual"}
+INHIBITION_CAUSES = {0: "familiar", 1: "manual", 2: "replay"}
 
 #: Label colours (RGBA 0..1): normal, learning mode on (orange), population inhibited (blue).
 LABEL_NORMAL = (1.0, 1.0, 1.0, 1.0)
@@ -42,12 +43,11 @@ BACKGROUND = (64, 64, 64)
 
 
 def _finite_rates(rates, max_rate: float) -> np.ndarray:
-    if not (isinstance(max_rate, (int, float, np.floating, np.integer)) and math.isfinite(max_rate)
-            and max_rate > 0):
-        raise ValueError(f'max_rate: must be finite and > 0, got {max_rate!r}')
+    if not (isinstance(max_rate, (int, float, np.floating, np.integer)) and math.isfinite(max_rate) and max_rate > 0):
+        raise ValueError(f"max_rate: must be finite and > 0, got {max_rate!r}")
     values = np.asarray(rates, dtype=np.float32).ravel()
     if not np.all(np.isfinite(values)):
-        raise ValueError('rates: contain NaN or inf')
+        raise ValueError("rates: contain NaN or inf")
     return values
 
 
@@ -66,7 +66,7 @@ def hot_colours(values) -> np.ndarray:
 def rate_colours(rates, max_rate: float, alpha: float = 1.0) -> np.ndarray:
     """RGBA in 0..1, shape ``(n, 4)``, of each unit's rate relative to ``max_rate`` (``hot`` map)."""
     if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f'alpha: must be in [0, 1], got {alpha}')
+        raise ValueError(f"alpha: must be in [0, 1], got {alpha}")
     rgb = hot_colours(relative_rates(rates, max_rate))
     return np.concatenate([rgb, np.full((rgb.shape[0], 1), alpha, np.float32)], axis=1)
 
@@ -82,7 +82,7 @@ def grid_shape(n: int) -> tuple[int, int]:
     """The most square ``(rows, cols)`` grid for ``n`` units: exact when ``n`` has a divisor ``d <= sqrt(n)``
     with ``n / d <= 4 d`` (128 -> 8 x 16, 384 -> 16 x 24), else ``ceil(sqrt(n))`` columns with padding."""
     if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f'n: must be a positive integer, got {n!r}')
+        raise ValueError(f"n: must be a positive integer, got {n!r}")
     n = int(n)
     for rows in range(math.isqrt(n), 0, -1):
         if n % rows == 0:
@@ -98,9 +98,9 @@ def mosaic_grid(n: int, tile_aspect: float = 1.0) -> tuple[int, int]:
     square: ``cols ~ sqrt(n * tile_aspect)``; a divisor of ``n`` within a factor 1.5 of that is preferred
     (no empty slots), else ``rows = ceil(n / cols)``."""
     if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f'n: must be a positive integer, got {n!r}')
+        raise ValueError(f"n: must be a positive integer, got {n!r}")
     if not (math.isfinite(tile_aspect) and tile_aspect > 0):
-        raise ValueError(f'tile_aspect: must be finite and > 0, got {tile_aspect!r}')
+        raise ValueError(f"tile_aspect: must be finite and > 0, got {tile_aspect!r}")
     ideal = max(1.0, min(float(n), math.sqrt(n * tile_aspect)))
     divisors = [d for d in range(1, int(n) + 1) if n % d == 0]
     best = min(divisors, key=lambda d: abs(math.log(d / ideal)))
@@ -114,8 +114,8 @@ class PanelLayout:
 
     rows: int
     cols: int
-    row_index: np.ndarray   #: (n,) int, cell row of unit i
-    col_index: np.ndarray   #: (n,) int, cell column of unit i
+    row_index: np.ndarray  #: (n,) int, cell row of unit i
+    col_index: np.ndarray  #: (n,) int, cell column of unit i
 
     @property
     def size(self) -> int:
@@ -127,7 +127,7 @@ def panel_layout(shape) -> PanelLayout:
     """Cells of the units of a population of logical ``shape`` (see the module docstring)."""
     dims = tuple(int(s) for s in np.atleast_1d(np.asarray(shape, dtype=np.int64)))
     if not dims or min(dims) < 1:
-        raise ValueError(f'shape: must be non-empty with every size >= 1, got {list(dims)}')
+        raise ValueError(f"shape: must be non-empty with every size >= 1, got {list(dims)}")
     n = int(np.prod(dims))
     index = np.arange(n)
     if len(dims) == 2:
@@ -139,15 +139,16 @@ def panel_layout(shape) -> PanelLayout:
         c, ch = rest // channels, rest % channels
         panel_rows, panel_cols = grid_shape(channels)
         pr, pc = ch // panel_cols, ch % panel_cols
-        return PanelLayout(panel_rows * (rows + 1) - 1, panel_cols * (cols + 1) - 1,
-                           pr * (rows + 1) + r, pc * (cols + 1) + c)
+        return PanelLayout(
+            panel_rows * (rows + 1) - 1, panel_cols * (cols + 1) - 1, pr * (rows + 1) + r, pc * (cols + 1) + c
+        )
     rows, cols = grid_shape(n)
     return PanelLayout(rows, cols, index // cols, index % cols)
 
 
 def _paint(layout: PanelLayout, rgb: np.ndarray, scale: int) -> np.ndarray:
     if not isinstance(scale, (int, np.integer)) or scale < 1:
-        raise ValueError(f'scale: must be an integer >= 1, got {scale!r}')
+        raise ValueError(f"scale: must be an integer >= 1, got {scale!r}")
     image = np.empty((layout.rows, layout.cols, 3), np.uint8)
     image[:] = BACKGROUND
     image[layout.row_index, layout.col_index] = np.round(rgb * 255.0).astype(np.uint8)
@@ -160,7 +161,7 @@ def rate_heatmap(rates, shape, max_rate: float, scale: int = 8) -> np.ndarray:
     layout = panel_layout(shape)
     values = relative_rates(rates, max_rate)
     if values.size != layout.size:
-        raise ValueError(f'rates: {values.size} values for shape {list(np.atleast_1d(shape))}')
+        raise ValueError(f"rates: {values.size} values for shape {list(np.atleast_1d(shape))}")
     return _paint(layout, hot_colours(values), scale)
 
 
@@ -168,8 +169,8 @@ def weight_norms(weights) -> np.ndarray:
     """L2 norm of each unit's weight row, ``(n_out,)`` float32 (dimensionless, not Hz)."""
     w = np.asarray(weights, dtype=np.float32)
     if w.ndim != 2 or w.size == 0:
-        raise ValueError(f'weights: expected a non-empty (n_out, n_in) matrix, got shape {w.shape}')
-    return np.sqrt(np.einsum('ij,ij->i', w, w, dtype=np.float32)).astype(np.float32)
+        raise ValueError(f"weights: expected a non-empty (n_out, n_in) matrix, got shape {w.shape}")
+    return np.sqrt(np.einsum("ij,ij->i", w, w, dtype=np.float32)).astype(np.float32)
 
 
 def receptive_field_mosaic(weights, input_shape=None, scale: int = 4, gap: int = 1) -> np.ndarray:
@@ -183,17 +184,17 @@ def receptive_field_mosaic(weights, input_shape=None, scale: int = 4, gap: int =
     """
     w = np.asarray(weights, dtype=np.float32)
     if w.ndim != 2 or w.size == 0:
-        raise ValueError(f'weights: expected a non-empty (n_out, n_in) matrix, got shape {w.shape}')
+        raise ValueError(f"weights: expected a non-empty (n_out, n_in) matrix, got shape {w.shape}")
     if not np.all(np.isfinite(w)):
-        raise ValueError('weights: contain NaN or inf')
+        raise ValueError("weights: contain NaN or inf")
     if not isinstance(gap, (int, np.integer)) or gap < 0:
-        raise ValueError(f'gap: must be an integer >= 0, got {gap!r}')
+        raise ValueError(f"gap: must be an integer >= 0, got {gap!r}")
     n_out, n_in = w.shape
     layout = panel_layout((n_in,) if input_shape is None or len(input_shape) == 0 else input_shape)
     if layout.size != n_in:
-        raise ValueError(f'input_shape: {list(input_shape)} does not hold {n_in} inputs')
+        raise ValueError(f"input_shape: {list(input_shape)} does not hold {n_in} inputs")
     if not isinstance(scale, (int, np.integer)) or scale < 1:
-        raise ValueError(f'scale: must be an integer >= 1, got {scale!r}')
+        raise ValueError(f"scale: must be an integer >= 1, got {scale!r}")
     peak = np.abs(w).max(axis=1, keepdims=True)
     rgb = diverging_colours(np.divide(w, peak, out=np.zeros_like(w), where=peak > 0))
     tiles = np.empty((n_out, layout.rows, layout.cols, 3), np.uint8)
@@ -204,10 +205,10 @@ def receptive_field_mosaic(weights, input_shape=None, scale: int = 4, gap: int =
     grid_rows, grid_cols = mosaic_grid(n_out, th / tw)
     padded = np.empty((grid_rows * grid_cols, th, tw, 3), np.uint8)
     padded[:] = BACKGROUND
-    padded[:n_out, :th - gap, :tw - gap] = tiles
+    padded[:n_out, : th - gap, : tw - gap] = tiles
     mosaic = padded.reshape(grid_rows, grid_cols, th, tw, 3).transpose(0, 2, 1, 3, 4)
     mosaic = mosaic.reshape(grid_rows * th, grid_cols * tw, 3)
-    return np.ascontiguousarray(mosaic[:mosaic.shape[0] - gap, :mosaic.shape[1] - gap])
+    return np.ascontiguousarray(mosaic[: mosaic.shape[0] - gap, : mosaic.shape[1] - gap])
 
 
 @dataclass(frozen=True)
@@ -226,47 +227,50 @@ class MarkerStyle:
     text_size: float = 0.12
 
     def __post_init__(self) -> None:
-        for name in ('spacing', 'unit_size', 'max_height', 'min_height', 'text_size'):
+        for name in ("spacing", "unit_size", "max_height", "min_height", "text_size"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise ValueError(f'{name}: must be finite and > 0, got {value!r}')
+                raise ValueError(f"{name}: must be finite and > 0, got {value!r}")
         if self.min_height > self.max_height:
-            raise ValueError(f'min_height: {self.min_height} exceeds max_height {self.max_height}')
+            raise ValueError(f"min_height: {self.min_height} exceeds max_height {self.max_height}")
 
 
 @dataclass(frozen=True)
 class PopulationGeometry:
     """Markers of one population sample: one box per unit plus the label's place."""
 
-    positions: np.ndarray       #: (n, 3) centre of each box [m]
-    scales: np.ndarray          #: (n, 3) box size x, y, z [m]
-    colours: np.ndarray         #: (n, 4) RGBA 0..1 (``hot`` map)
+    positions: np.ndarray  #: (n, 3) centre of each box [m]
+    scales: np.ndarray  #: (n, 3) box size x, y, z [m]
+    colours: np.ndarray  #: (n, 4) RGBA 0..1 (``hot`` map)
     label_position: np.ndarray  #: (3,) where the population's label floats [m]
-    mean_rate: float            #: mean rate of the sample [Hz]
+    mean_rate: float  #: mean rate of the sample [Hz]
 
 
-def population_geometry(rates, shape, max_rate: float, style: MarkerStyle = MarkerStyle(),
-                        origin=(0.0, 0.0, 0.0)) -> PopulationGeometry:
+def population_geometry(
+    rates, shape, max_rate: float, style: MarkerStyle = MarkerStyle(), origin=(0.0, 0.0, 0.0)
+) -> PopulationGeometry:
     """Boxes of a population: cell ``(r, c)`` of :func:`panel_layout` at ``origin + (c, -r, 0) * spacing``,
     height and colour from the rate relative to ``max_rate``; the label centred above the first row."""
     layout = panel_layout(shape)
     v = relative_rates(rates, max_rate)
     if v.size != layout.size:
-        raise ValueError(f'rates: {v.size} values for shape {list(np.atleast_1d(shape))}')
+        raise ValueError(f"rates: {v.size} values for shape {list(np.atleast_1d(shape))}")
     o = np.asarray(origin, dtype=np.float32)
     if o.shape != (3,) or not np.all(np.isfinite(o)):
-        raise ValueError(f'origin: expected 3 finite coordinates, got {origin!r}')
+        raise ValueError(f"origin: expected 3 finite coordinates, got {origin!r}")
     heights = np.float32(style.min_height) + v * np.float32(style.max_height - style.min_height)
-    positions = np.stack([layout.col_index * style.spacing, -layout.row_index * style.spacing, heights / 2],
-                         axis=1).astype(np.float32) + o
+    positions = (
+        np.stack([layout.col_index * style.spacing, -layout.row_index * style.spacing, heights / 2], axis=1).astype(
+            np.float32
+        )
+        + o
+    )
     scales = np.empty((v.size, 3), np.float32)
     scales[:, :2] = style.unit_size
     scales[:, 2] = heights
-    label = o + np.array([(layout.cols - 1) * style.spacing / 2, 2.0 * style.spacing, style.text_size],
-                         np.float32)
+    label = o + np.array([(layout.cols - 1) * style.spacing / 2, 2.0 * style.spacing, style.text_size], np.float32)
     colours = np.concatenate([hot_colours(v), np.ones((v.size, 1), np.float32)], axis=1)
-    return PopulationGeometry(positions, scales, colours, label,
-                              float(np.asarray(rates, dtype=np.float32).mean()))
+    return PopulationGeometry(positions, scales, colours, label, float(np.asarray(rates, dtype=np.float32).mean()))
 
 
 def label_colour(learning: bool, inhibited: bool) -> tuple[float, float, float, float]:
@@ -279,12 +283,14 @@ def label_colour(learning: bool, inhibited: bool) -> tuple[float, float, float, 
 
 def population_label(population: str, mean_rate: float, replay: bool = False) -> str:
     """Text of a population's label: name and mean rate."""
-    return f'{population}: {mean_rate:.1f} Hz' + (' (replay)' if replay else '')
+    return f"{population}: {mean_rate:.1f} Hz" + (" (replay)" if replay else "")
 
 
-def status_text(learning: tuple[bool, float, int, int, int] | None,
-                inhibition: tuple[float, int, str, int] | None,
-                recognition: tuple[int, float, bool, int] | None) -> str:
+def status_text(
+    learning: tuple[bool, float, int, int, int] | None,
+    inhibition: tuple[float, int, str, int] | None,
+    recognition: tuple[int, float, bool, int] | None,
+) -> str:
     """Three lines for the status marker.
 
     :param learning: (active, level, cause, memory_id, replays_left) of the last learning-mode broadcast.
@@ -293,27 +299,30 @@ def status_text(learning: tuple[bool, float, int, int, int] | None,
     :param recognition: (memory_id, similarity, familiar, memory_size) of the last verdict.
     """
     if learning is None:
-        mode = 'learning mode: (no broadcast yet)'
+        mode = "learning mode: (no broadcast yet)"
     else:
         active, level, cause, memory_id, replays_left = learning
-        mode = (f'learning mode: {"ON" if active else "off"} level {level:.2f} '
-                f'cause {LEARNING_CAUSES.get(cause, str(cause))}')
+        mode = (
+            f"learning mode: {'ON' if active else 'off'} level {level:.2f} "
+            f"cause {LEARNING_CAUSES.get(cause, str(cause))}"
+        )
         if memory_id >= 0:
-            mode += f' memory {memory_id}'
+            mode += f" memory {memory_id}"
         if replays_left:
-            mode += f' replays left {replays_left}'
+            mode += f" replays left {replays_left}"
     if inhibition is None:
-        inhibit = 'inhibition: none'
+        inhibit = "inhibition: none"
     else:
         strength, cause, target, memory_id = inhibition
-        inhibit = (f'inhibition: {strength:.2f} -> {target or "all"} '
-                   f'cause {INHIBITION_CAUSES.get(cause, str(cause))}')
+        inhibit = f"inhibition: {strength:.2f} -> {target or 'all'} cause {INHIBITION_CAUSES.get(cause, str(cause))}"
         if memory_id >= 0:
-            inhibit += f' memory {memory_id}'
+            inhibit += f" memory {memory_id}"
     if recognition is None:
-        seen = 'recognition: (none yet)'
+        seen = "recognition: (none yet)"
     else:
         memory_id, similarity, familiar, size = recognition
-        seen = (f'recognition: {"familiar" if familiar else "novel"} memory {memory_id} '
-                f'similarity {similarity:.2f} ({size} stored)')
-    return '\n'.join([mode, inhibit, seen])
+        seen = (
+            f"recognition: {'familiar' if familiar else 'novel'} memory {memory_id} "
+            f"similarity {similarity:.2f} ({size} stored)"
+        )
+    return "\n".join([mode, inhibit, seen])

@@ -8,6 +8,7 @@ receptive fields) and summary.json / summary.md::
     report out/demo-20250101-120000/run.mcap                # into run-report/ beside it
     report run.mcap --out my_report --namespace robot1
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,20 +21,24 @@ from hebbian_ros.evaluation.summary import summarise
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog='report', description=__doc__.split('\n')[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument('path', type=Path, help='MCAP recording')
-    parser.add_argument('--out', type=Path, default=None, help='report folder (default: <recording>-report)')
-    parser.add_argument('--namespace', default='', help='namespace of the recorded graph')
+    parser = argparse.ArgumentParser(
+        prog="report",
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__,
+    )
+    parser.add_argument("path", type=Path, help="MCAP recording")
+    parser.add_argument("--out", type=Path, default=None, help="report folder (default: <recording>-report)")
+    parser.add_argument("--namespace", default="", help="namespace of the recorded graph")
     return parser.parse_args(argv)
 
 
-def make_report(path: Path, out: Path | None = None, namespace: str = '') -> tuple[list[Path], str]:
+def make_report(path: Path, out: Path | None = None, namespace: str = "") -> tuple[list[Path], str]:
     """Write the report of recording ``path`` into ``out``; return the files and the summary as Markdown."""
-    out = out or path.with_name(f'{path.stem}-report')
+    out = out or path.with_name(f"{path.stem}-report")
     log = read_run_log(path, namespace)
     if not log.rates and not log.recognition:
-        raise ValueError(f'{path}: no hebbian rates or recognition recorded')
+        raise ValueError(f"{path}: no hebbian rates or recognition recorded")
     summary = summarise(log)
     return write_report(log, summary, out), summary_markdown(summary)
 
@@ -44,13 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         files, markdown = make_report(args.path, args.out, args.namespace)
     except (OSError, ValueError) as error:
-        print(f'report: {error}', file=sys.stderr)
+        print(f"report: {error}", file=sys.stderr)
         return 1
     print(markdown)
     for path in files:
-        print(f'wrote {path}')
+        print(f"wrote {path}")
     return 0
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     sys.exit(main())

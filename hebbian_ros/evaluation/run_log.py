@@ -1,4 +1,5 @@
 """What a run of the learning loop produced, as plain arrays keyed by the stamp of the frame it came from."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -10,10 +11,10 @@ import numpy as np
 class Event:
     """A learning-mode broadcast."""
 
-    time: float          #: stamp [s]
+    time: float  #: stamp [s]
     active: bool
     level: float
-    cause: int           #: LearningMode.CAUSE_*
+    cause: int  #: LearningMode.CAUSE_*
     memory_id: int
 
 
@@ -48,13 +49,15 @@ class RunLog:
 
     def add_truth(self, stamp: float, label: str, visit_object: str, visit: int, repeat: int, phase: str) -> None:
         """A ground-truth frame (ignored once the exploration is done or idle)."""
-        if phase not in ('done', 'idle'):
+        if phase not in ("done", "idle"):
             self.truth[stamp] = (label, visit_object, int(visit), int(repeat), phase)
 
-    def add_recognition(self, stamp: float, memory_id: int, similarity: float, familiar: bool, stored: bool,
-                        unpropagated: float) -> None:
-        self.recognition.append((stamp, int(memory_id), float(similarity), bool(familiar), bool(stored),
-                                 float(unpropagated)))
+    def add_recognition(
+        self, stamp: float, memory_id: int, similarity: float, familiar: bool, stored: bool, unpropagated: float
+    ) -> None:
+        self.recognition.append(
+            (stamp, int(memory_id), float(similarity), bool(familiar), bool(stored), float(unpropagated))
+        )
 
     def add_inhibition(self, stamp: float, strength: float) -> None:
         self.inhibition.append((stamp, float(strength)))
@@ -69,8 +72,10 @@ class RunLog:
             self.weight_norms.setdefault(layer, []).append((stamp, float(norms.mean())))
             self.weight_norm_ranges.setdefault(layer, []).append((stamp, float(norms.min()), float(norms.max())))
 
-    def add_structure(self, stamp: float, population: str, kind: int, memory_id: int, count: int,
-                      synapses_total: int, capacity: int) -> None:
+    def add_structure(
+        self, stamp: float, population: str, kind: int, memory_id: int, count: int, synapses_total: int, capacity: int
+    ) -> None:
         """A structural change (duplicates grown, pruned, recycled, neurogenesis, growth request or grant)."""
-        self.structure.append((stamp, str(population), int(kind), int(memory_id), int(count), int(synapses_total),
-                               int(capacity)))
+        self.structure.append(
+            (stamp, str(population), int(kind), int(memory_id), int(count), int(synapses_total), int(capacity))
+        )

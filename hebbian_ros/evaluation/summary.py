@@ -1,4 +1,5 @@
 """Summary figures of a run: objects seen, novelty events, learning episodes, habituation, recognition accuracy."""
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -8,7 +9,7 @@ import numpy as np
 
 from hebbian_ros.evaluation.run_log import RunLog
 
-CAUSES = {0: 'none', 1: 'novelty', 2: 'aha', 3: 'replay', 4: 'manual'}
+CAUSES = {0: "none", 1: "novelty", 2: "aha", 3: "replay", 4: "manual"}
 
 
 @dataclass
@@ -41,8 +42,8 @@ class RunSummary:
     replays: int
     learning_mode_broadcasts: int
     memories_stored: int
-    recognition_accuracy: float        #: share of revisit view frames recognised as the right memory
-    distinct_memories: bool            #: every object has its own memory id
+    recognition_accuracy: float  #: share of revisit view frames recognised as the right memory
+    distinct_memories: bool  #: every object has its own memory id
     mean_habituation_ratio: float
     objects: dict[str, ObjectSummary] = field(default_factory=dict)
 
@@ -52,12 +53,12 @@ class RunSummary:
 
 def summarise(log: RunLog, head: int = 5, tail: int = 5) -> RunSummary:
     """Compute the :class:`RunSummary` of ``log``."""
-    sensor = {stamp: rate for stamp, rate, replay in log.rates.get('sensor', []) if not replay}
+    sensor = {stamp: rate for stamp, rate, replay in log.rates.get("sensor", []) if not replay}
     recognition = {r[0]: r for r in log.recognition}
-    visits: dict[tuple[str, int], list[float]] = defaultdict(list)   # (object, visit) -> view stamps
+    visits: dict[tuple[str, int], list[float]] = defaultdict(list)  # (object, visit) -> view stamps
     repeats: dict[tuple[str, int], int] = {}
     for stamp, (label, _obj, visit, repeat, phase) in sorted(log.truth.items()):
-        if label and phase in ('view', 'press'):
+        if label and phase in ("view", "press"):
             visits[(label, visit)].append(stamp)
             repeats[(label, visit)] = repeat
 
@@ -75,7 +76,7 @@ def summarise(log: RunLog, head: int = 5, tail: int = 5) -> RunSummary:
 
     novelty = [e for e in log.events if e.cause == 1]
     objects: dict[str, ObjectSummary] = {}
-    totals = [0, 0]   # correct, revisit frames
+    totals = [0, 0]  # correct, revisit frames
     for label in sorted({k[0] for k in visits}):
         ratios, correct, revisit_frames, frames = [], 0, 0, 0
         novel_first = novel_again = 0
@@ -100,21 +101,29 @@ def summarise(log: RunLog, head: int = 5, tail: int = 5) -> RunSummary:
                     revisit_frames += r is not None
                     correct += r is not None and r[3] and r[1] == unique.get(label, -2)
         objects[label] = ObjectSummary(
-            visits=sum(1 for k in visits if k[0] == label), frames=frames,
-            habituation_ratio=float(np.mean(ratios)) if ratios else float('nan'),
+            visits=sum(1 for k in visits if k[0] == label),
+            frames=frames,
+            habituation_ratio=float(np.mean(ratios)) if ratios else float("nan"),
             memory_id=int(owner.get(label, -1)),
-            revisit_accuracy=correct / revisit_frames if revisit_frames else float('nan'),
-            novelty_events_first_visit=novel_first, novelty_events_revisits=novel_again,
-            frames_to_learning=frames_to_learning)
+            revisit_accuracy=correct / revisit_frames if revisit_frames else float("nan"),
+            novelty_events_first_visit=novel_first,
+            novelty_events_revisits=novel_again,
+            frames_to_learning=frames_to_learning,
+        )
 
         totals[0] += correct
         totals[1] += revisit_frames
     ratios = [o.habituation_ratio for o in objects.values() if np.isfinite(o.habituation_ratio)]
     return RunSummary(
-        objects_seen=len(objects), frames=len(log.truth), novelty_events=len(novelty),
-        aha_events=sum(e.cause == 2 for e in log.events), replays=sum(e.cause == 3 for e in log.events),
+        objects_seen=len(objects),
+        frames=len(log.truth),
+        novelty_events=len(novelty),
+        aha_events=sum(e.cause == 2 for e in log.events),
+        replays=sum(e.cause == 3 for e in log.events),
         learning_mode_broadcasts=len(log.events),
         memories_stored=sum(r[4] for r in log.recognition),
-        recognition_accuracy=totals[0] / totals[1] if totals[1] else float('nan'),
+        recognition_accuracy=totals[0] / totals[1] if totals[1] else float("nan"),
         distinct_memories=len(unique) == len(objects),
-        mean_habituation_ratio=float(np.mean(ratios)) if ratios else float('nan'), objects=objects)
+        mean_habituation_ratio=float(np.mean(ratios)) if ratios else float("nan"),
+        objects=objects,
+    )

@@ -1,4 +1,5 @@
 """Run every node of the graph in this one process on a multi-threaded executor."""
+
 from __future__ import annotations
 
 import importlib
@@ -11,8 +12,7 @@ from rclpy.node import Node
 from hebbian_ros.graph.spec import NodeSpec
 
 
-def create_nodes(specs: list[NodeSpec], extra_parameter_files: tuple[str, ...] = (),
-                 context=None) -> list[Node]:
+def create_nodes(specs: list[NodeSpec], extra_parameter_files: tuple[str, ...] = (), context=None) -> list[Node]:
     """Construct each node with the same ROS arguments its own process would get."""
     nodes = []
     for spec in specs:
@@ -22,8 +22,9 @@ def create_nodes(specs: list[NodeSpec], extra_parameter_files: tuple[str, ...] =
     return nodes
 
 
-def run_in_process(specs: list[NodeSpec], extra_parameter_files: tuple[str, ...] = (),
-                   duration: float | None = None, threads: int = 4) -> None:
+def run_in_process(
+    specs: list[NodeSpec], extra_parameter_files: tuple[str, ...] = (), duration: float | None = None, threads: int = 4
+) -> None:
     """Spin all nodes together until ``duration`` elapses or Ctrl-C / SIGTERM."""
     rclpy.init()
     executor = MultiThreadedExecutor(num_threads=threads)
@@ -42,7 +43,7 @@ def run_in_process(specs: list[NodeSpec], extra_parameter_files: tuple[str, ...]
         pass
     finally:
         for node in nodes:
-            shutdown = getattr(node, 'on_shutdown', None)
+            shutdown = getattr(node, "on_shutdown", None)
             if shutdown is not None:
                 shutdown()
             node.destroy_node()

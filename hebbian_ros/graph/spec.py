@@ -1,4 +1,5 @@
 """The node graph as data: which nodes, which executables, which parameter files (config/graph.yaml)."""
+
 from __future__ import annotations
 
 import os
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-PACKAGE = 'hebbian_ros'
+PACKAGE = "hebbian_ros"
 
 
 @dataclass(frozen=True)
@@ -25,53 +26,58 @@ class NodeSpec:
     name: str
     executable: str
     parameters: tuple[str, ...] = ()
-    namespace: str = ''
+    namespace: str = ""
     remappings: tuple[tuple[str, str], ...] = ()
     groups: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def module(self) -> str:
         """Python module holding the node class and its ``main``."""
-        return f'{PACKAGE}.nodes.{self.executable}'
+        return f"{PACKAGE}.nodes.{self.executable}"
 
     def ros_arguments(self, extra_parameter_files: tuple[str, ...] = ()) -> list[str]:
         """Command-line ROS arguments that give the node its name, namespace, parameters and remaps."""
-        args = ['--ros-args', '-r', f'__node:={self.name}']
+        args = ["--ros-args", "-r", f"__node:={self.name}"]
         if self.namespace:
-            args += ['-r', f'__ns:={self.namespace}']
+            args += ["-r", f"__ns:={self.namespace}"]
         for source, target in self.remappings:
-            args += ['-r', f'{source}:={target}']
+            args += ["-r", f"{source}:={target}"]
         for path in self.parameters + tuple(extra_parameter_files):
-            args += ['--params-file', path]
+            args += ["--params-file", path]
         return args
 
 
 def config_dir() -> Path:
     """The config/ folder: $HEBBIAN_CONFIG_DIR, else the source checkout's, else the installed share/."""
-    if os.environ.get('HEBBIAN_CONFIG_DIR'):
-        return Path(os.environ['HEBBIAN_CONFIG_DIR'])
-    source = Path(__file__).resolve().parents[2] / 'config'
-    if (source / 'graph.yaml').is_file():
+    if os.environ.get("HEBBIAN_CONFIG_DIR"):
+        return Path(os.environ["HEBBIAN_CONFIG_DIR"])
+    source = Path(__file__).resolve().parents[2] / "config"
+    if (source / "graph.yaml").is_file():
         return source
     from ament_index_python.packages import get_package_share_directory
-    return Path(get_package_share_directory(PACKAGE)) / 'config'
+
+    return Path(get_package_share_directory(PACKAGE)) / "config"
 
 
-def load_graph(path: Path | None = None, groups: tuple[str, ...] = ('loop',)) -> list[NodeSpec]:
+def load_graph(path: Path | None = None, groups: tuple[str, ...] = ("loop",)) -> list[NodeSpec]:
     """Nodes of the graph file that belong to any of ``groups`` (all nodes if ``groups`` is empty)."""
-    path = Path(path) if path else config_dir() / 'graph.yaml'
+    path = Path(path) if path else config_dir() / "graph.yaml"
     document = yaml.safe_load(path.read_text())
-    if not isinstance(document, dict) or not isinstance(document.get('nodes'), dict):
+    if not isinstance(document, dict) or not isinstance(document.get("nodes"), dict):
         raise ValueError(f'{path}: expected a mapping "nodes: {{name: {{executable: ...}}}}"')
     specs = []
-    for name, entry in document['nodes'].items():
-        node_groups = tuple(entry.get('groups', ('loop',)))
+    for name, entry in document["nodes"].items():
+        node_groups = tuple(entry.get("groups", ("loop",)))
         if groups and not set(groups) & set(node_groups):
             continue
-        specs.append(NodeSpec(
-            name=name, executable=entry['executable'],
-            parameters=tuple(str((path.parent / p).resolve()) for p in entry.get('parameters', ())),
-            namespace=entry.get('namespace', ''),
-            remappings=tuple((k, v) for k, v in (entry.get('remappings') or {}).items()),
-            groups=node_groups))
+        specs.append(
+            NodeSpec(
+                name=name,
+                executable=entry["executable"],
+                parameters=tuple(str((path.parent / p).resolve()) for p in entry.get("parameters", ())),
+                namespace=entry.get("namespace", ""),
+                remappings=tuple((k, v) for k, v in (entry.get("remappings") or {}).items()),
+                groups=node_groups,
+            )
+        )
     return specs

@@ -1,4 +1,5 @@
 """Run each node of the graph as its own supervised process: restart on a crash, stop them all cleanly."""
+
 from __future__ import annotations
 
 import logging
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 
 from hebbian_ros.graph.spec import NodeSpec
 
-log = logging.getLogger('hebbian_ros.graph')
+log = logging.getLogger("hebbian_ros.graph")
 
 
 @dataclass
@@ -31,8 +32,13 @@ class Supervisor:
     :param env: environment of the children (default: this process's).
     """
 
-    def __init__(self, specs: list[NodeSpec], extra_parameter_files: tuple[str, ...] = (),
-                 max_restarts: int = 5, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        specs: list[NodeSpec],
+        extra_parameter_files: tuple[str, ...] = (),
+        max_restarts: int = 5,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.specs = specs
         self.extra_parameter_files = extra_parameter_files
         self.max_restarts = max_restarts
@@ -43,7 +49,7 @@ class Supervisor:
 
     def command(self, spec: NodeSpec) -> list[str]:
         """The command line of one node process."""
-        return [sys.executable, '-m', spec.module, *spec.ros_arguments(self.extra_parameter_files)]
+        return [sys.executable, "-m", spec.module, *spec.ros_arguments(self.extra_parameter_files)]
 
     def start(self) -> None:
         """Start every node."""
@@ -61,19 +67,19 @@ class Supervisor:
             if child.restarts >= self.max_restarts:
                 continue
             child.restarts += 1
-            self._event(f'node {name} exited with code {code}; restarting ({child.restarts}/{self.max_restarts})')
+            self._event(f"node {name} exited with code {code}; restarting ({child.restarts}/{self.max_restarts})")
             time.sleep(min(0.2 * 2 ** (child.restarts - 1), 5.0))
             child.process = self._spawn(child.spec)
             child.started = time.monotonic()
             if child.restarts == self.max_restarts:
-                self._event(f'node {name}: restart limit reached; it will not be restarted again')
+                self._event(f"node {name}: restart limit reached; it will not be restarted again")
 
     def run(self, duration: float | None = None, poll_interval: float = 0.2) -> None:
         """Start, supervise until ``duration`` elapses or SIGINT/SIGTERM arrives, then stop."""
         deadline = None if duration is None else time.monotonic() + duration
         previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
         for sig in previous:
-            signal.signal(sig, lambda *_: setattr(self, '_stopping', True))
+            signal.signal(sig, lambda *_: setattr(self, "_stopping", True))
         try:
             self.start()
             while not self._stopping and (deadline is None or time.monotonic() < deadline):
@@ -96,8 +102,10 @@ class Supervisor:
             if not alive:
                 break
             if sig == signal.SIGKILL:
-                log.warning('not stopped after SIGINT and SIGTERM, stacks on their stderr: %s',
-                            sorted(c.spec.name for c in alive))
+                log.warning(
+                    "not stopped after SIGINT and SIGTERM, stacks on their stderr: %s",
+                    sorted(c.spec.name for c in alive),
+                )
                 for child in alive:
                     child.process.send_signal(signal.SIGUSR1)
                 time.sleep(0.5)
@@ -111,8 +119,11 @@ class Supervisor:
     @property
     def given_up(self) -> list[str]:
         """Nodes that are dead and will not be restarted any more."""
-        return [name for name, child in self.children.items()
-                if child.restarts >= self.max_restarts and child.process.poll() is not None]
+        return [
+            name
+            for name, child in self.children.items()
+            if child.restarts >= self.max_restarts and child.process.poll() is not None
+        ]
 
     def _spawn(self, spec: NodeSpec) -> subprocess.Popen:
         return subprocess.Popen(self.command(spec), env=self.env)

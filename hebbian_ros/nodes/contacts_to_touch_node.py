@@ -6,6 +6,7 @@ contacts on the pad exactly as the embedded simulator does (:mod:`hebbian_ros.si
 Needs ros_gz_interfaces and tf2_msgs, which come with ros_gz; on machines without Gazebo the embedded
 simulator publishes ``touch`` itself and this node is not used.
 """
+
 from __future__ import annotations
 
 import sys
@@ -27,27 +28,27 @@ from hebbian_ros.sim.simulator import TaxelLayout, world_path
 class ContactsToTouchNode(Node):
     """Bins Gazebo contacts into a taxel grid."""
 
-    def __init__(self, name: str = 'contacts_to_touch', **kwargs) -> None:
+    def __init__(self, name: str = "contacts_to_touch", **kwargs) -> None:
         super().__init__(name, **kwargs)
-        from ros_gz_interfaces.msg import Contacts   # only on machines with ros_gz
+        from ros_gz_interfaces.msg import Contacts  # only on machines with ros_gz
         from tf2_msgs.msg import TFMessage
 
-        world = parse_sdf(world_path(declare(self, 'world', 'touch', 'World the contacts come from.',
-                                             read_only=True)))
-        sensor = declare(self, 'sensor', 'finger_contact', 'Contact sensor in the world.', read_only=True)
-        rows = declare(self, 'rows', 4, 'Taxel rows.', 1, 256, read_only=True)
-        cols = declare(self, 'cols', 4, 'Taxel columns.', 1, 256, read_only=True)
+        world = parse_sdf(world_path(declare(self, "world", "touch", "World the contacts come from.", read_only=True)))
+        sensor = declare(self, "sensor", "finger_contact", "Contact sensor in the world.", read_only=True)
+        rows = declare(self, "rows", 4, "Taxel rows.", 1, 256, read_only=True)
+        cols = declare(self, "cols", 4, "Taxel columns.", 1, 256, read_only=True)
         model, link, contact = world.find_sensor(sensor)
         collision = link.collision(contact.collision)
         half = collision.geometry.half_extents()
-        self.layout = TaxelLayout(sensor, model.name, link.name, collision.name, collision.pose,
-                                  (half[0], half[1]), (rows, cols))
-        self.link_frame = f'{model.name}::{link.name}'
+        self.layout = TaxelLayout(
+            sensor, model.name, link.name, collision.name, collision.pose, (half[0], half[1]), (rows, cols)
+        )
+        self.link_frame = f"{model.name}::{link.name}"
         self.link_pose: np.ndarray | None = None
         self.rejections = Rejections(self)
-        self.touch_pub = self.create_publisher(Touch, 'touch', qos.STREAM)
-        self.create_subscription(TFMessage, 'touch/finger_pose', self.on_pose, qos.STREAM)
-        self.create_subscription(Contacts, 'touch/contacts', self.on_contacts, qos.STREAM)
+        self.touch_pub = self.create_publisher(Touch, "touch", qos.STREAM)
+        self.create_subscription(TFMessage, "touch/finger_pose", self.on_pose, qos.STREAM)
+        self.create_subscription(Contacts, "touch/contacts", self.on_contacts, qos.STREAM)
 
     def on_pose(self, msg) -> None:
         """Keep the pad link's latest world pose."""
@@ -77,22 +78,33 @@ class ContactsToTouchNode(Node):
                 body = (wrench.body_1_wrench if on_pad_first else wrench.body_2_wrench) if wrench else None
                 forces.append((body.force.x, body.force.y, body.force.z) if body else (0.0, 0.0, 0.0))
         try:
-            taxels = (contact_taxels(self.layout, np.array(positions), np.array(normals), np.array(forces),
-                                     self.link_pose) if positions
-                      else np.zeros(self.layout.shape, np.float32))
+            taxels = (
+                contact_taxels(self.layout, np.array(positions), np.array(normals), np.array(forces), self.link_pose)
+                if positions
+                else np.zeros(self.layout.shape, np.float32)
+            )
         except ValueError as error:
-            self.rejections.reject('touch/contacts', error)
+            self.rejections.reject("touch/contacts", error)
             return
-        self.touch_pub.publish(Touch(header=Header(stamp=msg.header.stamp, frame_id=self.layout.sensor),
-                                     rows=taxels.shape[0], cols=taxels.shape[1], pressure=taxels.ravel()))
+        self.touch_pub.publish(
+            Touch(
+                header=Header(stamp=msg.header.stamp, frame_id=self.layout.sensor),
+                rows=taxels.shape[0],
+                cols=taxels.shape[1],
+                pressure=taxels.ravel(),
+            )
+        )
 
 
 def _rotation(w: float, x: float, y: float, z: float) -> np.ndarray:
     """Rotation matrix of a unit quaternion."""
-    return np.array([
-        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+    return np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+        ]
+    )
 
 
 def main(args: list[str] | None = None) -> int:

@@ -5,22 +5,23 @@ Subscribes the top layer's rates and ``hebbian/learning_mode``; publishes ``hebb
 for a recognised pattern; a novel one does not propagate, so they stay silent; only while the topic has a
 subscriber, as nothing in the loop reads it).
 
-Structural plasticity (``structural``, ``max_capacity``; see :mod:`hebbian_ros.core.structural` and
-:mod:`hebbian_ros.core.neurogenesis`): on an a-ha memory grows duplicate copies of the confirmed memory,
+Structural plasticity (``structural``, ``max_capacity``; see :mod:`hebbian_ros.core.structure.structural` and
+:mod:`hebbian_ros.core.structure.neurogenesis`): on an a-ha memory grows duplicate copies of the confirmed memory,
 prunes unused ones and asks for new units when full; every change is published on ``hebbian/structure``
 (hebbian_ros/StructuralEvent), where a GROWTH grant from the neuromodulator adds the units.
 """
+
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 import numpy as np
 from rclpy.node import Node
 
 from hebbian_ros.core.loop import memory_params
-from hebbian_ros.core.memory import MemoryParams, PatternMemory
+from hebbian_ros.core.memory.pattern_memory import MemoryParams, PatternMemory
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition, StructuralEvent
 from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.checkpointing import Checkpointing
@@ -31,90 +32,194 @@ from hebbian_ros.nodes.spin import spin_node
 
 
 class MemoryNode(Node):
-    """Pattern memory with inhibitory feedback; all computation is in :mod:`hebbian_ros.core.memory`."""
+    """Pattern memory with inhibitory feedback; all computation is in :mod:`hebbian_ros.core.memory.pattern_memory`."""
 
-    def __init__(self, name: str = 'memory', **kwargs) -> None:
+    def __init__(self, name: str = "memory", **kwargs) -> None:
         super().__init__(name, **kwargs)
-        self.input_topic = declare(self, 'input_topic', 'hebbian/layer2/rates',
-                                   'Rates of the top feature layer.', read_only=True)
-        dim = declare(self, 'dim', 64, 'Units in the top layer (pattern size).', 1, 1_000_000, read_only=True)
-        self.memory = PatternMemory(MemoryParams(
-            dim=dim,
-            capacity=declare(self, 'capacity', 64, 'Patterns that fit before the least used is recycled.',
-                             1, 1_000_000, read_only=True),
-            familiarity_threshold=declare(self, 'familiarity_threshold', 0.93,
-                                          'Cosine similarity at which a pattern is familiar.', 0.01, 1.0),
-            consolidation_rate=declare(self, 'consolidation_rate', 0.2, 'Step of a recognised memory '
-                                       'towards the pattern while learning.', 0.0, 1.0),
-            min_activity=declare(self, 'min_activity', 0.2, 'Mean rate below which nothing is stored [Hz].',
-                                 0.0, 1e4),
-            drift_similarity=declare(self, 'drift_similarity', 0.85, 'Within a learning episode, a novel view '
-                                     'this similar to the episode\'s memory is that stimulus drifting: consolidated '
-                                     'into it, not stored anew (>= familiarity_threshold: off).', 0.01, 1.0)))
-        self.inhibition_strength = declare(self, 'inhibition_strength', 0.35, 'Strength of the feedback '
-                                           'sent per familiar sample (scaled by similarity).', 0.0, 1.0)
-        self.inhibition_target = declare(self, 'inhibition_target', 'sensor', 'Population to inhibit '
-                                         '(empty: all).')
-        self.max_rate = declare(self, 'max_rate', 100.0, 'Rate of a memory unit at similarity 1 [Hz].', 1e-3, 1e4)
+        self.input_topic = declare(
+            self, "input_topic", "hebbian/layer2/rates", "Rates of the top feature layer.", read_only=True
+        )
+        dim = declare(self, "dim", 64, "Units in the top layer (pattern size).", 1, 1_000_000, read_only=True)
+        self.memory = PatternMemory(
+            MemoryParams(
+                dim=dim,
+                capacity=declare(
+                    self,
+                    "capacity",
+                    64,
+                    "Patterns that fit before the least used is recycled.",
+                    1,
+                    1_000_000,
+                    read_only=True,
+                ),
+                familiarity_threshold=declare(
+                    self, "familiarity_threshold", 0.93, "Cosine similarity at which a pattern is familiar.", 0.01, 1.0
+                ),
+                consolidation_rate=declare(
+                    self,
+                    "consolidation_rate",
+                    0.2,
+                    "Step of a recognised memory towards the pattern while learning.",
+                    0.0,
+                    1.0,
+                ),
+                min_activity=declare(
+                    self, "min_activity", 0.2, "Mean rate below which nothing is stored [Hz].", 0.0, 1e4
+                ),
+                drift_similarity=declare(
+                    self,
+                    "drift_similarity",
+                    0.85,
+                    "Within a learning episode, a novel view "
+                    "this similar to the episode's memory is that stimulus drifting: consolidated "
+                    "into it, not stored anew (>= familiarity_threshold: off).",
+                    0.01,
+                    1.0,
+                ),
+            )
+        )
+        self.inhibition_strength = declare(
+            self,
+            "inhibition_strength",
+            0.35,
+            "Strength of the feedback sent per familiar sample (scaled by similarity).",
+            0.0,
+            1.0,
+        )
+        self.inhibition_target = declare(self, "inhibition_target", "sensor", "Population to inhibit (empty: all).")
+        self.max_rate = declare(self, "max_rate", 100.0, "Rate of a memory unit at similarity 1 [Hz].", 1e-3, 1e4)
         self._declare_structure()
         self.level = 0.0
         self.rejections = Rejections(self)
         self.checkpointing = Checkpointing(self, self.memory.state_dict, self.memory.load_state_dict)
-        self.recognition_pub = self.create_publisher(Recognition, 'hebbian/recognition', qos.EVENT)
-        self.inhibition_pub = self.create_publisher(Inhibition, 'hebbian/inhibition', qos.EVENT)
-        self.rates_pub = self.create_publisher(FiringRates, 'hebbian/memory/rates', qos.STREAM)
-        self.structure_pub = self.create_publisher(StructuralEvent, 'hebbian/structure', qos.EVENT)
+        self.recognition_pub = self.create_publisher(Recognition, "hebbian/recognition", qos.EVENT)
+        self.inhibition_pub = self.create_publisher(Inhibition, "hebbian/inhibition", qos.EVENT)
+        self.rates_pub = self.create_publisher(FiringRates, "hebbian/memory/rates", qos.STREAM)
+        self.structure_pub = self.create_publisher(StructuralEvent, "hebbian/structure", qos.EVENT)
         self.create_subscription(FiringRates, self.input_topic, self.on_rates, qos.STREAM)
-        self.create_subscription(LearningMode, 'hebbian/learning_mode', self.on_learning_mode, qos.STATE)
-        self.create_subscription(StructuralEvent, 'hebbian/structure', self.on_structure, qos.EVENT)
+        self.create_subscription(LearningMode, "hebbian/learning_mode", self.on_learning_mode, qos.STATE)
+        self.create_subscription(StructuralEvent, "hebbian/structure", self.on_structure, qos.EVENT)
         follow_updates(self, self._prepare_update)
 
     def _prepare_update(self, changes: dict) -> Callable[[], None]:
         """Validate run-time parameter changes; return what applies them (see ``follow_updates``)."""
-        fields = {k: v for k, v in changes.items()
-                  if k in ('familiarity_threshold', 'consolidation_rate', 'min_activity', 'drift_similarity')}
-        params = replace(self.memory.params, **fields)   # MemoryParams validates: ValueError refuses
-        attributes = {k: v for k, v in changes.items()
-                      if k in ('inhibition_strength', 'inhibition_target', 'max_rate')}
+        fields = {
+            k: v
+            for k, v in changes.items()
+            if k in ("familiarity_threshold", "consolidation_rate", "min_activity", "drift_similarity")
+        }
+        params = replace(self.memory.params, **fields)  # MemoryParams validates: ValueError refuses
+        attributes = {k: v for k, v in changes.items() if k in ("inhibition_strength", "inhibition_target", "max_rate")}
 
         def apply() -> None:
             self.memory.params = params
             for attribute, value in attributes.items():
                 setattr(self, attribute, value)
+
         return apply
 
     def _declare_structure(self) -> None:
         """Structural-plasticity parameters; rebuild the memory with them when any is switched on."""
         flat = {
-            'structural': declare(self, 'structural', False, 'Structural plasticity: duplicate copies grown at the '
-                                  'a-ha, pruning, synapse budget.', read_only=True),
-            'copies': declare(self, 'copies', 8, 'Copies a memory may grow besides its prototype.', 1, 10_000,
-                              read_only=True),
-            'synapse_budget': declare(self, 'synapse_budget', 0, 'Bound on stored synapses, (prototypes + copies) '
-                                      'x dim; 0: every unit with all its copies.', 0, 2**62, read_only=True),
-            'path_similarity': declare(self, 'path_similarity', 0.85, 'After an a-ha, a novel sample this similar '
-                                       'to the confirmed memory becomes a copy of it.', 0.0, 1.0, read_only=True),
-            'copy_distinct_below': declare(self, 'copy_distinct_below', 0.995, 'Samples more similar than this to '
-                                           'an entry are not copied.', 0.01, 1.0, read_only=True),
-            'copy_noise': declare(self, 'copy_noise', 0.0, 'Relative noise of perturbed copies filling up the '
-                                  'copies at the a-ha; 0: samples only.', 0.0, 1.0, read_only=True),
-            'unused_lifetime': declare(self, 'unused_lifetime', 5000, 'Presentations without a win after which a '
-                                       'copy is pruned.', 1, 2**62, read_only=True),
-            'episode_samples': declare(self, 'episode_samples', 32, 'Learning-mode samples kept as candidate '
-                                       'copies.', 1, 100_000, read_only=True),
-            'max_capacity': declare(self, 'max_capacity', 0, 'Neurogenesis: most units memory may grow to on '
-                                    'GROWTH grants; <= capacity: none.', 0, 1_000_000, read_only=True),
-            'growth_wait': declare(self, 'growth_wait', 10, 'Novel samples a full memory waits for a grant '
-                                   'before recycling.', 0, 100_000, read_only=True),
+            "structural": declare(
+                self,
+                "structural",
+                False,
+                "Structural plasticity: duplicate copies grown at the a-ha, pruning, synapse budget.",
+                read_only=True,
+            ),
+            "copies": declare(
+                self, "copies", 8, "Copies a memory may grow besides its prototype.", 1, 10_000, read_only=True
+            ),
+            "synapse_budget": declare(
+                self,
+                "synapse_budget",
+                0,
+                "Bound on stored synapses, (prototypes + copies) x dim; 0: every unit with all its copies.",
+                0,
+                2**62,
+                read_only=True,
+            ),
+            "path_similarity": declare(
+                self,
+                "path_similarity",
+                0.85,
+                "After an a-ha, a novel sample this similar to the confirmed memory becomes a copy of it.",
+                0.0,
+                1.0,
+                read_only=True,
+            ),
+            "copy_distinct_below": declare(
+                self,
+                "copy_distinct_below",
+                0.995,
+                "Samples more similar than this to an entry are not copied.",
+                0.01,
+                1.0,
+                read_only=True,
+            ),
+            "copy_noise": declare(
+                self,
+                "copy_noise",
+                0.0,
+                "Relative noise of perturbed copies filling up the copies at the a-ha; 0: samples only.",
+                0.0,
+                1.0,
+                read_only=True,
+            ),
+            "unused_lifetime": declare(
+                self,
+                "unused_lifetime",
+                5000,
+                "Presentations without a win after which a copy is pruned.",
+                1,
+                2**62,
+                read_only=True,
+            ),
+            "episode_samples": declare(
+                self,
+                "episode_samples",
+                32,
+                "Learning-mode samples kept as candidate copies.",
+                1,
+                100_000,
+                read_only=True,
+            ),
+            "max_capacity": declare(
+                self,
+                "max_capacity",
+                0,
+                "Neurogenesis: most units memory may grow to on GROWTH grants; <= capacity: none.",
+                0,
+                1_000_000,
+                read_only=True,
+            ),
+            "growth_wait": declare(
+                self,
+                "growth_wait",
+                10,
+                "Novel samples a full memory waits for a grant before recycling.",
+                0,
+                100_000,
+                read_only=True,
+            ),
         }
-        self.population = declare(self, 'population', 'memory', 'Name in hebbian/structure events.',
-                                  read_only=True)
-        if flat['structural'] or flat['max_capacity'] > self.memory.params.capacity:
+        self.population = declare(self, "population", "memory", "Name in hebbian/structure events.", read_only=True)
+        if flat["structural"] or flat["max_capacity"] > self.memory.params.capacity:
             p = self.memory.params
-            self.memory = PatternMemory(memory_params({
-                **flat, 'dim': p.dim, 'capacity': p.capacity, 'familiarity_threshold': p.familiarity_threshold,
-                'consolidation_rate': p.consolidation_rate, 'min_activity': p.min_activity,
-                'drift_similarity': p.drift_similarity}))
+            self.memory = PatternMemory(
+                memory_params(
+                    {
+                        **flat,
+                        "dim": p.dim,
+                        "capacity": p.capacity,
+                        "familiarity_threshold": p.familiarity_threshold,
+                        "consolidation_rate": p.consolidation_rate,
+                        "min_activity": p.min_activity,
+                        "drift_similarity": p.drift_similarity,
+                    }
+                )
+            )
 
     def on_structure(self, msg: StructuralEvent) -> None:
         """Grow the units a GROWTH grant for this population allows."""
@@ -122,17 +227,25 @@ class MemoryNode(Node):
             return
         added = self.memory.grow_units(int(msg.count))
         if added:
-            self.get_logger().info(f'neurogenesis: +{added} units, capacity {self.memory.capacity}')
+            self.get_logger().info(f"neurogenesis: +{added} units, capacity {self.memory.capacity}")
         self.publish_structure(msg.header)
 
     def publish_structure(self, header) -> None:
         """Publish the structural changes since the last call."""
         for change in self.memory.pop_events():
-            self.structure_pub.publish(StructuralEvent(
-                header=header, population=self.population, kind=int(change.kind), memory_id=change.memory_id,
-                count=change.count, synapses_total=self.memory.synapses,
-                synapse_budget=self.memory.params.synapse_budget, capacity=self.memory.capacity,
-                memory_size=self.memory.size))
+            self.structure_pub.publish(
+                StructuralEvent(
+                    header=header,
+                    population=self.population,
+                    kind=int(change.kind),
+                    memory_id=change.memory_id,
+                    count=change.count,
+                    synapses_total=self.memory.synapses,
+                    synapse_budget=self.memory.params.synapse_budget,
+                    capacity=self.memory.capacity,
+                    memory_size=self.memory.size,
+                )
+            )
 
     def on_shutdown(self) -> None:
         """Keep what was learned."""
@@ -143,7 +256,7 @@ class MemoryNode(Node):
         try:
             self.level = plasticity_level(msg)
         except ValueError as error:
-            self.rejections.reject('hebbian/learning_mode', error)
+            self.rejections.reject("hebbian/learning_mode", error)
             return
         if msg.cause == LearningMode.CAUSE_AHA and self.level > 0:
             self.memory.grow_duplicates(msg.memory_id)
@@ -157,23 +270,34 @@ class MemoryNode(Node):
             self.rejections.reject(self.input_topic, error)
             return
         recall = self.memory.recall(pattern, self.level)
-        if recall.familiar and not msg.replay:   # first: the sensor is waiting for it
-            self.inhibition_pub.publish(Inhibition(
-                header=msg.header, target_population=self.inhibition_target,
-                strength=self.inhibition_strength * recall.similarity, cause=Inhibition.CAUSE_FAMILIAR,
-                memory_id=recall.memory_id))
-        verdict = Recognition(header=msg.header, memory_id=recall.memory_id, similarity=recall.similarity,
-                              novelty=1.0 - recall.similarity, familiar=recall.familiar,
-                              unpropagated=recall.unpropagated, stored=recall.stored,
-                              memory_size=self.memory.size)
+        if recall.familiar and not msg.replay:  # first: the sensor is waiting for it
+            self.inhibition_pub.publish(
+                Inhibition(
+                    header=msg.header,
+                    target_population=self.inhibition_target,
+                    strength=self.inhibition_strength * recall.similarity,
+                    cause=Inhibition.CAUSE_FAMILIAR,
+                    memory_id=recall.memory_id,
+                )
+            )
+        verdict = Recognition(
+            header=msg.header,
+            memory_id=recall.memory_id,
+            similarity=recall.similarity,
+            novelty=1.0 - recall.similarity,
+            familiar=recall.familiar,
+            unpropagated=recall.unpropagated,
+            stored=recall.stored,
+            memory_size=self.memory.size,
+        )
         self.recognition_pub.publish(verdict)
         self.publish_structure(msg.header)
-        if self.rates_pub.get_subscription_count():   # a display-only stream: built only when someone listens
+        if self.rates_pub.get_subscription_count():  # a display-only stream: built only when someone listens
             units = np.zeros(self.memory.capacity, np.float32)
             if recall.familiar:
                 units[recall.memory_id] = self.max_rate * recall.similarity
-            self.rates_pub.publish(rates_to_msg(msg.header, 'memory', units.shape, units, self.max_rate,
-                                                msg.replay))
+            self.rates_pub.publish(rates_to_msg(msg.header, "memory", units.shape, units, self.max_rate, msg.replay))
+
 
 def main(args: list[str] | None = None) -> int:
     """Run the memory node until shut down."""

@@ -3,6 +3,7 @@
 Read-only: it subscribes and never publishes, so it can watch any running graph. The demo and the
 tests read its :class:`~hebbian_ros.evaluation.run_log.RunLog`.
 """
+
 from __future__ import annotations
 
 import sys
@@ -22,40 +23,60 @@ from hebbian_ros.nodes.spin import spin_node
 class MonitorNode(Node):
     """Collects a :class:`RunLog` of the graph it watches."""
 
-    def __init__(self, name: str = 'monitor', **kwargs) -> None:
+    def __init__(self, name: str = "monitor", **kwargs) -> None:
         super().__init__(name, **kwargs)
-        populations = declare(self, 'populations', ['sensor', 'layer1', 'layer2', 'memory'],
-                              'Populations whose rates are recorded.', read_only=True)
+        populations = declare(
+            self,
+            "populations",
+            ["sensor", "layer1", "layer2", "memory"],
+            "Populations whose rates are recorded.",
+            read_only=True,
+        )
         self.log = RunLog()
         self.lock = threading.Lock()
-        self.phase = ''
+        self.phase = ""
         self.frames = 0
         for population in populations:
-            self.create_subscription(FiringRates, f'hebbian/{population}/rates',
-                                     lambda msg, p=population: self.on_rates(p, msg), qos.STREAM)
-        self.create_subscription(SceneLabel, 'sim/ground_truth', self.on_truth, qos.EVENT)
-        self.create_subscription(Recognition, 'hebbian/recognition', self.on_recognition, qos.EVENT)
-        self.create_subscription(Inhibition, 'hebbian/inhibition', self.on_inhibition, qos.EVENT)
-        self.create_subscription(LearningMode, 'hebbian/learning_mode', self.on_learning_mode, qos.STATE)
-        self.create_subscription(StructuralEvent, 'hebbian/structure', self.on_structure, qos.EVENT)
+            self.create_subscription(
+                FiringRates, f"hebbian/{population}/rates", lambda msg, p=population: self.on_rates(p, msg), qos.STREAM
+            )
+        self.create_subscription(SceneLabel, "sim/ground_truth", self.on_truth, qos.EVENT)
+        self.create_subscription(Recognition, "hebbian/recognition", self.on_recognition, qos.EVENT)
+        self.create_subscription(Inhibition, "hebbian/inhibition", self.on_inhibition, qos.EVENT)
+        self.create_subscription(LearningMode, "hebbian/learning_mode", self.on_learning_mode, qos.STATE)
+        self.create_subscription(StructuralEvent, "hebbian/structure", self.on_structure, qos.EVENT)
 
     def on_rates(self, population: str, msg: FiringRates) -> None:
         with self.lock:
-            self.log.add_rates(population, stamp_seconds(msg.header.stamp), np.asarray(msg.rates, np.float32),
-                               msg.replay)
+            self.log.add_rates(
+                population, stamp_seconds(msg.header.stamp), np.asarray(msg.rates, np.float32), msg.replay
+            )
 
     def on_truth(self, msg: SceneLabel) -> None:
         with self.lock:
             self.phase = msg.phase
-            if msg.phase not in ('done', 'idle'):
+            if msg.phase not in ("done", "idle"):
                 self.frames += 1
-                self.log.truth[stamp_seconds(msg.header.stamp)] = (msg.label, msg.visit_object, msg.visit,
-                                                                   msg.repeat, msg.phase)
+                self.log.truth[stamp_seconds(msg.header.stamp)] = (
+                    msg.label,
+                    msg.visit_object,
+                    msg.visit,
+                    msg.repeat,
+                    msg.phase,
+                )
 
     def on_recognition(self, msg: Recognition) -> None:
         with self.lock:
-            self.log.recognition.append((stamp_seconds(msg.header.stamp), msg.memory_id, msg.similarity,
-                                         msg.familiar, msg.stored, msg.unpropagated))
+            self.log.recognition.append(
+                (
+                    stamp_seconds(msg.header.stamp),
+                    msg.memory_id,
+                    msg.similarity,
+                    msg.familiar,
+                    msg.stored,
+                    msg.unpropagated,
+                )
+            )
 
     def on_inhibition(self, msg: Inhibition) -> None:
         with self.lock:
@@ -63,13 +84,21 @@ class MonitorNode(Node):
 
     def on_learning_mode(self, msg: LearningMode) -> None:
         with self.lock:
-            self.log.events.append(Event(stamp_seconds(msg.header.stamp), msg.active, msg.level, msg.cause,
-                                         msg.memory_id))
+            self.log.events.append(
+                Event(stamp_seconds(msg.header.stamp), msg.active, msg.level, msg.cause, msg.memory_id)
+            )
 
     def on_structure(self, msg: StructuralEvent) -> None:
         with self.lock:
-            self.log.add_structure(stamp_seconds(msg.header.stamp), msg.population, msg.kind, msg.memory_id,
-                                   msg.count, msg.synapses_total, msg.capacity)
+            self.log.add_structure(
+                stamp_seconds(msg.header.stamp),
+                msg.population,
+                msg.kind,
+                msg.memory_id,
+                msg.count,
+                msg.synapses_total,
+                msg.capacity,
+            )
 
 
 def main(args: list[str] | None = None) -> int:

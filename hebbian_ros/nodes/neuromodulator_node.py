@@ -2,22 +2,23 @@
 
 Subscribes ``hebbian/recognition``; publishes ``hebbian/learning_mode`` (reliable, transient-local).
 Novelty past the threshold switches learning on; the a-ha, the consolidation replays and the end of
-the episode follow (see :mod:`hebbian_ros.core.neuromodulation`). ``~/set_learning_mode``
+the episode follow (see :mod:`hebbian_ros.core.neuromodulation.neuromodulator`). ``~/set_learning_mode``
 (std_srvs/SetBool) switches it manually. Neurogenesis: a FULL event on ``hebbian/structure`` (memory has no
 free unit for a novel pattern) is answered with a GROWTH grant of ``growth_units`` units, at most once per
 ``growth_interval`` seconds (``growth_units: 0``: never).
 """
+
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 from rclpy.node import Node
 from std_srvs.srv import SetBool
 
-from hebbian_ros.core.neurogenesis import GrowthGate, GrowthParams
-from hebbian_ros.core.neuromodulation import Broadcast, Cause, Neuromodulator, NeuromodulatorParams
+from hebbian_ros.core.neuromodulation.neuromodulator import Broadcast, Cause, Neuromodulator, NeuromodulatorParams
+from hebbian_ros.core.structure.neurogenesis import GrowthGate, GrowthParams
 from hebbian_ros.msg import LearningMode, Recognition, StructuralEvent
 from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.checkpointing import Checkpointing
@@ -27,36 +28,50 @@ from hebbian_ros.nodes.spin import spin_node
 
 
 class NeuromodulatorNode(Node):
-    """Learning-mode broadcaster; all computation is in :mod:`hebbian_ros.core.neuromodulation`."""
+    """Learning-mode broadcaster; all computation is in :mod:`hebbian_ros.core.neuromodulation.neuromodulator`."""
 
-    def __init__(self, name: str = 'neuromodulator', **kwargs) -> None:
+    def __init__(self, name: str = "neuromodulator", **kwargs) -> None:
         super().__init__(name, **kwargs)
-        self.enabled = declare(self, 'enabled', True, 'When false, novelty never switches learning on '
-                               '(manual switching still works).')
-        self.core = Neuromodulator(NeuromodulatorParams(
-            threshold=declare(self, 'threshold', 0.3, 'Accumulated unpropagated activity that starts '
-                              'learning [Hz*s].', 1e-6, 1e9),
-            tau_decay=declare(self, 'tau_decay', 0.5, 'Decay time constant of the accumulation [s].', 1e-3, 1e6),
-            confirm_samples=declare(self, 'confirm_samples', 3, 'Consecutive recognitions of a new memory '
-                                    'that make an a-ha.', 1, 10_000),
-            replays=declare(self, 'replays', 5, 'Consolidation repeats after an a-ha.', 0, 10_000),
-            replay_interval=declare(self, 'replay_interval', 0.1, 'Time between replays [s].', 1e-3, 60.0),
-            learning_level=declare(self, 'learning_level', 1.0, 'Plasticity level while learning.', 0.01, 1.0),
-            replay_level=declare(self, 'replay_level', 0.5, 'Plasticity level of a replay.', 0.01, 1.0),
-            max_learning_time=declare(self, 'max_learning_time', 5.0, 'Longest learning episode without '
-                                      'an a-ha [s].', 0.01, 3600.0),
-            growth_units=declare(self, 'growth_units', 0, 'Units granted to a full memory per request '
-                                 '(neurogenesis); 0: none.', 0, 1_000_000),
-            growth_interval=declare(self, 'growth_interval', 1.0, 'Shortest time between two growth '
-                                    'grants [s].', 0.0, 86400.0)))
-        tick_rate = declare(self, 'tick_rate', 50.0, 'Rate of the clock that paces replays [Hz].', 1.0, 1000.0)
+        self.enabled = declare(
+            self, "enabled", True, "When false, novelty never switches learning on (manual switching still works)."
+        )
+        self.core = Neuromodulator(
+            NeuromodulatorParams(
+                threshold=declare(
+                    self, "threshold", 0.3, "Accumulated unpropagated activity that starts learning [Hz*s].", 1e-6, 1e9
+                ),
+                tau_decay=declare(self, "tau_decay", 0.5, "Decay time constant of the accumulation [s].", 1e-3, 1e6),
+                confirm_samples=declare(
+                    self, "confirm_samples", 3, "Consecutive recognitions of a new memory that make an a-ha.", 1, 10_000
+                ),
+                replays=declare(self, "replays", 5, "Consolidation repeats after an a-ha.", 0, 10_000),
+                replay_interval=declare(self, "replay_interval", 0.1, "Time between replays [s].", 1e-3, 60.0),
+                learning_level=declare(self, "learning_level", 1.0, "Plasticity level while learning.", 0.01, 1.0),
+                replay_level=declare(self, "replay_level", 0.5, "Plasticity level of a replay.", 0.01, 1.0),
+                max_learning_time=declare(
+                    self, "max_learning_time", 5.0, "Longest learning episode without an a-ha [s].", 0.01, 3600.0
+                ),
+                growth_units=declare(
+                    self,
+                    "growth_units",
+                    0,
+                    "Units granted to a full memory per request (neurogenesis); 0: none.",
+                    0,
+                    1_000_000,
+                ),
+                growth_interval=declare(
+                    self, "growth_interval", 1.0, "Shortest time between two growth grants [s].", 0.0, 86400.0
+                ),
+            )
+        )
+        tick_rate = declare(self, "tick_rate", 50.0, "Rate of the clock that paces replays [Hz].", 1.0, 1000.0)
         self.rejections = Rejections(self)
         self.checkpointing = Checkpointing(self, self.core.state_dict, self.core.load_state_dict)
-        self.mode_pub = self.create_publisher(LearningMode, 'hebbian/learning_mode', qos.STATE)
-        self.create_subscription(Recognition, 'hebbian/recognition', self.on_recognition, qos.EVENT)
-        self.structure_pub = self.create_publisher(StructuralEvent, 'hebbian/structure', qos.EVENT)
-        self.create_subscription(StructuralEvent, 'hebbian/structure', self.on_structure, qos.EVENT)
-        self.create_service(SetBool, '~/set_learning_mode', self.on_set_learning_mode)
+        self.mode_pub = self.create_publisher(LearningMode, "hebbian/learning_mode", qos.STATE)
+        self.create_subscription(Recognition, "hebbian/recognition", self.on_recognition, qos.EVENT)
+        self.structure_pub = self.create_publisher(StructuralEvent, "hebbian/structure", qos.EVENT)
+        self.create_subscription(StructuralEvent, "hebbian/structure", self.on_structure, qos.EVENT)
+        self.create_service(SetBool, "~/set_learning_mode", self.on_set_learning_mode)
         self._last_recognition = None
         self._last_tick = self._now()
         self._tick_timer = self.create_timer(1.0 / tick_rate, self.on_tick)
@@ -66,18 +81,19 @@ class NeuromodulatorNode(Node):
     def _prepare_update(self, changes: dict) -> Callable[[], None]:
         """Validate run-time parameter changes; return what applies them (see ``follow_updates``)."""
         fields = {k: v for k, v in changes.items() if k in NeuromodulatorParams.__dataclass_fields__}
-        params = replace(self.core.params, **fields)   # NeuromodulatorParams validates: ValueError refuses
-        growth = {'growth_units', 'growth_interval'} & set(fields)
+        params = replace(self.core.params, **fields)  # NeuromodulatorParams validates: ValueError refuses
+        growth = {"growth_units", "growth_interval"} & set(fields)
 
         def apply() -> None:
             self.core.params = params
             if growth:
                 self.core.growth = GrowthGate(GrowthParams(params.growth_units, params.growth_interval))
-            if 'enabled' in changes:
-                self.enabled = changes['enabled']
-            if 'tick_rate' in changes:
+            if "enabled" in changes:
+                self.enabled = changes["enabled"]
+            if "tick_rate" in changes:
                 self.destroy_timer(self._tick_timer)
-                self._tick_timer = self.create_timer(1.0 / changes['tick_rate'], self.on_tick)
+                self._tick_timer = self.create_timer(1.0 / changes["tick_rate"], self.on_tick)
+
         return apply
 
     def on_shutdown(self) -> None:
@@ -93,7 +109,7 @@ class NeuromodulatorNode(Node):
             unpropagated = float(msg.unpropagated) if self.enabled else 0.0
             change = self.core.observe(unpropagated, msg.familiar, msg.memory_id, msg.stored, dt)
         except ValueError as error:
-            self.rejections.reject('hebbian/recognition', error)
+            self.rejections.reject("hebbian/recognition", error)
             return
         if change is not None:
             self._publish(change)
@@ -104,11 +120,18 @@ class NeuromodulatorNode(Node):
             return
         granted = self.core.request_growth()
         if granted:
-            self.structure_pub.publish(StructuralEvent(
-                header=msg.header, population=msg.population, kind=StructuralEvent.KIND_GROWTH, memory_id=-1,
-                count=granted, capacity=msg.capacity, memory_size=msg.memory_size))
-            self.get_logger().info(f'growth: {granted} units granted to {msg.population!r} '
-                                   f'(capacity {msg.capacity})')
+            self.structure_pub.publish(
+                StructuralEvent(
+                    header=msg.header,
+                    population=msg.population,
+                    kind=StructuralEvent.KIND_GROWTH,
+                    memory_id=-1,
+                    count=granted,
+                    capacity=msg.capacity,
+                    memory_size=msg.memory_size,
+                )
+            )
+            self.get_logger().info(f"growth: {granted} units granted to {msg.population!r} (capacity {msg.capacity})")
 
     def on_tick(self) -> None:
         """Pace replays and time out episodes."""
@@ -122,18 +145,25 @@ class NeuromodulatorNode(Node):
         """Manual switch: data=true turns learning on at level 1, false turns it off."""
         self._publish(self.core.manual(request.data, 1.0 if request.data else 0.0))
         response.success = True
-        response.message = f'learning mode {"on" if request.data else "off"}'
+        response.message = f"learning mode {'on' if request.data else 'off'}"
         return response
 
     def _publish(self, change: Broadcast) -> None:
-        msg = LearningMode(active=change.active, level=change.level, cause=int(change.cause),
-                           memory_id=change.memory_id, accumulation=change.accumulation,
-                           replays_left=change.replays_left)
+        msg = LearningMode(
+            active=change.active,
+            level=change.level,
+            cause=int(change.cause),
+            memory_id=change.memory_id,
+            accumulation=change.accumulation,
+            replays_left=change.replays_left,
+        )
         msg.header.stamp = self.get_clock().now().to_msg()
         self.mode_pub.publish(msg)
-        self.get_logger().info(f'learning mode: active={change.active} level={change.level:.2f} '
-                               f'cause={change.cause.name} '
-                               f'memory={change.memory_id} accumulation={change.accumulation:.2f}')
+        self.get_logger().info(
+            f"learning mode: active={change.active} level={change.level:.2f} "
+            f"cause={change.cause.name} "
+            f"memory={change.memory_id} accumulation={change.accumulation:.2f}"
+        )
 
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9

@@ -1,4 +1,5 @@
 """Drop bad input with a clear, throttled error log instead of letting a callback raise."""
+
 from __future__ import annotations
 
 import re
@@ -23,12 +24,12 @@ class Rejections:
     def reject(self, topic: str, error: Exception) -> None:
         """Record that a message on ``topic`` was dropped because of ``error``."""
         self.counts[topic] += 1
-        text = f'dropped a message on {topic}: {error}'
-        key = f'{topic}:{_KIND.sub("#", str(error))}'
+        text = f"dropped a message on {topic}: {error}"
+        key = f"{topic}:{_KIND.sub('#', str(error))}"
         now = time.monotonic()
         if now - self._last_logged.get(key, -self._period) >= self._period:
             self._last_logged[key] = now
-            self._node.get_logger().error(f'{text} ({self.counts[topic]} dropped on this topic so far)')
+            self._node.get_logger().error(f"{text} ({self.counts[topic]} dropped on this topic so far)")
 
     @property
     def total(self) -> int:

@@ -6,6 +6,7 @@ so no other node can tell which simulator drives it; plus ``sim/ground_truth`` (
 evaluation. A scripted exploration moves the camera or the finger across the objects with repeats.
 Deterministic for a fixed seed; sim time advances one frame per tick.
 """
+
 from __future__ import annotations
 
 import math
@@ -13,7 +14,8 @@ import sys
 import time
 
 from builtin_interfaces.msg import Time
-from rclpy.clock import Clock as RosClock, ClockType
+from rclpy.clock import Clock as RosClock
+from rclpy.clock import ClockType
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image
@@ -31,67 +33,105 @@ from hebbian_ros.sim.sdf_world import Pose
 class SimulatorNode(Node):
     """Embedded simulator publishing camera, touch, clock and ground truth."""
 
-    def __init__(self, name: str = 'simulator', **kwargs) -> None:
+    def __init__(self, name: str = "simulator", **kwargs) -> None:
         super().__init__(name, **kwargs)
         from hebbian_ros.sim.simulator import EmbeddedSimulator  # imports MuJoCo: only in this node
 
-        world = declare(self, 'world', 'tabletop', 'World name in worlds/ (or a path to an .sdf).',
-                        read_only=True)
-        seed = declare(self, 'seed', 0, 'Seed of camera noise and exploration jitter.', 0, 2**31 - 1,
-                       read_only=True)
-        self.frame_rate = declare(self, 'frame_rate', 30.0, 'Frames per simulated second.', 1.0, 1000.0,
-                                  read_only=True)
-        self.real_time_factor = declare(self, 'real_time_factor', 1.0, 'Simulated seconds per wall second.',
-                                        0.01, 100.0, read_only=True)
-        exploration = declare(self, 'exploration', 'auto', 'Scripted exploration: "camera", "touch", '
-                              '"auto" (what the world has) or "none".', read_only=True)
-        frames_per_view = declare(self, 'frames_per_view', 30, 'Frames per object visit.', 1, 100_000,
-                                  read_only=True)
-        gap_frames = declare(self, 'gap_frames', 15, 'Blank frames before each visit.', 0, 100_000,
-                             read_only=True)
-        rounds = declare(self, 'rounds', 2, 'Rounds of visits: the first introduces the objects one by one '
-                         '(A, B A, C B A, ...), each further one revisits all in a seeded shuffled order.', 1, 1000,
-                         read_only=True)
-        jitter = declare(self, 'jitter', 0.0, 'Per-frame camera / per-press finger jitter [m].', 0.0, 0.1,
-                         read_only=True)
-        self.loop = declare(self, 'loop', False, 'Start the exploration again when it ends.', read_only=True)
-        self.wait_for = declare(self, 'wait_for_subscribers', ['camera/image_raw'], 'Hold the exploration (the '
-                                'clock runs) until each of these topics has a subscriber.', read_only=True)
-        self.settle_time = declare(self, 'settle_time', 1.0, 'Further wall time to hold after that, so every '
-                                   'subscriber is matched [s].', 0.0, 60.0, read_only=True)
+        world = declare(self, "world", "tabletop", "World name in worlds/ (or a path to an .sdf).", read_only=True)
+        seed = declare(self, "seed", 0, "Seed of camera noise and exploration jitter.", 0, 2**31 - 1, read_only=True)
+        self.frame_rate = declare(self, "frame_rate", 30.0, "Frames per simulated second.", 1.0, 1000.0, read_only=True)
+        self.real_time_factor = declare(
+            self, "real_time_factor", 1.0, "Simulated seconds per wall second.", 0.01, 100.0, read_only=True
+        )
+        exploration = declare(
+            self,
+            "exploration",
+            "auto",
+            'Scripted exploration: "camera", "touch", "auto" (what the world has) or "none".',
+            read_only=True,
+        )
+        frames_per_view = declare(self, "frames_per_view", 30, "Frames per object visit.", 1, 100_000, read_only=True)
+        gap_frames = declare(self, "gap_frames", 15, "Blank frames before each visit.", 0, 100_000, read_only=True)
+        rounds = declare(
+            self,
+            "rounds",
+            2,
+            "Rounds of visits: the first introduces the objects one by one "
+            "(A, B A, C B A, ...), each further one revisits all in a seeded shuffled order.",
+            1,
+            1000,
+            read_only=True,
+        )
+        jitter = declare(
+            self, "jitter", 0.0, "Per-frame camera / per-press finger jitter [m].", 0.0, 0.1, read_only=True
+        )
+        self.loop = declare(self, "loop", False, "Start the exploration again when it ends.", read_only=True)
+        self.wait_for = declare(
+            self,
+            "wait_for_subscribers",
+            ["camera/image_raw"],
+            "Hold the exploration (the clock runs) until each of these topics has a subscriber.",
+            read_only=True,
+        )
+        self.settle_time = declare(
+            self,
+            "settle_time",
+            1.0,
+            "Further wall time to hold after that, so every subscriber is matched [s].",
+            0.0,
+            60.0,
+            read_only=True,
+        )
         self._ready_since: float | None = None
 
         self.sim = EmbeddedSimulator(world, seed=seed)
         self.dt = 1.0 / self.frame_rate
-        if exploration == 'auto':
-            exploration = 'camera' if self.sim.cameras else 'touch' if self.sim.contact_sensors else 'none'
-        if exploration == 'camera':
-            self.steps = camera_exploration(self.sim.world, frames_per_view=frames_per_view,
-                                            gap_frames=gap_frames, dt=self.dt, rounds=rounds, seed=seed,
-                                            jitter=jitter)
-        elif exploration == 'touch':
-            self.steps = touch_exploration(self.sim.world, press_frames=frames_per_view, gap_frames=gap_frames,
-                                           dt=self.dt, rounds=rounds, seed=seed, jitter=jitter)
-        elif exploration == 'none':
+        if exploration == "auto":
+            exploration = "camera" if self.sim.cameras else "touch" if self.sim.contact_sensors else "none"
+        if exploration == "camera":
+            self.steps = camera_exploration(
+                self.sim.world,
+                frames_per_view=frames_per_view,
+                gap_frames=gap_frames,
+                dt=self.dt,
+                rounds=rounds,
+                seed=seed,
+                jitter=jitter,
+            )
+        elif exploration == "touch":
+            self.steps = touch_exploration(
+                self.sim.world,
+                press_frames=frames_per_view,
+                gap_frames=gap_frames,
+                dt=self.dt,
+                rounds=rounds,
+                seed=seed,
+                jitter=jitter,
+            )
+        elif exploration == "none":
             self.steps = []
         else:
-            raise ValueError(f'exploration: must be camera, touch, auto or none, got {exploration!r}')
+            raise ValueError(f"exploration: must be camera, touch, auto or none, got {exploration!r}")
         self.index = 0
         self.done = False
 
         self.camera = next(iter(self.sim.cameras), None)
         self.contact = next(iter(self.sim.contact_sensors), None)
-        self.clock_pub = self.create_publisher(Clock, '/clock', qos.STREAM)
-        self.truth_pub = self.create_publisher(SceneLabel, 'sim/ground_truth', qos.EVENT)
+        self.clock_pub = self.create_publisher(Clock, "/clock", qos.STREAM)
+        self.truth_pub = self.create_publisher(SceneLabel, "sim/ground_truth", qos.EVENT)
         if self.camera:
-            self.image_pub = self.create_publisher(Image, 'camera/image_raw', qos.STREAM)
-            self.info_pub = self.create_publisher(CameraInfo, 'camera/camera_info', qos.STREAM)
+            self.image_pub = self.create_publisher(Image, "camera/image_raw", qos.STREAM)
+            self.info_pub = self.create_publisher(CameraInfo, "camera/camera_info", qos.STREAM)
         if self.contact:
-            self.touch_pub = self.create_publisher(Touch, 'touch', qos.STREAM)
+            self.touch_pub = self.create_publisher(Touch, "touch", qos.STREAM)
         # The simulator is the source of /clock, so its own pace follows the wall clock.
-        self.create_timer(self.dt / self.real_time_factor, self.on_tick, clock=RosClock(clock_type=ClockType.STEADY_TIME))
-        self.get_logger().info(f'world {world}: camera={self.camera} contact={self.contact} '
-                               f'{exploration} exploration of {len(self.steps)} frames at {self.frame_rate:g} fps')
+        self.create_timer(
+            self.dt / self.real_time_factor, self.on_tick, clock=RosClock(clock_type=ClockType.STEADY_TIME)
+        )
+        self.get_logger().info(
+            f"world {world}: camera={self.camera} contact={self.contact} "
+            f"{exploration} exploration of {len(self.steps)} frames at {self.frame_rate:g} fps"
+        )
 
     def on_tick(self) -> None:
         """Advance one frame: move along the exploration, step physics, publish everything."""
@@ -110,8 +150,14 @@ class SimulatorNode(Node):
             self.info_pub.publish(self._camera_info(header))
         if self.contact:
             taxels = self.sim.touch(self.contact)
-            self.touch_pub.publish(Touch(header=Header(stamp=header.stamp, frame_id=self.contact),
-                                         rows=taxels.shape[0], cols=taxels.shape[1], pressure=taxels.ravel()))
+            self.touch_pub.publish(
+                Touch(
+                    header=Header(stamp=header.stamp, frame_id=self.contact),
+                    rows=taxels.shape[0],
+                    cols=taxels.shape[1],
+                    pressure=taxels.ravel(),
+                )
+            )
         self.truth_pub.publish(self._truth(header, step))
 
     def _ready(self) -> bool:
@@ -128,7 +174,7 @@ class SimulatorNode(Node):
             if not self.loop or not self.steps:
                 if self.steps and not self.done:
                     self.done = True
-                    self.get_logger().info('exploration finished')
+                    self.get_logger().info("exploration finished")
                 return None
             self.index = 0
         step = self.steps[self.index]
@@ -137,18 +183,30 @@ class SimulatorNode(Node):
 
     def _truth(self, header: Header, step: ExplorationStep | None) -> SceneLabel:
         if step is None:
-            return SceneLabel(header=header, phase='done' if self.done else 'idle')
-        return SceneLabel(header=header, label=step.label or '', visit_object=step.obj, visit=step.visit,
-                          repeat=step.repeat, phase=step.phase)
+            return SceneLabel(header=header, phase="done" if self.done else "idle")
+        return SceneLabel(
+            header=header,
+            label=step.label or "",
+            visit_object=step.obj,
+            visit=step.visit,
+            repeat=step.repeat,
+            phase=step.phase,
+        )
 
     def _camera_info(self, header: Header) -> CameraInfo:
         camera = self.sim.cameras[self.camera]
         fx = camera.width / (2.0 * math.tan(camera.horizontal_fov / 2.0))
         cx, cy = camera.width / 2.0, camera.height / 2.0
-        return CameraInfo(header=header, width=camera.width, height=camera.height, distortion_model='plumb_bob',
-                          d=[0.0] * 5, k=[fx, 0.0, cx, 0.0, fx, cy, 0.0, 0.0, 1.0],
-                          r=[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
-                          p=[fx, 0.0, cx, 0.0, 0.0, fx, cy, 0.0, 0.0, 0.0, 1.0, 0.0])
+        return CameraInfo(
+            header=header,
+            width=camera.width,
+            height=camera.height,
+            distortion_model="plumb_bob",
+            d=[0.0] * 5,
+            k=[fx, 0.0, cx, 0.0, fx, cy, 0.0, 0.0, 1.0],
+            r=[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
+            p=[fx, 0.0, cx, 0.0, 0.0, fx, cy, 0.0, 0.0, 0.0, 1.0, 0.0],
+        )
 
     def on_shutdown(self) -> None:
         """Free the renderer."""

@@ -17,27 +17,28 @@ loop ends after the callback in hand, then the node saves its checkpoint and eve
 from a quiet executor. SIGUSR1 prints every thread's stack to stderr (the supervisor sends it before
 it gives up on a node that does not stop), so a hang says where it is.
 """
+
 from __future__ import annotations
 
 import faulthandler
 import os
 import signal
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import rclpy
 from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
-try:   # rclpy >= 9 (kilted)
+try:  # rclpy >= 9 (kilted)
     from rclpy.experimental import EventsExecutor
-except ImportError:   # older rclpy: only the Python executors
+except ImportError:  # older rclpy: only the Python executors
     EventsExecutor = None
 
 #: environment variable choosing the executor: "events" (default where available) or "default"
-EXECUTOR_VARIABLE = 'HEBBIAN_EXECUTOR'
-_SPIN_ONCE_TIMEOUT = 0.1   # [s] how long a spin_once may wait: the stop request is seen this soon
+EXECUTOR_VARIABLE = "HEBBIAN_EXECUTOR"
+_SPIN_ONCE_TIMEOUT = 0.1  # [s] how long a spin_once may wait: the stop request is seen this soon
 
 
 def executor_kind() -> str:
@@ -45,15 +46,15 @@ def executor_kind() -> str:
 
     :raises ValueError: for an unknown ``HEBBIAN_EXECUTOR`` value.
     """
-    wanted = os.environ.get(EXECUTOR_VARIABLE, '').strip().lower() or 'events'
-    if wanted not in ('events', 'default'):
+    wanted = os.environ.get(EXECUTOR_VARIABLE, "").strip().lower() or "events"
+    if wanted not in ("events", "default"):
         raise ValueError(f'{EXECUTOR_VARIABLE}: must be "events" or "default", got {wanted!r}')
-    return 'events' if wanted == 'events' and EventsExecutor is not None else 'default'
+    return "events" if wanted == "events" and EventsExecutor is not None else "default"
 
 
 def make_executor(context=None) -> Executor:
     """The executor every hebbian_ros process spins (see the module docstring)."""
-    if executor_kind() == 'events':
+    if executor_kind() == "events":
         return EventsExecutor(context=context)
     return SingleThreadedExecutor(context=context)
 
@@ -102,9 +103,9 @@ def spin_node(make_node: Callable[[], Node], args: list[str] | None = None) -> i
         # publish: "publisher's context is invalid"): part of stopping, not a crash.
     finally:
         if node is not None:
-            shutdown = getattr(node, 'on_shutdown', None)
+            shutdown = getattr(node, "on_shutdown", None)
             if shutdown is not None:
-                shutdown()   # first: nothing in the executor's teardown may cost the checkpoint
+                shutdown()  # first: nothing in the executor's teardown may cost the checkpoint
             if executor is not None:
                 executor.remove_node(node)
             node.destroy_node()

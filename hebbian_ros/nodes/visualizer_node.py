@@ -20,6 +20,7 @@ Every output is reliable (``qos.EVENT``), so rviz displays with the default (rel
 best-effort QoS receive it. Receptive fields are published by the feature layers themselves
 (``hebbian/<layer>/receptive_fields``); config/hebbian.rviz shows all of it.
 """
+
 from __future__ import annotations
 
 import sys
@@ -28,12 +29,18 @@ import time
 from geometry_msgs.msg import Point, Pose, Quaternion, Vector3
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
-from std_msgs.msg import ColorRGBA, Header
 from sensor_msgs.msg import Image
+from std_msgs.msg import ColorRGBA, Header
 from visualization_msgs.msg import Marker, MarkerArray
 
-from hebbian_ros.core.visualization import (MarkerStyle, label_colour, population_geometry, population_label,
-                                            rate_heatmap, status_text)
+from hebbian_ros.core.visualization import (
+    MarkerStyle,
+    label_colour,
+    population_geometry,
+    population_label,
+    rate_heatmap,
+    status_text,
+)
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition
 from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.conversions import image_to_msg, rates_from_msg
@@ -41,39 +48,69 @@ from hebbian_ros.nodes.parameters import declare
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.nodes.spin import spin_node
 
-STATUS_TOPIC = 'hebbian/status/markers'
+STATUS_TOPIC = "hebbian/status/markers"
 
 
 class VisualizerNode(Node):
     """Turns rates and loop events into MarkerArrays and Images; all geometry is in the core."""
 
-    def __init__(self, name: str = 'visualizer', **kwargs) -> None:
+    def __init__(self, name: str = "visualizer", **kwargs) -> None:
         super().__init__(name, **kwargs)
-        self.populations = list(declare(self, 'populations', ['sensor', 'layer1', 'layer2', 'memory'],
-                                        'Populations drawn (hebbian/<population>/rates).', read_only=True))
-        self.frame_id = declare(self, 'frame_id', 'hebbian', 'Frame of the markers and images (the rviz fixed '
-                                'frame).', read_only=True)
-        shape = declare(self, 'marker_type', 'cube', 'Unit marker: "cube" or "cylinder".', read_only=True)
-        if shape not in ('cube', 'cylinder'):
+        self.populations = list(
+            declare(
+                self,
+                "populations",
+                ["sensor", "layer1", "layer2", "memory"],
+                "Populations drawn (hebbian/<population>/rates).",
+                read_only=True,
+            )
+        )
+        self.frame_id = declare(
+            self, "frame_id", "hebbian", "Frame of the markers and images (the rviz fixed frame).", read_only=True
+        )
+        shape = declare(self, "marker_type", "cube", 'Unit marker: "cube" or "cylinder".', read_only=True)
+        if shape not in ("cube", "cylinder"):
             raise ValueError(f'marker_type: must be "cube" or "cylinder", got {shape!r}')
-        self.marker_type = Marker.CUBE if shape == 'cube' else Marker.CYLINDER
+        self.marker_type = Marker.CUBE if shape == "cube" else Marker.CYLINDER
         self.style = MarkerStyle(
-            spacing=declare(self, 'spacing', 0.1, 'Distance between unit centres [m].', 1e-4, 100.0, read_only=True),
-            unit_size=declare(self, 'unit_size', 0.08, 'Footprint of a unit marker [m].', 1e-4, 100.0,
-                              read_only=True),
-            max_height=declare(self, 'max_height', 0.5, 'Height of a unit at max_rate [m].', 1e-4, 100.0,
-                               read_only=True),
-            min_height=declare(self, 'min_height', 0.005, 'Height of a silent unit [m].', 1e-4, 100.0,
-                               read_only=True),
-            text_size=declare(self, 'text_size', 0.12, 'Height of label letters [m].', 1e-4, 100.0, read_only=True))
-        self.population_spacing = declare(self, 'population_spacing', 2.0, 'Distance between the origins of '
-                                          'successive populations along -y [m].', 0.0, 1000.0, read_only=True)
-        self.heatmap_scale = declare(self, 'heatmap_scale', 8, 'Heatmap pixels per unit (each way).', 1, 64,
-                                     read_only=True)
-        self.publish_period = declare(self, 'publish_period', 0.1, 'Least wall time between two drawings of a '
-                                      'population [s]; 0: draw every sample.', 0.0, 60.0, read_only=True)
-        self.inhibition_hold = declare(self, 'inhibition_hold', 0.5, 'Wall time a population counts as '
-                                       'inhibited after an inhibition message [s].', 0.0, 60.0, read_only=True)
+            spacing=declare(self, "spacing", 0.1, "Distance between unit centres [m].", 1e-4, 100.0, read_only=True),
+            unit_size=declare(self, "unit_size", 0.08, "Footprint of a unit marker [m].", 1e-4, 100.0, read_only=True),
+            max_height=declare(
+                self, "max_height", 0.5, "Height of a unit at max_rate [m].", 1e-4, 100.0, read_only=True
+            ),
+            min_height=declare(self, "min_height", 0.005, "Height of a silent unit [m].", 1e-4, 100.0, read_only=True),
+            text_size=declare(self, "text_size", 0.12, "Height of label letters [m].", 1e-4, 100.0, read_only=True),
+        )
+        self.population_spacing = declare(
+            self,
+            "population_spacing",
+            2.0,
+            "Distance between the origins of successive populations along -y [m].",
+            0.0,
+            1000.0,
+            read_only=True,
+        )
+        self.heatmap_scale = declare(
+            self, "heatmap_scale", 8, "Heatmap pixels per unit (each way).", 1, 64, read_only=True
+        )
+        self.publish_period = declare(
+            self,
+            "publish_period",
+            0.1,
+            "Least wall time between two drawings of a population [s]; 0: draw every sample.",
+            0.0,
+            60.0,
+            read_only=True,
+        )
+        self.inhibition_hold = declare(
+            self,
+            "inhibition_hold",
+            0.5,
+            "Wall time a population counts as inhibited after an inhibition message [s].",
+            0.0,
+            60.0,
+            read_only=True,
+        )
         self.rejections = Rejections(self)
         self.latest: dict[str, FiringRates] = {}
         self.drawn_sizes: dict[str, int] = {}
@@ -85,15 +122,17 @@ class VisualizerNode(Node):
         self.heatmap_pubs = {}
         for index, population in enumerate(self.populations):
             self.marker_pubs[population] = self.create_publisher(
-                MarkerArray, f'hebbian/{population}/markers', qos.EVENT)
-            self.heatmap_pubs[population] = self.create_publisher(Image, f'hebbian/{population}/heatmap', qos.EVENT)
-            self.create_subscription(FiringRates, f'hebbian/{population}/rates',
-                                     lambda msg, p=population: self.on_rates(p, msg), qos.STREAM)
+                MarkerArray, f"hebbian/{population}/markers", qos.EVENT
+            )
+            self.heatmap_pubs[population] = self.create_publisher(Image, f"hebbian/{population}/heatmap", qos.EVENT)
+            self.create_subscription(
+                FiringRates, f"hebbian/{population}/rates", lambda msg, p=population: self.on_rates(p, msg), qos.STREAM
+            )
         self.origins = {p: (0.0, -i * self.population_spacing, 0.0) for i, p in enumerate(self.populations)}
         self.status_pub = self.create_publisher(MarkerArray, STATUS_TOPIC, qos.EVENT)
-        self.create_subscription(Inhibition, 'hebbian/inhibition', self.on_inhibition, qos.EVENT)
-        self.create_subscription(LearningMode, 'hebbian/learning_mode', self.on_learning_mode, qos.STATE)
-        self.create_subscription(Recognition, 'hebbian/recognition', self.on_recognition, qos.EVENT)
+        self.create_subscription(Inhibition, "hebbian/inhibition", self.on_inhibition, qos.EVENT)
+        self.create_subscription(LearningMode, "hebbian/learning_mode", self.on_learning_mode, qos.STATE)
+        self.create_subscription(Recognition, "hebbian/recognition", self.on_recognition, qos.EVENT)
         self.status_dirty = True
         self.status_inhibited = False
         if self.publish_period > 0:
@@ -106,7 +145,7 @@ class VisualizerNode(Node):
         try:
             rates_from_msg(msg)
         except ValueError as error:
-            self.rejections.reject(f'hebbian/{population}/rates', error)
+            self.rejections.reject(f"hebbian/{population}/rates", error)
             return
         self.latest[population] = msg
         if self.publish_period == 0:
@@ -115,18 +154,17 @@ class VisualizerNode(Node):
 
     def on_inhibition(self, msg: Inhibition) -> None:
         if not 0.0 <= msg.strength <= 1.0:
-            self.rejections.reject('hebbian/inhibition', ValueError(f'strength: {msg.strength} outside [0, 1]'))
+            self.rejections.reject("hebbian/inhibition", ValueError(f"strength: {msg.strength} outside [0, 1]"))
             return
         until = time.monotonic() + self.inhibition_hold
         for population in self.populations:
-            if msg.target_population in ('', population):
+            if msg.target_population in ("", population):
                 self.inhibited_until[population] = until
         self.inhibition = (float(msg.strength), int(msg.cause), msg.target_population, int(msg.memory_id))
         self.status_dirty = True
 
     def on_learning_mode(self, msg: LearningMode) -> None:
-        self.learning = (bool(msg.active), float(msg.level), int(msg.cause), int(msg.memory_id),
-                         int(msg.replays_left))
+        self.learning = (bool(msg.active), float(msg.level), int(msg.cause), int(msg.memory_id), int(msg.replays_left))
         self.status_dirty = True
         if self.publish_period == 0:
             self.draw_status()
@@ -157,27 +195,44 @@ class VisualizerNode(Node):
             geometry = population_geometry(msg.rates, shape, msg.max_rate, self.style, self.origins[population])
             heatmap = rate_heatmap(msg.rates, shape, msg.max_rate, self.heatmap_scale)
         except ValueError as error:
-            self.rejections.reject(f'hebbian/{population}/rates', error)
+            self.rejections.reject(f"hebbian/{population}/rates", error)
             return
         header = Header(stamp=msg.header.stamp, frame_id=self.frame_id)
         markers = []
         if self.drawn_sizes.get(population) != len(geometry.positions):
             markers.append(Marker(header=header, action=Marker.DELETEALL))
             self.drawn_sizes[population] = len(geometry.positions)
-        for i, (p, s, c) in enumerate(zip(geometry.positions.tolist(), geometry.scales.tolist(),
-                                          geometry.colours.tolist())):
-            markers.append(Marker(
-                header=header, ns=population, id=i, type=self.marker_type, action=Marker.ADD,
-                pose=Pose(position=Point(x=p[0], y=p[1], z=p[2]), orientation=Quaternion(w=1.0)),
-                scale=Vector3(x=s[0], y=s[1], z=s[2]), color=ColorRGBA(r=c[0], g=c[1], b=c[2], a=c[3])))
+        for i, (p, s, c) in enumerate(
+            zip(geometry.positions.tolist(), geometry.scales.tolist(), geometry.colours.tolist())
+        ):
+            markers.append(
+                Marker(
+                    header=header,
+                    ns=population,
+                    id=i,
+                    type=self.marker_type,
+                    action=Marker.ADD,
+                    pose=Pose(position=Point(x=p[0], y=p[1], z=p[2]), orientation=Quaternion(w=1.0)),
+                    scale=Vector3(x=s[0], y=s[1], z=s[2]),
+                    color=ColorRGBA(r=c[0], g=c[1], b=c[2], a=c[3]),
+                )
+            )
         learning = self.learning is not None and self.learning[0]
         r, g, b, a = label_colour(learning, self.inhibited(population))
         lx, ly, lz = geometry.label_position.tolist()
-        markers.append(Marker(
-            header=header, ns=f'{population}/label', id=0, type=Marker.TEXT_VIEW_FACING, action=Marker.ADD,
-            pose=Pose(position=Point(x=lx, y=ly, z=lz), orientation=Quaternion(w=1.0)),
-            scale=Vector3(z=self.style.text_size), color=ColorRGBA(r=r, g=g, b=b, a=a),
-            text=population_label(population, geometry.mean_rate, msg.replay)))
+        markers.append(
+            Marker(
+                header=header,
+                ns=f"{population}/label",
+                id=0,
+                type=Marker.TEXT_VIEW_FACING,
+                action=Marker.ADD,
+                pose=Pose(position=Point(x=lx, y=ly, z=lz), orientation=Quaternion(w=1.0)),
+                scale=Vector3(z=self.style.text_size),
+                color=ColorRGBA(r=r, g=g, b=b, a=a),
+                text=population_label(population, geometry.mean_rate, msg.replay),
+            )
+        )
         self.marker_pubs[population].publish(MarkerArray(markers=markers))
         self.heatmap_pubs[population].publish(image_to_msg(heatmap, header))
 
@@ -189,12 +244,19 @@ class VisualizerNode(Node):
         inhibition = self.inhibition if self.status_inhibited else None
         r, g, b, a = label_colour(learning, inhibition is not None)
         marker = Marker(
-            header=Header(frame_id=self.frame_id), ns='status', id=0, type=Marker.TEXT_VIEW_FACING,
+            header=Header(frame_id=self.frame_id),
+            ns="status",
+            id=0,
+            type=Marker.TEXT_VIEW_FACING,
             action=Marker.ADD,
-            pose=Pose(position=Point(x=0.0, y=4.0 * self.style.spacing, z=2.0 * self.style.text_size),
-                      orientation=Quaternion(w=1.0)),
-            scale=Vector3(z=self.style.text_size), color=ColorRGBA(r=r, g=g, b=b, a=a),
-            text=status_text(self.learning, inhibition, self.recognition))
+            pose=Pose(
+                position=Point(x=0.0, y=4.0 * self.style.spacing, z=2.0 * self.style.text_size),
+                orientation=Quaternion(w=1.0),
+            ),
+            scale=Vector3(z=self.style.text_size),
+            color=ColorRGBA(r=r, g=g, b=b, a=a),
+            text=status_text(self.learning, inhibition, self.recognition),
+        )
         self.status_pub.publish(MarkerArray(markers=[marker]))
 
 

@@ -9,20 +9,44 @@
 ``EmbeddedSimulator`` and the other simulator names are imported lazily so
 that parsing or converting a world does not import MuJoCo.
 """
-from .exploration import (ExplorationStep, camera_exploration, drive, object_positions,  # noqa: F401
-                          object_tops, touch_exploration, visit_order)
-from .mjcf import to_mjcf  # noqa: F401
+
+from .exploration import (
+    ExplorationStep,
+    camera_exploration,
+    drive,
+    object_positions,
+    object_tops,
+    touch_exploration,
+    visit_order,
+)
+from .mjcf import to_mjcf
 from .sdf_world import Pose, SdfError, World, parse_sdf, parse_sdf_string  # noqa: F401
 
 _LAZY = {"EmbeddedSimulator", "TaxelLayout", "ContactPoint", "bin_contacts", "world_path", "worlds_dir"}
 
-__all__ = sorted({"ExplorationStep", "camera_exploration", "drive", "object_positions", "object_tops",
-                  "touch_exploration", "visit_order", "to_mjcf", "Pose", "SdfError", "World",
-                  "parse_sdf", "parse_sdf_string"} | _LAZY)
+__all__ = sorted(
+    {
+        "ExplorationStep",
+        "camera_exploration",
+        "drive",
+        "object_positions",
+        "object_tops",
+        "touch_exploration",
+        "visit_order",
+        "to_mjcf",
+        "Pose",
+        "SdfError",
+        "World",
+        "parse_sdf",
+        "parse_sdf_string",
+    }
+    | _LAZY
+)
 
 
 def __getattr__(name):
     if name in _LAZY:
         from . import simulator
+
         return getattr(simulator, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

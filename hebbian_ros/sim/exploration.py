@@ -19,21 +19,30 @@ lifted finger over an empty spot (touch), labelled ``None``.
 Objects are the models carrying a gz-sim Label plugin (``World.labelled_models``)
 unless given explicitly.  Nothing here imports MuJoCo.
 """
+
 from __future__ import annotations
 
-from typing import Dict, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
+from collections.abc import Iterator, Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from .sdf_world import Geometry, Model, Pose, World
 
 __all__ = [
-    "ExplorationStep", "visit_order", "model_aabb", "object_positions", "object_tops",
-    "camera_exploration", "touch_exploration", "drive", "per_object_counts",
+    "ExplorationStep",
+    "visit_order",
+    "model_aabb",
+    "object_positions",
+    "object_tops",
+    "camera_exploration",
+    "touch_exploration",
+    "drive",
+    "per_object_counts",
 ]
 
-Vec3 = Tuple[float, float, float]
-Target = Union[Pose, Vec3]
+Vec3 = tuple[float, float, float]
+Target = Pose | Vec3
 
 
 class ExplorationStep(NamedTuple):
@@ -53,7 +62,7 @@ class ExplorationStep(NamedTuple):
 
     time: float
     target: Target
-    label: Optional[str]
+    label: str | None
     phase: str
     visit: int
     repeat: int
@@ -64,8 +73,7 @@ class ExplorationStep(NamedTuple):
 # ----------------------------------------------------------------------------
 # visit order
 # ----------------------------------------------------------------------------
-def visit_order(objects: Sequence[str], *, order: str = "expanding", rounds: int = 1,
-                seed: int = 0) -> List[str]:
+def visit_order(objects: Sequence[str], *, order: str = "expanding", rounds: int = 1, seed: int = 0) -> list[str]:
     """Deterministic sequence of object visits with repeats.
 
     ``expanding``: A, B, A, C, B, A, ... (each new object followed by the
@@ -82,9 +90,9 @@ def visit_order(objects: Sequence[str], *, order: str = "expanding", rounds: int
     if rounds < 1:
         raise ValueError("rounds must be >= 1")
     rng = np.random.default_rng(seed)
-    seq: List[str] = []
+    seq: list[str] = []
 
-    def shuffled_round() -> List[str]:
+    def shuffled_round() -> list[str]:
         for _ in range(100):
             perm = [objs[i] for i in rng.permutation(len(objs))]
             if not seq or len(objs) < 2 or perm[0] != seq[-1]:
@@ -115,7 +123,7 @@ def _geom_corners(g: Geometry) -> np.ndarray:
     return np.array([[sx * hx, sy * hy, sz * hz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)])
 
 
-def model_aabb(model: Model) -> Tuple[np.ndarray, np.ndarray]:
+def model_aabb(model: Model) -> tuple[np.ndarray, np.ndarray]:
     """World axis-aligned bounding box (min, max) of a model's collisions
     (visuals if it has none), at its initial pose."""
     pts = []
@@ -134,8 +142,7 @@ def model_aabb(model: Model) -> Tuple[np.ndarray, np.ndarray]:
     return allp.min(axis=0), allp.max(axis=0)
 
 
-def _objects(world_or_objects: Union[World, Mapping[str, Sequence[float]]],
-             objects: Optional[Sequence[str]]) -> List[str]:
+def _objects(world_or_objects: World | Mapping[str, Sequence[float]], objects: Sequence[str] | None) -> list[str]:
     if isinstance(world_or_objects, World):
         names = [m.name for m in world_or_objects.labelled_models] if objects is None else list(objects)
         if not names:
@@ -144,7 +151,7 @@ def _objects(world_or_objects: Union[World, Mapping[str, Sequence[float]]],
     return list(world_or_objects) if objects is None else list(objects)
 
 
-def object_positions(world: World, objects: Optional[Sequence[str]] = None) -> Dict[str, np.ndarray]:
+def object_positions(world: World, objects: Sequence[str] | None = None) -> dict[str, np.ndarray]:
     """Object name -> world centre of its bounding box (labelled models by default)."""
     out = {}
     for n in _objects(world, objects):
@@ -153,7 +160,7 @@ def object_positions(world: World, objects: Optional[Sequence[str]] = None) -> D
     return out
 
 
-def object_tops(world: World, objects: Optional[Sequence[str]] = None) -> Dict[str, np.ndarray]:
+def object_tops(world: World, objects: Sequence[str] | None = None) -> dict[str, np.ndarray]:
     """Object name -> (x, y, z_top): bounding-box centre in x, y and its top."""
     out = {}
     for n in _objects(world, objects):
@@ -166,12 +173,20 @@ def object_tops(world: World, objects: Optional[Sequence[str]] = None) -> Dict[s
 # ----------------------------------------------------------------------------
 # schedules
 # ----------------------------------------------------------------------------
-def camera_exploration(world: Union[World, Mapping[str, Sequence[float]]], *,
-                       objects: Optional[Sequence[str]] = None, frames_per_view: int = 30,
-                       gap_frames: int = 10, dt: float = 1.0 / 30.0, order: str = "expanding",
-                       rounds: int = 1, seed: int = 0,
-                       view_offset: Sequence[float] = (0.0, -0.22, 0.15),
-                       gap_pose: Optional[Pose] = None, jitter: float = 0.0) -> List[ExplorationStep]:
+def camera_exploration(
+    world: World | Mapping[str, Sequence[float]],
+    *,
+    objects: Sequence[str] | None = None,
+    frames_per_view: int = 30,
+    gap_frames: int = 10,
+    dt: float = 1.0 / 30.0,
+    order: str = "expanding",
+    rounds: int = 1,
+    seed: int = 0,
+    view_offset: Sequence[float] = (0.0, -0.22, 0.15),
+    gap_pose: Pose | None = None,
+    jitter: float = 0.0,
+) -> list[ExplorationStep]:
     """Camera schedule: per visit ``gap_frames`` blank views then
     ``frames_per_view`` views of the object from ``centre + view_offset``.
 
@@ -197,8 +212,8 @@ def camera_exploration(world: Union[World, Mapping[str, Sequence[float]]], *,
     rng = np.random.default_rng(seed)
     offset = np.asarray(view_offset, dtype=float)
     seq = visit_order(names, order=order, rounds=rounds, seed=seed)
-    steps: List[ExplorationStep] = []
-    seen: Dict[str, int] = {}
+    steps: list[ExplorationStep] = []
+    seen: dict[str, int] = {}
     for v, obj in enumerate(seq):
         rep = seen.get(obj, 0)
         seen[obj] = rep + 1
@@ -215,12 +230,24 @@ def camera_exploration(world: Union[World, Mapping[str, Sequence[float]]], *,
     return steps
 
 
-def touch_exploration(world: Union[World, Mapping[str, Sequence[float]]], *,
-                      objects: Optional[Sequence[str]] = None, press_frames: int = 20,
-                      move_frames: int = 15, lift_frames: int = 8, gap_frames: int = 10,
-                      dt: float = 1.0 / 30.0, order: str = "expanding", rounds: int = 1, seed: int = 0,
-                      press_depth: float = 0.01, hover: float = 0.05, pad_half_thickness: Optional[float] = None,
-                      gap_xy: Optional[Sequence[float]] = None, jitter: float = 0.0) -> List[ExplorationStep]:
+def touch_exploration(
+    world: World | Mapping[str, Sequence[float]],
+    *,
+    objects: Sequence[str] | None = None,
+    press_frames: int = 20,
+    move_frames: int = 15,
+    lift_frames: int = 8,
+    gap_frames: int = 10,
+    dt: float = 1.0 / 30.0,
+    order: str = "expanding",
+    rounds: int = 1,
+    seed: int = 0,
+    press_depth: float = 0.01,
+    hover: float = 0.05,
+    pad_half_thickness: float | None = None,
+    gap_xy: Sequence[float] | None = None,
+    jitter: float = 0.0,
+) -> list[ExplorationStep]:
     """Touch schedule for a finger pad: per visit ``gap_frames`` hovering over
     an empty spot, ``move_frames`` hovering above the object, ``press_frames``
     with the pad pressed ``press_depth`` m into the object's top (labelled
@@ -253,10 +280,10 @@ def touch_exploration(world: Union[World, Mapping[str, Sequence[float]]], *,
     gap_target = (float(gap_xy[0]), float(gap_xy[1]), safe_z)
     rng = np.random.default_rng(seed)
     seq = visit_order(names, order=order, rounds=rounds, seed=seed)
-    steps: List[ExplorationStep] = []
-    seen: Dict[str, int] = {}
+    steps: list[ExplorationStep] = []
+    seen: dict[str, int] = {}
 
-    def add(target: Vec3, label: Optional[str], phase: str, v: int, rep: int, obj: str, n: int) -> None:
+    def add(target: Vec3, label: str | None, phase: str, v: int, rep: int, obj: str, n: int) -> None:
         for _ in range(n):
             i = len(steps)
             steps.append(ExplorationStep((i + 1) * dt, target, label, phase, v, rep, obj, i))
@@ -277,8 +304,9 @@ def touch_exploration(world: Union[World, Mapping[str, Sequence[float]]], *,
     return steps
 
 
-def drive(sim, steps: Sequence[ExplorationStep], *, camera_name: Optional[str] = None,
-          sensor: Optional[str] = None) -> Iterator[Tuple[ExplorationStep, np.ndarray]]:
+def drive(
+    sim, steps: Sequence[ExplorationStep], *, camera_name: str | None = None, sensor: str | None = None
+) -> Iterator[tuple[ExplorationStep, np.ndarray]]:
     """Play a schedule on a simulator: for each step apply its target, advance
     physics by ``step.time`` minus the previous step's time and yield ``(step, observation)`` where the
     observation is ``sim.render(camera_name)`` for camera schedules and
@@ -297,10 +325,10 @@ def drive(sim, steps: Sequence[ExplorationStep], *, camera_name: Optional[str] =
             yield st, sim.touch(sensor)
 
 
-def per_object_counts(steps: Sequence[ExplorationStep]) -> Dict[Optional[str], Dict[str, int]]:
+def per_object_counts(steps: Sequence[ExplorationStep]) -> dict[str | None, dict[str, int]]:
     """label -> {'frames': labelled frames, 'visits': number of visits} (None = gaps/transit)."""
-    out: Dict[Optional[str], Dict[str, int]] = {}
-    visits: Dict[Optional[str], set] = {}
+    out: dict[str | None, dict[str, int]] = {}
+    visits: dict[str | None, set] = {}
     for st in steps:
         d = out.setdefault(st.label, {"frames": 0, "visits": 0})
         d["frames"] += 1

@@ -22,27 +22,33 @@ Mapping (names are Gazebo-style scoped names, see the ``*_name`` helpers):
 * ``link/gravity=false`` -> ``gravcomp="1"``; directional/point lights; scene
   background -> flat skybox; shadows are disabled everywhere.
 """
+
 from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
-from typing import Dict, Iterable, List, Optional
+from collections.abc import Iterable
 
 import numpy as np
 
-from .sdf_world import (CameraSensor, ContactSensor, Geometry, Joint, Link, Model, Pose,
-                        World, matrix_to_quat)
+from .sdf_world import CameraSensor, ContactSensor, Geometry, Joint, Link, Model, Pose, World, matrix_to_quat
 
 __all__ = [
-    "to_mjcf", "body_name", "geom_name", "visual_geom_name", "joint_name", "actuator_name",
-    "sensor_name", "camera_quat_from_sdf", "SDF_TO_MJ_CAMERA", "CONTACT_SITE_MARGIN",
+    "to_mjcf",
+    "body_name",
+    "geom_name",
+    "visual_geom_name",
+    "joint_name",
+    "actuator_name",
+    "sensor_name",
+    "camera_quat_from_sdf",
+    "SDF_TO_MJ_CAMERA",
+    "CONTACT_SITE_MARGIN",
 ]
 
 #: Columns are MuJoCo camera axes (x right, y up, z backwards) in the SDF sensor frame
 #: (x forward, y left, z up).
-SDF_TO_MJ_CAMERA = np.array([[0.0, 0.0, -1.0],
-                             [-1.0, 0.0, 0.0],
-                             [0.0, 1.0, 0.0]])
+SDF_TO_MJ_CAMERA = np.array([[0.0, 0.0, -1.0], [-1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 
 #: Margin (m) by which a contact-sensor site exceeds its collision geometry.
 CONTACT_SITE_MARGIN = 0.004
@@ -50,7 +56,7 @@ CONTACT_SITE_MARGIN = 0.004
 _JPC_PLUGIN = "gz-sim-joint-position-controller-system"
 
 
-def body_name(model: str, link: Optional[str] = None) -> str:
+def body_name(model: str, link: str | None = None) -> str:
     return model if link is None else f"{model}::{link}"
 
 
@@ -135,7 +141,7 @@ def _geom_transform(pose: Pose, g: Geometry) -> np.ndarray:
     return t
 
 
-def _jpc_params(model: Model) -> Dict[str, Dict[str, str]]:
+def _jpc_params(model: Model) -> dict[str, dict[str, str]]:
     out = {}
     for p in model.plugins:
         if p.filename == _JPC_PLUGIN or p.name.endswith("::JointPositionController"):
@@ -144,8 +150,7 @@ def _jpc_params(model: Model) -> Dict[str, Dict[str, str]]:
 
 
 class _Builder:
-    def __init__(self, world: World, mocap_models: Iterable[str], actuator: str,
-                 default_kp: float, default_kv: float):
+    def __init__(self, world: World, mocap_models: Iterable[str], actuator: str, default_kp: float, default_kv: float):
         if actuator not in ("position", "velocity", "none"):
             raise ValueError("actuator must be 'position', 'velocity' or 'none'")
         self.world = world
@@ -157,18 +162,19 @@ class _Builder:
         self.default_kp = default_kp
         self.default_kv = default_kv
         self.root = ET.Element("mujoco", model=world.name)
-        self.actuators: List[ET.Element] = []
-        self.materials: Dict[tuple, str] = {}
+        self.actuators: list[ET.Element] = []
+        self.materials: dict[tuple, str] = {}
         self.emitted: set = set()
-        self.asset: Optional[ET.Element] = None
-        self.sensors: List[ET.Element] = []
+        self.asset: ET.Element | None = None
+        self.sensors: list[ET.Element] = []
 
     # -- top-level sections -------------------------------------------------
     def header(self) -> None:
         w = self.world
         ET.SubElement(self.root, "compiler", angle="radian", autolimits="true", inertiafromgeom="false")
-        opt = ET.SubElement(self.root, "option", timestep=f"{w.max_step_size:.9g}",
-                            gravity=_fmt(w.gravity), integrator="implicitfast")
+        opt = ET.SubElement(
+            self.root, "option", timestep=f"{w.max_step_size:.9g}", gravity=_fmt(w.gravity), integrator="implicitfast"
+        )
         ET.SubElement(opt, "flag", multiccd="enable")
         cams = self.world.cameras
         near = min([c.near for c in cams], default=0.05)
@@ -186,8 +192,17 @@ class _Builder:
         ET.SubElement(vis, "headlight", ambient=_fmt(amb), diffuse="0.15 0.15 0.15", specular="0 0 0")
         asset = self.asset = ET.SubElement(self.root, "asset")
         bg = _fmt(w.background[:3])
-        ET.SubElement(asset, "texture", name="sdf_background", type="skybox", builtin="flat",
-                      rgb1=bg, rgb2=bg, width="16", height="16")
+        ET.SubElement(
+            asset,
+            "texture",
+            name="sdf_background",
+            type="skybox",
+            builtin="flat",
+            rgb1=bg,
+            rgb2=bg,
+            width="16",
+            height="16",
+        )
 
     def material(self, mat) -> str:
         """MJCF material for an SDF material (rgba = diffuse, scalar specular)."""
@@ -196,8 +211,9 @@ class _Builder:
         if key not in self.materials:
             name = f"sdf_material_{len(self.materials)}"
             assert self.asset is not None
-            ET.SubElement(self.asset, "material", name=name, rgba=_fmt(mat.diffuse),
-                          specular=f"{spec:.6g}", shininess="0.3")
+            ET.SubElement(
+                self.asset, "material", name=name, rgba=_fmt(mat.diffuse), specular=f"{spec:.6g}", shininess="0.3"
+            )
             self.materials[key] = name
         return self.materials[key]
 
@@ -228,9 +244,13 @@ class _Builder:
             tensor = np.array([[ixx, ixy, ixz], [ixy, iyy, iyz], [ixz, iyz, izz]])
             rot = ine.pose.rotation  # MJCF forbids quat together with fullinertia: rotate the tensor
             tensor = rot @ tensor @ rot.T
-            ET.SubElement(body, "inertial", pos=_fmt(ine.pose.position), mass=f"{ine.mass:.9g}",
-                          fullinertia=_fmt((tensor[0, 0], tensor[1, 1], tensor[2, 2],
-                                            tensor[0, 1], tensor[0, 2], tensor[1, 2])))
+            ET.SubElement(
+                body,
+                "inertial",
+                pos=_fmt(ine.pose.position),
+                mass=f"{ine.mass:.9g}",
+                fullinertia=_fmt((tensor[0, 0], tensor[1, 1], tensor[2, 2], tensor[0, 1], tensor[0, 2], tensor[1, 2])),
+            )
         elif dynamic:  # SDF default inertial
             ET.SubElement(body, "inertial", pos="0 0 0", mass="1", diaginertia="1 1 1")
         if dynamic and not link.gravity:
@@ -280,7 +300,7 @@ class _Builder:
                 _set_pose(site, col.pose.to_matrix())
                 self.sensors.append(ET.Element("touch", name=sname, site=sname))
 
-    def add_joint(self, body: ET.Element, model: Model, j: Joint, jpc: Dict[str, Dict[str, str]]) -> None:
+    def add_joint(self, body: ET.Element, model: Model, j: Joint, jpc: dict[str, dict[str, str]]) -> None:
         if j.type == "fixed":
             return
         jname = joint_name(model.name, j.name)
@@ -300,15 +320,18 @@ class _Builder:
         kp = float(p.get("p_gain", self.default_kp))
         kv = float(p.get("d_gain", self.default_kv))
         if self.actuator == "position":
-            act = ET.Element("position", name=actuator_name(model.name, j.name), joint=jname,
-                             kp=f"{kp:.9g}")
+            act = ET.Element("position", name=actuator_name(model.name, j.name), joint=jname, kp=f"{kp:.9g}")
             if kv > 0:
                 act.set("kv", f"{kv:.9g}")
             if j.lower is not None and j.upper is not None:
                 act.set("ctrlrange", _fmt((j.lower, j.upper)))
         else:
-            act = ET.Element("velocity", name=actuator_name(model.name, j.name, "velocity"), joint=jname,
-                             kv=f"{max(kv, kp * 0.05, 1e-3):.9g}")
+            act = ET.Element(
+                "velocity",
+                name=actuator_name(model.name, j.name, "velocity"),
+                joint=jname,
+                kv=f"{max(kv, kp * 0.05, 1e-3):.9g}",
+            )
             if j.velocity is not None:
                 act.set("ctrlrange", _fmt((-j.velocity, j.velocity)))
         lo, hi = p.get("cmd_min"), p.get("cmd_max")
@@ -318,8 +341,16 @@ class _Builder:
             act.set("forcerange", _fmt((-j.effort, j.effort)))
         self.actuators.append(act)
 
-    def link_tree(self, parent_el: ET.Element, parent_t: np.ndarray, model: Model, link: Link,
-                  jpc: Dict[str, Dict[str, str]], dynamic: bool, extra_joint: Optional[str] = None) -> None:
+    def link_tree(
+        self,
+        parent_el: ET.Element,
+        parent_t: np.ndarray,
+        model: Model,
+        link: Link,
+        jpc: dict[str, dict[str, str]],
+        dynamic: bool,
+        extra_joint: str | None = None,
+    ) -> None:
         """Add ``link`` (pose ``link.pose`` in the model frame) under a body whose
         model-frame transform is ``parent_t``, then its joint children."""
         t = np.linalg.inv(parent_t) @ link.pose.to_matrix()
@@ -355,8 +386,9 @@ class _Builder:
                     if m.name in self.mocap:  # carried by the mocap body, welded
                         self.link_tree(mbody, np.eye(4), m, lk, jpc, True)
                     else:  # free-floating link: MuJoCo needs it at the top level
-                        self.link_tree(worldbody, np.linalg.inv(m.pose.to_matrix()), m, lk, jpc, True,
-                                       extra_joint="free")
+                        self.link_tree(
+                            worldbody, np.linalg.inv(m.pose.to_matrix()), m, lk, jpc, True, extra_joint="free"
+                        )
                 elif pj.parent == "world":
                     self.link_tree(mbody, np.eye(4), m, lk, jpc, True)
 
@@ -365,8 +397,12 @@ class _Builder:
         worldbody = ET.SubElement(self.root, "worldbody")
         self.lights(worldbody)
         self.models(worldbody)
-        missing = [body_name(m.name, lk.name) for m in self.world.models for lk in m.links
-                   if body_name(m.name, lk.name) not in self.emitted]
+        missing = [
+            body_name(m.name, lk.name)
+            for m in self.world.models
+            for lk in m.links
+            if body_name(m.name, lk.name) not in self.emitted
+        ]
         if missing:
             raise ValueError(f"links not reachable from a root link or world (joint cycle?): {missing}")
         if self.actuators:
@@ -377,8 +413,14 @@ class _Builder:
         return ET.tostring(self.root, encoding="unicode")
 
 
-def to_mjcf(world: World, *, mocap_models: Iterable[str] = (), actuator: str = "position",
-            default_kp: float = 100.0, default_kv: float = 10.0) -> str:
+def to_mjcf(
+    world: World,
+    *,
+    mocap_models: Iterable[str] = (),
+    actuator: str = "position",
+    default_kp: float = 100.0,
+    default_kv: float = 10.0,
+) -> str:
     """Return an MJCF XML string for ``world``.
 
     ``mocap_models``: names of (static) models whose model body is made a mocap

@@ -20,27 +20,46 @@ Poses are resolved while parsing, so every pose in the returned objects is
 ``__model__``, a link or a joint of the same model (for everything inside a
 model).  Only the xml standard library and numpy are used.
 """
+
 from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 
 __all__ = [
-    "SdfError", "Pose", "Geometry", "Material", "Inertial", "Visual", "Collision",
-    "Sensor", "CameraSensor", "ContactSensor", "Link", "Joint", "Plugin", "Light",
-    "Model", "World", "parse_sdf", "parse_sdf_string", "rpy_to_matrix",
-    "matrix_to_rpy", "matrix_to_quat", "LABEL_PLUGIN",
+    "SdfError",
+    "Pose",
+    "Geometry",
+    "Material",
+    "Inertial",
+    "Visual",
+    "Collision",
+    "Sensor",
+    "CameraSensor",
+    "ContactSensor",
+    "Link",
+    "Joint",
+    "Plugin",
+    "Light",
+    "Model",
+    "World",
+    "parse_sdf",
+    "parse_sdf_string",
+    "rpy_to_matrix",
+    "matrix_to_rpy",
+    "matrix_to_quat",
+    "LABEL_PLUGIN",
 ]
 
 LABEL_PLUGIN = "gz-sim-label-system"
 
-Vec3 = Tuple[float, float, float]
-RGBA = Tuple[float, float, float, float]
+Vec3 = tuple[float, float, float]
+RGBA = tuple[float, float, float, float]
 
 
 class SdfError(ValueError):
@@ -55,11 +74,13 @@ def rpy_to_matrix(roll: float, pitch: float, yaw: float) -> np.ndarray:
     cr, sr = math.cos(roll), math.sin(roll)
     cp, sp = math.cos(pitch), math.sin(pitch)
     cy, sy = math.cos(yaw), math.sin(yaw)
-    return np.array([
-        [cy * cp, cy * sp * sr - sy * cr, cy * sp * cr + sy * sr],
-        [sy * cp, sy * sp * sr + cy * cr, sy * sp * cr - cy * sr],
-        [-sp, cp * sr, cp * cr],
-    ])
+    return np.array(
+        [
+            [cy * cp, cy * sp * sr - sy * cr, cy * sp * cr + sy * sr],
+            [sy * cp, sy * sp * sr + cy * cr, sy * sp * cr - cy * sr],
+            [-sp, cp * sr, cp * cr],
+        ]
+    )
 
 
 def matrix_to_rpy(rot: np.ndarray) -> Vec3:
@@ -74,7 +95,7 @@ def matrix_to_rpy(rot: np.ndarray) -> Vec3:
     return (roll, pitch, yaw)
 
 
-def matrix_to_quat(rot: np.ndarray) -> Tuple[float, float, float, float]:
+def matrix_to_quat(rot: np.ndarray) -> tuple[float, float, float, float]:
     """Rotation matrix -> unit quaternion (w, x, y, z) with w >= 0."""
     m = rot
     tr = m[0, 0] + m[1, 1] + m[2, 2]
@@ -100,11 +121,13 @@ def matrix_to_quat(rot: np.ndarray) -> Tuple[float, float, float, float]:
 def _quat_xyzw_to_matrix(x: float, y: float, z: float, w: float) -> np.ndarray:
     n = math.sqrt(x * x + y * y + z * z + w * w) or 1.0
     x, y, z, w = x / n, y / n, z / n, w / n
-    return np.array([
-        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
-    ])
+    return np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+        ]
+    )
 
 
 # ----------------------------------------------------------------------------
@@ -120,7 +143,7 @@ class Pose:
     roll: float = 0.0
     pitch: float = 0.0
     yaw: float = 0.0
-    relative_to: Optional[str] = None
+    relative_to: str | None = None
 
     @property
     def position(self) -> np.ndarray:
@@ -137,26 +160,26 @@ class Pose:
         t[:3, 3] = self.position
         return t
 
-    def quat(self) -> Tuple[float, float, float, float]:
+    def quat(self) -> tuple[float, float, float, float]:
         """Orientation as quaternion (w, x, y, z)."""
         return matrix_to_quat(self.rotation)
 
     @classmethod
-    def from_matrix(cls, t: np.ndarray) -> "Pose":
+    def from_matrix(cls, t: np.ndarray) -> Pose:
         r, p, y = matrix_to_rpy(t[:3, :3])
         return cls(float(t[0, 3]), float(t[1, 3]), float(t[2, 3]), r, p, y)
 
-    def __matmul__(self, other: "Pose") -> "Pose":
+    def __matmul__(self, other: Pose) -> Pose:
         return Pose.from_matrix(self.to_matrix() @ other.to_matrix())
 
-    def inverse(self) -> "Pose":
+    def inverse(self) -> Pose:
         return Pose.from_matrix(np.linalg.inv(self.to_matrix()))
 
-    def as_tuple(self) -> Tuple[float, float, float, float, float, float]:
+    def as_tuple(self) -> tuple[float, float, float, float, float, float]:
         return (self.x, self.y, self.z, self.roll, self.pitch, self.yaw)
 
     @classmethod
-    def look_at(cls, eye, target) -> "Pose":
+    def look_at(cls, eye, target) -> Pose:
         """Pose at ``eye`` whose +X axis points at ``target`` (SDF camera
         convention: +X forward, +Z up, no roll)."""
         e = np.asarray(eye, dtype=float)
@@ -182,7 +205,7 @@ class Geometry:
     """
 
     kind: str
-    size: Tuple[float, ...] = ()
+    size: tuple[float, ...] = ()
     radius: float = 0.0
     length: float = 0.0
     normal: Vec3 = (0.0, 0.0, 1.0)
@@ -201,9 +224,9 @@ class Geometry:
 @dataclass(frozen=True)
 class Material:
     diffuse: RGBA = (0.7, 0.7, 0.7, 1.0)
-    ambient: Optional[RGBA] = None
-    specular: Optional[RGBA] = None
-    emissive: Optional[RGBA] = None
+    ambient: RGBA | None = None
+    specular: RGBA | None = None
+    emissive: RGBA | None = None
 
 
 @dataclass(frozen=True)
@@ -211,7 +234,7 @@ class Inertial:
     mass: float = 1.0
     pose: Pose = IDENTITY
     # ixx iyy izz ixy ixz iyz
-    inertia: Tuple[float, float, float, float, float, float] = (1.0, 1.0, 1.0, 0.0, 0.0, 0.0)
+    inertia: tuple[float, float, float, float, float, float] = (1.0, 1.0, 1.0, 0.0, 0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -227,7 +250,7 @@ class Collision:
     name: str
     geometry: Geometry
     pose: Pose = IDENTITY
-    mu: Optional[float] = None
+    mu: float | None = None
 
 
 @dataclass(frozen=True)
@@ -237,7 +260,7 @@ class Sensor:
     name: str
     type: str
     pose: Pose = IDENTITY
-    topic: Optional[str] = None
+    topic: str | None = None
     update_rate: float = 0.0
     always_on: bool = False
 
@@ -272,10 +295,10 @@ class ContactSensor(Sensor):
 class Link:
     name: str
     pose: Pose = IDENTITY
-    visuals: List[Visual] = field(default_factory=list)
-    collisions: List[Collision] = field(default_factory=list)
-    sensors: List[Sensor] = field(default_factory=list)
-    inertial: Optional[Inertial] = None
+    visuals: list[Visual] = field(default_factory=list)
+    collisions: list[Collision] = field(default_factory=list)
+    sensors: list[Sensor] = field(default_factory=list)
+    inertial: Inertial | None = None
     gravity: bool = True
     kinematic: bool = False
 
@@ -296,10 +319,10 @@ class Joint:
     child: str
     pose: Pose = IDENTITY
     axis: Vec3 = (0.0, 0.0, 1.0)
-    lower: Optional[float] = None
-    upper: Optional[float] = None
-    effort: Optional[float] = None
-    velocity: Optional[float] = None
+    lower: float | None = None
+    upper: float | None = None
+    effort: float | None = None
+    velocity: float | None = None
     damping: float = 0.0
     friction: float = 0.0
 
@@ -308,7 +331,7 @@ class Joint:
 class Plugin:
     filename: str
     name: str
-    params: Dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -327,9 +350,9 @@ class Model:
     name: str
     pose: Pose = IDENTITY
     static: bool = False
-    links: List[Link] = field(default_factory=list)
-    joints: List[Joint] = field(default_factory=list)
-    plugins: List[Plugin] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    joints: list[Joint] = field(default_factory=list)
+    plugins: list[Plugin] = field(default_factory=list)
 
     def link(self, name: str) -> Link:
         for lk in self.links:
@@ -344,7 +367,7 @@ class Model:
         raise KeyError(f"model {self.name!r} has no joint {name!r}")
 
     @property
-    def label(self) -> Optional[int]:
+    def label(self) -> int | None:
         """Value of a gz-sim Label plugin on this model, if any."""
         for p in self.plugins:
             if p.filename == LABEL_PLUGIN or p.name.endswith("::Label"):
@@ -354,7 +377,7 @@ class Model:
                     return None
         return None
 
-    def parent_joint(self, link_name: str) -> Optional[Joint]:
+    def parent_joint(self, link_name: str) -> Joint | None:
         for j in self.joints:
             if j.child == link_name:
                 return j
@@ -364,14 +387,14 @@ class Model:
 @dataclass
 class World:
     name: str
-    models: List[Model] = field(default_factory=list)
-    lights: List[Light] = field(default_factory=list)
-    plugins: List[Plugin] = field(default_factory=list)
+    models: list[Model] = field(default_factory=list)
+    lights: list[Light] = field(default_factory=list)
+    plugins: list[Plugin] = field(default_factory=list)
     gravity: Vec3 = (0.0, 0.0, -9.8)
     max_step_size: float = 0.001
     ambient: RGBA = (0.4, 0.4, 0.4, 1.0)
     background: RGBA = (0.7, 0.7, 0.7, 1.0)
-    source: Optional[str] = None
+    source: str | None = None
 
     def model(self, name: str) -> Model:
         for m in self.models:
@@ -384,28 +407,28 @@ class World:
         m = self.model(model)
         return m.pose @ m.link(link).pose
 
-    def iter_sensors(self) -> Iterator[Tuple[Model, Link, Sensor]]:
+    def iter_sensors(self) -> Iterator[tuple[Model, Link, Sensor]]:
         for m in self.models:
             for lk in m.links:
                 for s in lk.sensors:
                     yield m, lk, s
 
     @property
-    def cameras(self) -> List[CameraSensor]:
+    def cameras(self) -> list[CameraSensor]:
         return [s for _, _, s in self.iter_sensors() if isinstance(s, CameraSensor)]
 
     @property
-    def contact_sensors(self) -> List[ContactSensor]:
+    def contact_sensors(self) -> list[ContactSensor]:
         return [s for _, _, s in self.iter_sensors() if isinstance(s, ContactSensor)]
 
-    def find_sensor(self, name: str) -> Tuple[Model, Link, Sensor]:
+    def find_sensor(self, name: str) -> tuple[Model, Link, Sensor]:
         for m, lk, s in self.iter_sensors():
             if s.name == name:
                 return m, lk, s
         raise KeyError(f"world {self.name!r} has no sensor {name!r}")
 
     @property
-    def labelled_models(self) -> List[Model]:
+    def labelled_models(self) -> list[Model]:
         """Models carrying a gz-sim Label plugin (the explorable objects)."""
         return [m for m in self.models if m.label is not None]
 
@@ -413,7 +436,7 @@ class World:
 # ----------------------------------------------------------------------------
 # parsing helpers
 # ----------------------------------------------------------------------------
-def _floats(text: Optional[str], n: Optional[int] = None, what: str = "value") -> Tuple[float, ...]:
+def _floats(text: str | None, n: int | None = None, what: str = "value") -> tuple[float, ...]:
     if text is None:
         raise SdfError(f"missing {what}")
     try:
@@ -425,7 +448,7 @@ def _floats(text: Optional[str], n: Optional[int] = None, what: str = "value") -
     return vals
 
 
-def _text(el: Optional[ET.Element], tag: str, default: Optional[str] = None) -> Optional[str]:
+def _text(el: ET.Element | None, tag: str, default: str | None = None) -> str | None:
     if el is None:
         return default
     child = el.find(tag)
@@ -434,12 +457,12 @@ def _text(el: Optional[ET.Element], tag: str, default: Optional[str] = None) -> 
     return child.text.strip()
 
 
-def _float(el: Optional[ET.Element], tag: str, default: float) -> float:
+def _float(el: ET.Element | None, tag: str, default: float) -> float:
     t = _text(el, tag)
     return default if t is None else _floats(t, 1, tag)[0]
 
 
-def _bool(el: Optional[ET.Element], tag: str, default: bool) -> bool:
+def _bool(el: ET.Element | None, tag: str, default: bool) -> bool:
     t = _text(el, tag)
     if t is None:
         return default
@@ -451,7 +474,7 @@ def _bool(el: Optional[ET.Element], tag: str, default: bool) -> bool:
     raise SdfError(f"bad boolean in <{tag}>: {t!r}")
 
 
-def _rgba(el: Optional[ET.Element], tag: str) -> Optional[RGBA]:
+def _rgba(el: ET.Element | None, tag: str) -> RGBA | None:
     t = _text(el, tag)
     if t is None:
         return None
@@ -463,7 +486,7 @@ def _rgba(el: Optional[ET.Element], tag: str) -> Optional[RGBA]:
     return v  # type: ignore[return-value]
 
 
-def _pose(el: Optional[ET.Element]) -> Pose:
+def _pose(el: ET.Element | None) -> Pose:
     """Parse the direct ``<pose>`` child of ``el`` (unresolved)."""
     pe = el.find("pose") if el is not None else None
     if pe is None:
@@ -535,8 +558,12 @@ def _sensor(el: ET.Element, owner: str) -> Sensor:
     if topic in ("", "__default__"):
         topic = None
     common = dict(
-        name=name, type=stype, pose=_pose(el), topic=topic,
-        update_rate=_float(el, "update_rate", 0.0), always_on=_bool(el, "always_on", False),
+        name=name,
+        type=stype,
+        pose=_pose(el),
+        topic=topic,
+        update_rate=_float(el, "update_rate", 0.0),
+        always_on=_bool(el, "always_on", False),
     )
     if stype == "camera":
         cam = el.find("camera")
@@ -549,8 +576,10 @@ def _sensor(el: ET.Element, owner: str) -> Sensor:
         if cam_pose.relative_to:
             raise SdfError(f"{owner}: relative_to on <camera><pose> is not supported")
         if cam_pose != IDENTITY:  # camera pose is relative to the sensor frame
-            common["pose"] = Pose(*(common["pose"] @ cam_pose).as_tuple(),  # type: ignore[operator]
-                                  relative_to=common["pose"].relative_to)  # type: ignore[union-attr]
+            common["pose"] = Pose(
+                *(common["pose"] @ cam_pose).as_tuple(),  # type: ignore[operator]
+                relative_to=common["pose"].relative_to,
+            )  # type: ignore[union-attr]
         return CameraSensor(
             **common,  # type: ignore[arg-type]
             horizontal_fov=_float(cam, "horizontal_fov", 1.047),
@@ -575,7 +604,7 @@ def _sensor(el: ET.Element, owner: str) -> Sensor:
     return Sensor(**common)  # type: ignore[arg-type]
 
 
-def _inertial(el: ET.Element) -> Optional[Inertial]:
+def _inertial(el: ET.Element) -> Inertial | None:
     ie = el.find("inertial")
     if ie is None:
         return None
@@ -583,12 +612,14 @@ def _inertial(el: ET.Element) -> Optional[Inertial]:
     if pose.relative_to:
         raise SdfError("relative_to on <inertial><pose> is not supported")
     ine = ie.find("inertia")
-    inertia = tuple(_float(ine, k, d) for k, d in
-                    (("ixx", 1.0), ("iyy", 1.0), ("izz", 1.0), ("ixy", 0.0), ("ixz", 0.0), ("iyz", 0.0)))
+    inertia = tuple(
+        _float(ine, k, d)
+        for k, d in (("ixx", 1.0), ("iyy", 1.0), ("izz", 1.0), ("ixy", 0.0), ("ixz", 0.0), ("iyz", 0.0))
+    )
     return Inertial(mass=_float(ie, "mass", 1.0), pose=pose, inertia=inertia)  # type: ignore[arg-type]
 
 
-def _check_unique(names: List[str], what: str) -> None:
+def _check_unique(names: list[str], what: str) -> None:
     seen = set()
     for n in names:
         if n in seen:
@@ -599,11 +630,11 @@ def _check_unique(names: List[str], what: str) -> None:
 class _ModelFrames:
     """Resolves model-scope frames (``__model__``, links, joints) to the model frame."""
 
-    def __init__(self, model_name: str, link_poses: Dict[str, Pose], joint_raw: Dict[str, Tuple[Pose, str]]):
+    def __init__(self, model_name: str, link_poses: dict[str, Pose], joint_raw: dict[str, tuple[Pose, str]]):
         self.model_name = model_name
         self.link_raw = link_poses
         self.joint_raw = joint_raw
-        self._cache: Dict[str, np.ndarray] = {"__model__": np.eye(4)}
+        self._cache: dict[str, np.ndarray] = {"__model__": np.eye(4)}
         self._busy: set = set()
 
     def frame(self, name: str) -> np.ndarray:
@@ -633,7 +664,7 @@ class _ModelFrames:
         return Pose.from_matrix(t)
 
 
-def _model(el: ET.Element) -> Tuple[Model, Pose]:
+def _model(el: ET.Element) -> tuple[Model, Pose]:
     name = el.get("name")
     if not name:
         raise SdfError("model without name")
@@ -645,11 +676,13 @@ def _model(el: ET.Element) -> Tuple[Model, Pose]:
         raise SdfError(f"model {name!r}: <frame> elements are not supported")
     link_els = el.findall("link")
     joint_els = el.findall("joint")
-    _check_unique([lk.get("name", "") for lk in link_els] + [j.get("name", "") for j in joint_els],
-                  f"link/joint in model {name!r}")
+    _check_unique(
+        [lk.get("name", "") for lk in link_els] + [j.get("name", "") for j in joint_els],
+        f"link/joint in model {name!r}",
+    )
 
     link_raw = {lk.get("name", ""): _pose(lk) for lk in link_els}
-    joint_raw: Dict[str, Tuple[Pose, str]] = {}
+    joint_raw: dict[str, tuple[Pose, str]] = {}
     for j in joint_els:
         jname = j.get("name", "")
         child = _text(j, "child")
@@ -663,22 +696,25 @@ def _model(el: ET.Element) -> Tuple[Model, Pose]:
         joint_raw[jname] = (_pose(j), child)
     frames = _ModelFrames(name, link_raw, joint_raw)
 
-    links: List[Link] = []
+    links: list[Link] = []
     for lk in link_els:
         lname = lk.get("name", "")
         owner = f"{name}::{lname}"
         _check_unique([v.get("name", "") for v in lk.findall("visual")], f"visual in {owner}")
         _check_unique([c.get("name", "") for c in lk.findall("collision")], f"collision in {owner}")
-        visuals = [Visual(v.get("name", ""), _geometry(v, f"{owner} visual"),
-                          frames.in_link(_pose(v), lname), _material(v)) for v in lk.findall("visual")]
+        visuals = [
+            Visual(v.get("name", ""), _geometry(v, f"{owner} visual"), frames.in_link(_pose(v), lname), _material(v))
+            for v in lk.findall("visual")
+        ]
         collisions = []
         for c in lk.findall("collision"):
             mu = None
             fr = c.find("surface/friction/ode")
             if fr is not None and _text(fr, "mu") is not None:
                 mu = _float(fr, "mu", 1.0)
-            collisions.append(Collision(c.get("name", ""), _geometry(c, f"{owner} collision"),
-                                        frames.in_link(_pose(c), lname), mu))
+            collisions.append(
+                Collision(c.get("name", ""), _geometry(c, f"{owner} collision"), frames.in_link(_pose(c), lname), mu)
+            )
         sensors = []
         for s in lk.findall("sensor"):
             sen = _sensor(s, owner)
@@ -687,13 +723,20 @@ def _model(el: ET.Element) -> Tuple[Model, Pose]:
         for s in sensors:
             if isinstance(s, ContactSensor) and s.collision not in {c.name for c in collisions}:
                 raise SdfError(f"{owner}: contact sensor {s.name!r} names unknown collision {s.collision!r}")
-        links.append(Link(
-            name=lname, pose=Pose.from_matrix(frames.frame(lname)), visuals=visuals,
-            collisions=collisions, sensors=sensors, inertial=_inertial(lk),
-            gravity=_bool(lk, "gravity", True), kinematic=_bool(lk, "kinematic", False),
-        ))
+        links.append(
+            Link(
+                name=lname,
+                pose=Pose.from_matrix(frames.frame(lname)),
+                visuals=visuals,
+                collisions=collisions,
+                sensors=sensors,
+                inertial=_inertial(lk),
+                gravity=_bool(lk, "gravity", True),
+                kinematic=_bool(lk, "kinematic", False),
+            )
+        )
 
-    joints: List[Joint] = []
+    joints: list[Joint] = []
     for j in joint_els:
         jname = j.get("name", "")
         jtype = j.get("type", "")
@@ -731,11 +774,30 @@ def _model(el: ET.Element) -> Tuple[Model, Pose]:
             friction = _float(dyn, "friction", 0.0)
         if jtype == "continuous":
             jtype = "revolute"
-        joints.append(Joint(jname, jtype, _text(j, "parent") or "", child, pose_in_child, axis,
-                            lower, upper, effort, velocity, damping, friction))
+        joints.append(
+            Joint(
+                jname,
+                jtype,
+                _text(j, "parent") or "",
+                child,
+                pose_in_child,
+                axis,
+                lower,
+                upper,
+                effort,
+                velocity,
+                damping,
+                friction,
+            )
+        )
 
-    model = Model(name=name, static=_bool(el, "static", False), links=links, joints=joints,
-                  plugins=[_plugin(p) for p in el.findall("plugin")])
+    model = Model(
+        name=name,
+        static=_bool(el, "static", False),
+        links=links,
+        joints=joints,
+        plugins=[_plugin(p) for p in el.findall("plugin")],
+    )
     # a link may be the child of at most one joint (kinematic tree)
     _check_unique([j.child for j in joints], f"joint child link in model {name!r}")
     return model, _pose(el)
@@ -746,7 +808,9 @@ def _light(el: ET.Element) -> Light:
     if pose.relative_to not in (None, "world"):
         raise SdfError(f"light {el.get('name')!r}: relative_to {pose.relative_to!r} not supported")
     return Light(
-        name=el.get("name", ""), type=el.get("type", "point"), pose=Pose(*pose.as_tuple()),
+        name=el.get("name", ""),
+        type=el.get("type", "point"),
+        pose=Pose(*pose.as_tuple()),
         diffuse=_rgba(el, "diffuse") or (1.0, 1.0, 1.0, 1.0),
         specular=_rgba(el, "specular") or (0.1, 0.1, 0.1, 1.0),
         direction=_floats(_text(el, "direction", "0 0 -1"), 3, "light direction"),  # type: ignore[arg-type]
@@ -754,7 +818,7 @@ def _light(el: ET.Element) -> Light:
     )
 
 
-def _world(el: ET.Element, source: Optional[str]) -> World:
+def _world(el: ET.Element, source: str | None) -> World:
     if el.find("include") is not None:
         raise SdfError("<include> is not supported; inline the model")
     scene = el.find("scene")
@@ -772,9 +836,9 @@ def _world(el: ET.Element, source: Optional[str]) -> World:
     parsed = [_model(m) for m in el.findall("model")]
     _check_unique([m.name for m, _ in parsed], "model")
     raw = {m.name: p for m, p in parsed}
-    resolved: Dict[str, Pose] = {}
+    resolved: dict[str, Pose] = {}
 
-    def resolve(name: str, stack: Tuple[str, ...] = ()) -> Pose:
+    def resolve(name: str, stack: tuple[str, ...] = ()) -> Pose:
         if name in resolved:
             return resolved[name]
         if name in stack:
@@ -794,7 +858,7 @@ def _world(el: ET.Element, source: Optional[str]) -> World:
     return world
 
 
-def parse_sdf_string(text: str, source: Optional[str] = None) -> World:
+def parse_sdf_string(text: str, source: str | None = None) -> World:
     """Parse SDF XML text holding exactly one ``<world>``."""
     try:
         root = ET.fromstring(text)
@@ -808,7 +872,7 @@ def parse_sdf_string(text: str, source: Optional[str] = None) -> World:
     return _world(worlds[0], source)
 
 
-def parse_sdf(path: Union[str, Path]) -> World:
+def parse_sdf(path: str | Path) -> World:
     """Parse an SDF world file."""
     p = Path(path)
     return parse_sdf_string(p.read_text(), source=str(p))

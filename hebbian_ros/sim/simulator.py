@@ -14,6 +14,7 @@ Everything is deterministic: the same world, seed and call sequence give
 byte-identical images and identical touch readings, also across processes.
 The seed drives the camera image noise given by the SDF ``<noise>`` element.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -21,12 +22,12 @@ import ctypes.util
 import os
 import sys
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 
-def _select_gl_backend() -> Optional[str]:
+def _select_gl_backend() -> str | None:
     """Pick a headless MuJoCo GL backend if the user has not chosen one."""
     if os.environ.get("MUJOCO_GL"):
         return os.environ["MUJOCO_GL"]
@@ -45,15 +46,27 @@ GL_BACKEND = _select_gl_backend()
 import mujoco  # noqa: E402  (must follow the backend choice)
 import numpy as np  # noqa: E402
 
-from .mjcf import (SDF_TO_MJ_CAMERA, actuator_name, body_name, camera_quat_from_sdf,  # noqa: E402
-                   geom_name, sensor_name, to_mjcf)
-from .sdf_world import (CameraSensor, ContactSensor, Pose, World, matrix_to_quat,  # noqa: E402
-                        parse_sdf)
+from .mjcf import (  # noqa: E402
+    SDF_TO_MJ_CAMERA,
+    actuator_name,
+    body_name,
+    camera_quat_from_sdf,
+    geom_name,
+    sensor_name,
+    to_mjcf,
+)
+from .sdf_world import (  # noqa: E402
+    CameraSensor,
+    ContactSensor,
+    Pose,
+    World,
+    matrix_to_quat,
+    parse_sdf,
+)
 
-__all__ = ["EmbeddedSimulator", "TaxelLayout", "ContactPoint", "bin_contacts", "world_path",
-           "worlds_dir", "GL_BACKEND"]
+__all__ = ["EmbeddedSimulator", "TaxelLayout", "ContactPoint", "bin_contacts", "world_path", "worlds_dir", "GL_BACKEND"]
 
-PoseLike = Union[Pose, Sequence[float]]
+PoseLike = Pose | Sequence[float]
 
 
 def worlds_dir() -> Path:
@@ -71,13 +84,14 @@ def worlds_dir() -> Path:
         return src
     try:  # installed as a ROS package
         from ament_index_python.packages import get_package_share_directory
+
         return Path(get_package_share_directory("hebbian_ros")) / "worlds"
     except Exception:  # pragma: no cover - no ROS / not installed
         prefix = Path(sys.prefix) / "share" / "hebbian_ros" / "worlds"
         return prefix if prefix.is_dir() else src
 
 
-def world_path(world: Union[str, Path]) -> Path:
+def world_path(world: str | Path) -> Path:
     """Resolve ``'tabletop'``, ``'tabletop.sdf'`` or a path to an SDF file."""
     p = Path(world)
     if p.suffix == ".sdf" and p.exists():
@@ -89,8 +103,9 @@ def world_path(world: Union[str, Path]) -> Path:
     return cand
 
 
-def bin_contacts(points_local: np.ndarray, forces: np.ndarray, half_extent: Tuple[float, float],
-                 shape: Tuple[int, int]) -> np.ndarray:
+def bin_contacts(
+    points_local: np.ndarray, forces: np.ndarray, half_extent: tuple[float, float], shape: tuple[int, int]
+) -> np.ndarray:
     """Sum contact normal forces into a ``rows x cols`` float32 taxel grid.
 
     ``points_local``: (N, 2+) contact positions in the contact collision's frame;
@@ -120,15 +135,15 @@ class TaxelLayout:
     :meth:`bin_world` bins them exactly as the simulator does.
     """
 
-    sensor: str                 # SDF sensor name
+    sensor: str  # SDF sensor name
     model: str
     link: str
     collision: str
-    collision_pose: Pose        # collision frame in the link frame
-    half_extent: Tuple[float, float]
-    shape: Tuple[int, int]
+    collision_pose: Pose  # collision frame in the link frame
+    half_extent: tuple[float, float]
+    shape: tuple[int, int]
 
-    def to_local(self, points_world: np.ndarray, link_world_pose: Union[Pose, np.ndarray]) -> np.ndarray:
+    def to_local(self, points_world: np.ndarray, link_world_pose: Pose | np.ndarray) -> np.ndarray:
         t_link = link_world_pose.to_matrix() if isinstance(link_world_pose, Pose) else np.asarray(link_world_pose)
         t = t_link @ self.collision_pose.to_matrix()
         p = np.asarray(points_world, dtype=float).reshape(-1, 3)
@@ -137,8 +152,7 @@ class TaxelLayout:
     def bin_local(self, points_local: np.ndarray, forces: np.ndarray) -> np.ndarray:
         return bin_contacts(points_local, forces, self.half_extent, self.shape)
 
-    def bin_world(self, points_world: np.ndarray, forces: np.ndarray,
-                  link_world_pose: Union[Pose, np.ndarray]) -> np.ndarray:
+    def bin_world(self, points_world: np.ndarray, forces: np.ndarray, link_world_pose: Pose | np.ndarray) -> np.ndarray:
         return self.bin_local(self.to_local(points_world, link_world_pose), forces)
 
 
@@ -146,13 +160,13 @@ class TaxelLayout:
 class ContactPoint:
     """One MuJoCo contact on a contact-sensor collision (Gazebo-like)."""
 
-    position: Tuple[float, float, float]        # world frame
-    local_position: Tuple[float, float, float]  # contact-collision frame
-    normal: Tuple[float, float, float]          # world frame, pointing from collision1 to collision2
-    normal_force: float                          # N, >= 0
-    depth: float                                 # penetration depth (m), >= 0
-    collision1: str                              # scoped name of the sensor collision
-    collision2: str                              # scoped name of the other collision
+    position: tuple[float, float, float]  # world frame
+    local_position: tuple[float, float, float]  # contact-collision frame
+    normal: tuple[float, float, float]  # world frame, pointing from collision1 to collision2
+    normal_force: float  # N, >= 0
+    depth: float  # penetration depth (m), >= 0
+    collision1: str  # scoped name of the sensor collision
+    collision2: str  # scoped name of the other collision
 
 
 class EmbeddedSimulator:
@@ -167,19 +181,25 @@ class EmbeddedSimulator:
     taxels: (rows, cols) of the touch grid.
     """
 
-    def __init__(self, world: Union[str, Path, World] = "tabletop", *, seed: int = 0,
-                 camera_noise: Optional[float] = None, taxels: Tuple[int, int] = (4, 4)):
+    def __init__(
+        self,
+        world: str | Path | World = "tabletop",
+        *,
+        seed: int = 0,
+        camera_noise: float | None = None,
+        taxels: tuple[int, int] = (4, 4),
+    ):
         self.world: World = world if isinstance(world, World) else parse_sdf(world_path(world))
         self.seed = int(seed)
         self._noise_override = camera_noise
         self.taxel_shape = (int(taxels[0]), int(taxels[1]))
 
         # cameras on static models are driven through a mocap model body
-        self._cam_info: Dict[str, Tuple[str, str, np.ndarray]] = {}
+        self._cam_info: dict[str, tuple[str, str, np.ndarray]] = {}
         mocap = set()
-        self.cameras: Dict[str, CameraSensor] = {}
-        self.contact_sensors: Dict[str, ContactSensor] = {}
-        self.taxel_layouts: Dict[str, TaxelLayout] = {}
+        self.cameras: dict[str, CameraSensor] = {}
+        self.contact_sensors: dict[str, ContactSensor] = {}
+        self.taxel_layouts: dict[str, TaxelLayout] = {}
         for m, lk, s in self.world.iter_sensors():
             if isinstance(s, CameraSensor):
                 if s.name in self.cameras:
@@ -195,21 +215,22 @@ class EmbeddedSimulator:
                 self.contact_sensors[s.name] = s
                 col = lk.collision(s.collision)
                 he = col.geometry.half_extents()
-                self.taxel_layouts[s.name] = TaxelLayout(s.name, m.name, lk.name, col.name, col.pose,
-                                                         (he[0], he[1]), self.taxel_shape)
+                self.taxel_layouts[s.name] = TaxelLayout(
+                    s.name, m.name, lk.name, col.name, col.pose, (he[0], he[1]), self.taxel_shape
+                )
         self._mocap_models = mocap
         self.mjcf: str = to_mjcf(self.world, mocap_models=sorted(mocap))
         self.model = mujoco.MjModel.from_xml_string(self.mjcf)
         self.data = mujoco.MjData(self.model)
         self._cam_pos0 = self.model.cam_pos.copy()
         self._cam_quat0 = self.model.cam_quat.copy()
-        self._renderers: Dict[Tuple[int, int], mujoco.Renderer] = {}
+        self._renderers: dict[tuple[int, int], mujoco.Renderer] = {}
         _LIVE.add(self)
         self._scene_option = mujoco.MjvOption()
         self.reset()
 
     # ------------------------------------------------------------------ state
-    def reset(self, seed: Optional[int] = None) -> None:
+    def reset(self, seed: int | None = None) -> None:
         """Back to the initial state (time 0, joints at 0, SDF camera poses)."""
         if seed is not None:
             self.seed = int(seed)
@@ -236,20 +257,20 @@ class EmbeddedSimulator:
         return float(self.model.opt.timestep)
 
     @property
-    def topics(self) -> Dict[str, Optional[str]]:
+    def topics(self) -> dict[str, str | None]:
         """Sensor name -> topic from the SDF."""
-        out: Dict[str, Optional[str]] = {n: s.topic for n, s in self.cameras.items()}
+        out: dict[str, str | None] = {n: s.topic for n, s in self.cameras.items()}
         out.update({n: s.topic for n, s in self.contact_sensors.items()})
         return out
 
     @property
-    def update_rates(self) -> Dict[str, float]:
+    def update_rates(self) -> dict[str, float]:
         """Sensor name -> update rate (Hz) from the SDF."""
         out = {n: s.update_rate for n, s in self.cameras.items()}
         out.update({n: s.update_rate for n, s in self.contact_sensors.items()})
         return out
 
-    def step(self, dt: Optional[float] = None) -> int:
+    def step(self, dt: float | None = None) -> int:
         """Advance physics by ``dt`` seconds (default: one physics step).
 
         Time is tracked in whole physics steps without drift: ``step(1/30)``
@@ -265,7 +286,7 @@ class EmbeddedSimulator:
         return max(0, n)
 
     # ----------------------------------------------------------------- camera
-    def _camera(self, camera_name: Optional[str]) -> CameraSensor:
+    def _camera(self, camera_name: str | None) -> CameraSensor:
         if not self.cameras:
             raise KeyError(f"world {self.world.name!r} has no camera sensor")
         if camera_name is None:
@@ -285,14 +306,13 @@ class EmbeddedSimulator:
             self._renderers[key] = r
         return r
 
-    def render(self, camera_name: Optional[str] = None) -> np.ndarray:
+    def render(self, camera_name: str | None = None) -> np.ndarray:
         """Image of an SDF camera sensor: (height, width, 3) uint8 RGB,
         with the SDF gaussian noise (seeded) applied."""
         cam = self._camera(camera_name)
         m_name, l_name, _ = self._cam_info[cam.name]
         r = self._renderer(cam.width, cam.height)
-        r.update_scene(self.data, camera=sensor_name(m_name, l_name, cam.name),
-                       scene_option=self._scene_option)
+        r.update_scene(self.data, camera=sensor_name(m_name, l_name, cam.name), scene_option=self._scene_option)
         r.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False
         r.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = False
         img = r.render()
@@ -308,7 +328,7 @@ class EmbeddedSimulator:
             img = noise.astype(np.uint8)
         return np.ascontiguousarray(img)
 
-    def camera_pose(self, camera_name: Optional[str] = None) -> Pose:
+    def camera_pose(self, camera_name: str | None = None) -> Pose:
         """Current world pose of a camera sensor (SDF convention: +X forward)."""
         cam = self._camera(camera_name)
         m_name, l_name, _ = self._cam_info[cam.name]
@@ -318,13 +338,13 @@ class EmbeddedSimulator:
         t[:3, 3] = self.data.cam_xpos[cid]
         return Pose.from_matrix(t)
 
-    def camera_model_pose(self, pose: PoseLike, camera_name: Optional[str] = None) -> Pose:
+    def camera_model_pose(self, pose: PoseLike, camera_name: str | None = None) -> Pose:
         """Model pose that puts the camera sensor at world ``pose`` (for Gazebo set_pose)."""
         cam = self._camera(camera_name)
         _, _, t_model_sensor = self._cam_info[cam.name]
         return Pose.from_matrix(_as_pose(pose).to_matrix() @ np.linalg.inv(t_model_sensor))
 
-    def set_camera_pose(self, pose: PoseLike, camera_name: Optional[str] = None) -> None:
+    def set_camera_pose(self, pose: PoseLike, camera_name: str | None = None) -> None:
         """Place a camera sensor at world ``pose`` (x y z roll pitch yaw or
         :class:`Pose`, SDF convention: +X forward, +Z up).  Static camera
         models move as a whole (mocap body); cameras on dynamic links are
@@ -350,7 +370,7 @@ class EmbeddedSimulator:
         mujoco.mj_forward(self.model, self.data)
 
     # ----------------------------------------------------------------- finger
-    def _contact(self, sensor: Optional[str]) -> ContactSensor:
+    def _contact(self, sensor: str | None) -> ContactSensor:
         if not self.contact_sensors:
             raise KeyError(f"world {self.world.name!r} has no contact sensor")
         if sensor is None:
@@ -360,15 +380,15 @@ class EmbeddedSimulator:
         except KeyError:
             raise KeyError(f"no contact sensor {sensor!r}; have {sorted(self.contact_sensors)}") from None
 
-    def _contact_geom(self, sensor: Optional[str]) -> Tuple[TaxelLayout, int]:
+    def _contact_geom(self, sensor: str | None) -> tuple[TaxelLayout, int]:
         lay = self.taxel_layouts[self._contact(sensor).name]
         gid = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_GEOM, geom_name(lay.model, lay.link, lay.collision))
         return lay, gid
 
-    def _finger_chain(self, sensor: Optional[str]) -> Tuple[List[int], List[int], int]:
+    def _finger_chain(self, sensor: str | None) -> tuple[list[int], list[int], int]:
         """(joint ids, position-actuator ids, geom id) driving a contact collision."""
         _, gid = self._contact_geom(sensor)
-        joints: List[int] = []
+        joints: list[int] = []
         b = int(self.model.geom_bodyid[gid])
         while b > 0:
             for k in range(self.model.body_jntnum[b]):
@@ -378,19 +398,23 @@ class EmbeddedSimulator:
         for j in joints:
             if self.model.jnt_type[j] != mujoco.mjtJoint.mjJNT_SLIDE:
                 raise NotImplementedError("set_finger_target supports prismatic joint chains only")
-            ids = [i for i in range(self.model.nu) if self.model.actuator_trnid[i, 0] == j
-                   and self.model.actuator_biastype[i] == mujoco.mjtBias.mjBIAS_AFFINE]
+            ids = [
+                i
+                for i in range(self.model.nu)
+                if self.model.actuator_trnid[i, 0] == j
+                and self.model.actuator_biastype[i] == mujoco.mjtBias.mjBIAS_AFFINE
+            ]
             if not ids:
                 raise RuntimeError(f"joint {self.model.joint(j).name} has no position actuator")
             acts.append(ids[0])
         return joints, acts, gid
 
-    def finger_position(self, sensor: Optional[str] = None) -> np.ndarray:
+    def finger_position(self, sensor: str | None = None) -> np.ndarray:
         """World position of the contact collision frame origin (pad centre)."""
         _, gid = self._contact_geom(sensor)
         return self.data.geom_xpos[gid].copy()
 
-    def finger_target_joints(self, target: Sequence[float], sensor: Optional[str] = None) -> Dict[str, float]:
+    def finger_target_joints(self, target: Sequence[float], sensor: str | None = None) -> dict[str, float]:
         """Joint positions (SDF joint name -> m) placing the pad centre at world ``target``."""
         joints, acts, gid = self._finger_chain(sensor)
         if not joints:
@@ -407,7 +431,7 @@ class EmbeddedSimulator:
             out[self.model.joint(j).name.split("::", 1)[-1]] = float(v)
         return out
 
-    def set_finger_target(self, x: float, y: float, z: float, sensor: Optional[str] = None) -> Dict[str, float]:
+    def set_finger_target(self, x: float, y: float, z: float, sensor: str | None = None) -> dict[str, float]:
         """Command the finger's position actuators so the pad centre (the
         contact collision origin) goes to world (x, y, z).  Targets below a
         surface press into it with about kp * depth newtons.
@@ -418,17 +442,21 @@ class EmbeddedSimulator:
             self.data.ctrl[a] = targets[self.model.joint(j).name.split("::", 1)[-1]]
         return targets
 
-    def set_joint_targets(self, targets: Dict[str, float], model: Optional[str] = None) -> None:
+    def set_joint_targets(self, targets: dict[str, float], model: str | None = None) -> None:
         """Set position-actuator targets by SDF joint name (``model`` optional)."""
         for jn, v in targets.items():
-            ids = [i for i in range(self.model.nu) if self.model.actuator(i).name.endswith(f"::{jn}::position")
-                   and (model is None or self.model.actuator(i).name == actuator_name(model, jn))]
+            ids = [
+                i
+                for i in range(self.model.nu)
+                if self.model.actuator(i).name.endswith(f"::{jn}::position")
+                and (model is None or self.model.actuator(i).name == actuator_name(model, jn))
+            ]
             if not ids:
                 raise KeyError(f"no position actuator for joint {jn!r}")
             self.data.ctrl[ids[0]] = v
 
     # ------------------------------------------------------------------ touch
-    def contacts(self, sensor: Optional[str] = None) -> List[ContactPoint]:
+    def contacts(self, sensor: str | None = None) -> list[ContactPoint]:
         """Active contacts on a contact sensor's collision (like a Gazebo Contacts msg)."""
         lay, gid = self._contact_geom(sensor)
         out = []
@@ -446,14 +474,20 @@ class EmbeddedSimulator:
             if g1 != gid:
                 normal = -normal
             pos = np.array(c.pos)
-            out.append(ContactPoint(
-                position=tuple(pos.tolist()), local_position=tuple(((pos - org) @ rot).tolist()),
-                normal=tuple(normal.tolist()), normal_force=float(max(f6[0], 0.0)),
-                depth=float(max(-c.dist, 0.0)), collision1=self.model.geom(gid).name,
-                collision2=self.model.geom(other).name))
+            out.append(
+                ContactPoint(
+                    position=tuple(pos.tolist()),
+                    local_position=tuple(((pos - org) @ rot).tolist()),
+                    normal=tuple(normal.tolist()),
+                    normal_force=float(max(f6[0], 0.0)),
+                    depth=float(max(-c.dist, 0.0)),
+                    collision1=self.model.geom(gid).name,
+                    collision2=self.model.geom(other).name,
+                )
+            )
         return out
 
-    def touch(self, sensor: Optional[str] = None) -> np.ndarray:
+    def touch(self, sensor: str | None = None) -> np.ndarray:
         """Taxel grid (rows x cols float32, N): contact normal forces on the
         sensor's collision binned by contact position in the collision frame
         (see :func:`bin_contacts` / :class:`TaxelLayout`)."""
@@ -463,7 +497,7 @@ class EmbeddedSimulator:
             return np.zeros(lay.shape, dtype=np.float32)
         return lay.bin_local(np.array([c.local_position for c in cps]), np.array([c.normal_force for c in cps]))
 
-    def touch_sensor_reading(self, sensor: Optional[str] = None) -> float:
+    def touch_sensor_reading(self, sensor: str | None = None) -> float:
         """MuJoCo's own ``touch`` sensor value (N) for a contact sensor site."""
         lay = self.taxel_layouts[self._contact(sensor).name]
         sid = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_SENSOR, sensor_name(lay.model, lay.link, lay.sensor))
@@ -475,14 +509,14 @@ class EmbeddedSimulator:
             r.close()
         self._renderers.clear()
 
-    def __enter__(self) -> "EmbeddedSimulator":
+    def __enter__(self) -> EmbeddedSimulator:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
 
-_LIVE: "weakref.WeakSet[EmbeddedSimulator]" = weakref.WeakSet()
+_LIVE: weakref.WeakSet[EmbeddedSimulator] = weakref.WeakSet()
 
 
 @atexit.register

@@ -5,9 +5,7 @@ import pytest
 
 
 def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "slow: long-running test (seconds); still part of the default suite"
-    )
+    config.addinivalue_line("markers", "slow: long-running test (seconds); still part of the default suite")
 
 
 @pytest.fixture(scope="session")

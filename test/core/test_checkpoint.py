@@ -1,6 +1,7 @@
 """Checkpoints: bit-identical resume, every kind of bad file refused with a clear error and the previous
 good one used, paths confined to the checkpoint folder, and SIGKILL at any moment of a save leaves a
 loadable checkpoint."""
+
 import os
 import random
 import re
@@ -13,12 +14,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hebbian_ros.core.checkpoint import (FORMAT_VERSION, CheckpointError, checkpoint_path, checksum,
-                                         load_checkpoint, load_latest, previous_path, rejected_path,
-                                         remove_stale_temporaries, save_checkpoint, stale_temporaries)
-from hebbian_ros.core.layer import RULES, Layer
-from hebbian_ros.core.memory import MemoryParams, PatternMemory
-from hebbian_ros.core.neuromodulation import Neuromodulator
+from hebbian_ros.core.checkpoint import (
+    FORMAT_VERSION,
+    CheckpointError,
+    checkpoint_path,
+    checksum,
+    load_checkpoint,
+    load_latest,
+    previous_path,
+    rejected_path,
+    remove_stale_temporaries,
+    save_checkpoint,
+    stale_temporaries,
+)
+from hebbian_ros.core.memory.pattern_memory import MemoryParams, PatternMemory
+from hebbian_ros.core.neuromodulation.neuromodulator import Neuromodulator
+from hebbian_ros.core.plasticity.layer import RULES, Layer
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -41,10 +52,11 @@ def assert_same_state(a, b):
 
 # --- resume is bit-identical ---------------------------------------------------------------------
 
-@pytest.mark.parametrize('rule', RULES)
+
+@pytest.mark.parametrize("rule", RULES)
 def test_layer_resumes_bit_identical_and_continues_identically(rule, tmp_path):
     original = trained_layer(rule)
-    path = save_checkpoint(tmp_path / 'layer.npz', original.state_dict())
+    path = save_checkpoint(tmp_path / "layer.npz", original.state_dict())
     restored = Layer(12, 5, rule, seed=99)
     restored.load_state_dict(load_checkpoint(path))
     assert_same_state(restored.state_dict(), original.state_dict())
@@ -65,31 +77,32 @@ def test_memory_patterns_and_neuromodulator_counters_resume_bit_identical(tmp_pa
         modulator.observe(5.0, False, -1, False, 0.05)
         modulator.tick(0.05)
     assert modulator.episodes >= 1
-    save_checkpoint(tmp_path / 'memory.npz', memory.state_dict())
-    save_checkpoint(tmp_path / 'neuromodulator.npz', modulator.state_dict())
+    save_checkpoint(tmp_path / "memory.npz", memory.state_dict())
+    save_checkpoint(tmp_path / "neuromodulator.npz", modulator.state_dict())
     memory2, modulator2 = PatternMemory(memory.params), Neuromodulator()
-    memory2.load_state_dict(load_checkpoint(tmp_path / 'memory.npz'))
-    modulator2.load_state_dict(load_checkpoint(tmp_path / 'neuromodulator.npz'))
+    memory2.load_state_dict(load_checkpoint(tmp_path / "memory.npz"))
+    modulator2.load_state_dict(load_checkpoint(tmp_path / "neuromodulator.npz"))
     assert_same_state(memory2.state_dict(), memory.state_dict())
     assert_same_state(modulator2.state_dict(), modulator.state_dict())
     assert (modulator2.episodes, modulator2.ahas) == (modulator.episodes, modulator.ahas)
 
 
 def test_each_save_keeps_the_one_before_as_prev(tmp_path):
-    path = tmp_path / 'x.npz'
+    path = tmp_path / "x.npz"
     for i in range(3):
-        save_checkpoint(path, {'i': np.array(i)})
-    assert int(load_checkpoint(path)['i']) == 2
-    assert int(load_checkpoint(previous_path(path))['i']) == 1
+        save_checkpoint(path, {"i": np.array(i)})
+    assert int(load_checkpoint(path)["i"]) == 2
+    assert int(load_checkpoint(previous_path(path))["i"]) == 1
     assert stale_temporaries(path) == []
 
 
 # --- bad files: clear error, previous good one used ----------------------------------------------
 
+
 def good_pair(tmp_path):
-    path = tmp_path / 'layer1.npz'
-    save_checkpoint(path, {'w': np.arange(1000, dtype=np.float32), 'n': np.array(1)})
-    save_checkpoint(path, {'w': np.arange(1000, dtype=np.float32) * 2, 'n': np.array(2)})
+    path = tmp_path / "layer1.npz"
+    save_checkpoint(path, {"w": np.arange(1000, dtype=np.float32), "n": np.array(1)})
+    save_checkpoint(path, {"w": np.arange(1000, dtype=np.float32) * 2, "n": np.array(2)})
     return path
 
 
@@ -109,30 +122,34 @@ def write_foreign(path):
 
 
 def write_wrong_version(path):
-    arrays = {'w': np.ones(3)}
+    arrays = {"w": np.ones(3)}
     np.savez(path, **arrays, __format_version__=np.array(FORMAT_VERSION + 1), __checksum__=np.array(checksum(arrays)))
 
 
 def write_pickle(path):
-    np.savez(path, w=np.array([{'evil': 1}], dtype=object), __format_version__=np.array(FORMAT_VERSION),
-             __checksum__=np.array('x'))
+    np.savez(
+        path,
+        w=np.array([{"evil": 1}], dtype=object),
+        __format_version__=np.array(FORMAT_VERSION),
+        __checksum__=np.array("x"),
+    )
 
 
 BAD_FILES = {
-    'truncated to half': (lambda p: truncate(p, p.stat().st_size // 2), 'unreadable'),
-    'truncated to 10 bytes': (lambda p: truncate(p, 10), 'unreadable'),
-    'empty': (lambda p: truncate(p, 0), 'unreadable'),
-    'flipped byte in the data': (lambda p: flip_byte(p, p.stat().st_size // 2), 'CRC|corrupt'),
-    'random bytes': (lambda p: p.write_bytes(os.urandom(4096)), 'unreadable'),
-    'foreign npz': (write_foreign, 'not a hebbian_ros checkpoint'),
-    'single .npy': (lambda p: np.save(open(p, 'wb'), np.ones(3)), 'not a hebbian_ros checkpoint'),
-    'wrong version': (write_wrong_version, f'format version {FORMAT_VERSION + 1}'),
-    'pickled object array': (write_pickle, 'unreadable'),
-    'a folder': (lambda p: (p.unlink(), p.mkdir()), 'unreadable'),
+    "truncated to half": (lambda p: truncate(p, p.stat().st_size // 2), "unreadable"),
+    "truncated to 10 bytes": (lambda p: truncate(p, 10), "unreadable"),
+    "empty": (lambda p: truncate(p, 0), "unreadable"),
+    "flipped byte in the data": (lambda p: flip_byte(p, p.stat().st_size // 2), "CRC|corrupt"),
+    "random bytes": (lambda p: p.write_bytes(os.urandom(4096)), "unreadable"),
+    "foreign npz": (write_foreign, "not a hebbian_ros checkpoint"),
+    "single .npy": (lambda p: np.save(open(p, "wb"), np.ones(3)), "not a hebbian_ros checkpoint"),
+    "wrong version": (write_wrong_version, f"format version {FORMAT_VERSION + 1}"),
+    "pickled object array": (write_pickle, "unreadable"),
+    "a folder": (lambda p: (p.unlink(), p.mkdir()), "unreadable"),
 }
 
 
-@pytest.mark.parametrize('damage', list(BAD_FILES))
+@pytest.mark.parametrize("damage", list(BAD_FILES))
 def test_a_bad_checkpoint_is_refused_with_a_clear_error_and_the_previous_one_used(damage, tmp_path):
     path = good_pair(tmp_path)
     spoil, message = BAD_FILES[damage]
@@ -141,7 +158,7 @@ def test_a_bad_checkpoint_is_refused_with_a_clear_error_and_the_previous_one_use
         load_checkpoint(path)
     assert str(path) in str(error.value)
     arrays, used, problems = load_latest(path)
-    assert used == previous_path(path) and int(arrays['n']) == 1
+    assert used == previous_path(path) and int(arrays["n"]) == 1
     assert len(problems) == 1 and re.search(message, problems[0])
 
 
@@ -171,14 +188,14 @@ def test_every_single_byte_flip_is_refused_or_harmless(tmp_path):
 
 
 def test_a_checkpoint_refused_by_the_caller_falls_back_to_the_previous_one(tmp_path):
-    path = tmp_path / 'layer1.npz'
-    layer = trained_layer('sanger')
+    path = tmp_path / "layer1.npz"
+    layer = trained_layer("sanger")
     save_checkpoint(path, layer.state_dict())
     save_checkpoint(path, PatternMemory(MemoryParams(dim=4)).state_dict())  # another node's state
-    target = Layer(12, 5, 'sanger', seed=7)
+    target = Layer(12, 5, "sanger", seed=7)
     _, used, problems = load_latest(path, accept=target.load_state_dict)
     assert used == previous_path(path)
-    assert 'refused' in problems[0] and 'missing keys' in problems[0]
+    assert "refused" in problems[0] and "missing keys" in problems[0]
     assert_same_state(target.state_dict(), layer.state_dict())
 
 
@@ -188,28 +205,32 @@ def test_no_usable_checkpoint_raises_listing_both_problems(tmp_path):
     write_foreign(previous_path(path))
     with pytest.raises(CheckpointError) as error:
         load_latest(path)
-    assert 'unreadable' in str(error.value) and 'not a hebbian_ros checkpoint' in str(error.value)
-    with pytest.raises(CheckpointError, match='no such checkpoint'):
-        load_latest(tmp_path / 'missing.npz')
+    assert "unreadable" in str(error.value) and "not a hebbian_ros checkpoint" in str(error.value)
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        load_latest(tmp_path / "missing.npz")
 
 
 def test_a_missing_current_after_a_crash_between_the_renames_uses_prev(tmp_path):
     path = good_pair(tmp_path)
     os.replace(path, previous_path(path))  # the state a kill between the two renames leaves
     arrays, used, _ = load_latest(path)
-    assert used == previous_path(path) and int(arrays['n']) == 2
+    assert used == previous_path(path) and int(arrays["n"]) == 2
 
 
 # --- what may be saved ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize('arrays, message', [
-    ({'w': np.array([object()], dtype=object)}, 'only plain arrays'),
-    ({'__checksum__': np.ones(2)}, 'reserved'),
-    ({3: np.ones(2)}, 'name 3'),
-    ({'a/b': np.ones(2)}, "name 'a/b'"),
-    ({'w': [[1, 2], [3]]}, 'not an array'),
-    ([np.ones(2)], 'expected a mapping'),
-])
+
+@pytest.mark.parametrize(
+    "arrays, message",
+    [
+        ({"w": np.array([object()], dtype=object)}, "only plain arrays"),
+        ({"__checksum__": np.ones(2)}, "reserved"),
+        ({3: np.ones(2)}, "name 3"),
+        ({"a/b": np.ones(2)}, "name 'a/b'"),
+        ({"w": [[1, 2], [3]]}, "not an array"),
+        ([np.ones(2)], "expected a mapping"),
+    ],
+)
 def test_unsavable_state_is_refused_and_nothing_on_disk_changes(arrays, message, tmp_path):
     path = good_pair(tmp_path)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
@@ -220,40 +241,61 @@ def test_unsavable_state_is_refused_and_nothing_on_disk_changes(arrays, message,
 
 # --- paths: only from parameters, confined to checkpoint_dir -------------------------------------
 
-@pytest.mark.parametrize('name', ['../evil', 'a/b', '..', '.', '', '.hidden', 'a\\b', 'a\x00b', 'x' * 129,
-                                  'layer1.prev', '..evil', 'a..b', '/etc/passwd', '~root', 'a b', None, 3])
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../evil",
+        "a/b",
+        "..",
+        ".",
+        "",
+        ".hidden",
+        "a\\b",
+        "a\x00b",
+        "x" * 129,
+        "layer1.prev",
+        "..evil",
+        "a..b",
+        "/etc/passwd",
+        "~root",
+        "a b",
+        None,
+        3,
+    ],
+)
 def test_checkpoint_names_that_could_leave_the_folder_are_refused(name, tmp_path):
-    with pytest.raises(ValueError, match='checkpoint name'):
+    with pytest.raises(ValueError, match="checkpoint name"):
         checkpoint_path(tmp_path, name)
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize('directory', ['', None, 3])
+@pytest.mark.parametrize("directory", ["", None, 3])
 def test_a_checkpoint_dir_must_be_a_path(directory):
-    with pytest.raises(ValueError, match='checkpoint_dir'):
-        checkpoint_path(directory, 'layer1')
+    with pytest.raises(ValueError, match="checkpoint_dir"):
+        checkpoint_path(directory, "layer1")
 
 
 def test_a_symlink_out_of_the_folder_is_refused(tmp_path):
-    outside = tmp_path / 'outside'
+    outside = tmp_path / "outside"
     outside.mkdir()
-    folder = tmp_path / 'checkpoints'
+    folder = tmp_path / "checkpoints"
     folder.mkdir()
-    (folder / 'layer1.npz').symlink_to(outside / 'stolen.npz')
-    with pytest.raises(ValueError, match='leaves'):
-        checkpoint_path(folder, 'layer1')
+    (folder / "layer1.npz").symlink_to(outside / "stolen.npz")
+    with pytest.raises(ValueError, match="leaves"):
+        checkpoint_path(folder, "layer1")
 
 
 def test_good_names_stay_inside_the_folder(tmp_path):
-    for name in ('layer1', 'layer-1.v2', 'memory_A'):
+    for name in ("layer1", "layer-1.v2", "memory_A"):
         path = checkpoint_path(tmp_path, name)
-        assert path.parent == tmp_path.resolve() and path.name == f'{name}.npz'
-    assert rejected_path(path).parent == path.parent and rejected_path(path).name.startswith('.')
+        assert path.parent == tmp_path.resolve() and path.name == f"{name}.npz"
+    assert rejected_path(path).parent == path.parent and rejected_path(path).name.startswith(".")
 
 
 # --- SIGKILL during saves ------------------------------------------------------------------------
 
-WRITER = r'''
+WRITER = r"""
 import sys
 import numpy as np
 from hebbian_ros.core.checkpoint import load_latest, save_checkpoint
@@ -268,22 +310,21 @@ while True:
     weights[counter % 1024] = counter
     save_checkpoint(path, {'counter': np.array(counter), 'weights': weights})
     print(counter, flush=True)
-'''
+"""
 
 
 def test_sigkill_at_random_moments_of_repeated_saves_always_leaves_a_loadable_checkpoint(tmp_path):
     """A writer saves as fast as it can; it is SIGKILLed at random moments, restarted from what is on
     disk, killed again... After every kill the current or the .prev checkpoint loads, verified, and it
     is the last save reported complete or the one after it (never older, never mixed)."""
-    path = tmp_path / 'hammer.npz'
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get('PYTHONPATH', '')]))
+    path = tmp_path / "hammer.npz"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
     rng = random.Random(1)
     kills, mid_write, from_prev = 8, 0, 0
     for _ in range(kills):
-        writer = subprocess.Popen([sys.executable, '-c', WRITER, str(path)], env=env, stdout=subprocess.PIPE,
-                                  text=True)
+        writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], env=env, stdout=subprocess.PIPE, text=True)
         first = writer.stdout.readline()  # at least one complete save in this life
-        assert first, 'the writer died before its first save'
+        assert first, "the writer died before its first save"
         time.sleep(rng.uniform(0.0, 0.25))
         writer.send_signal(signal.SIGKILL)
         writer.wait(10)
@@ -293,9 +334,9 @@ def test_sigkill_at_random_moments_of_repeated_saves_always_leaves_a_loadable_ch
         mid_write += left > 0
         arrays, used, problems = load_latest(path)
         from_prev += used == previous_path(path)
-        counter = int(arrays['counter'])
+        counter = int(arrays["counter"])
         assert counter in (reported[-1], reported[-1] + 1), (counter, reported[-3:])
-        assert arrays['weights'].shape == (1024, 1024) and arrays['weights'][counter % 1024, 0] == counter
+        assert arrays["weights"].shape == (1024, 1024) and arrays["weights"][counter % 1024, 0] == counter
         assert remove_stale_temporaries(path) == left and stale_temporaries(path) == []
-    print(f'\n{kills} SIGKILLs during saves: {mid_write} mid-write (temporary left), {from_prev} loaded from .prev')
-    assert mid_write >= 1, 'no kill landed during a write: the test did not test anything'
+    print(f"\n{kills} SIGKILLs during saves: {mid_write} mid-write (temporary left), {from_prev} loaded from .prev")
+    assert mid_write >= 1, "no kill landed during a write: the test did not test anything"

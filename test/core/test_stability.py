@@ -12,12 +12,12 @@ import traceback
 import numpy as np
 import pytest
 
-from hebbian_ros.core.bcm import BCMParams, bcm_init_state, bcm_step
-from hebbian_ros.core.bounds import Bounds, apply_bounds, normalize_rows_l2
-from hebbian_ros.core.competitive import CompetitiveParams, compete, competitive_step
-from hebbian_ros.core.hebb import HebbParams, hebb_step
-from hebbian_ros.core.oja import OjaParams, SangerParams, oja_step, sanger_step
-from hebbian_ros.core.stdp import STDPParams, stdp_init_state, stdp_step
+from hebbian_ros.core.plasticity.bcm import BCMParams, bcm_init_state, bcm_step
+from hebbian_ros.core.plasticity.bounds import Bounds, apply_bounds, normalize_rows_l2
+from hebbian_ros.core.plasticity.competitive import CompetitiveParams, compete, competitive_step
+from hebbian_ros.core.plasticity.hebb import HebbParams, hebb_step
+from hebbian_ros.core.plasticity.oja import OjaParams, SangerParams, oja_step, sanger_step
+from hebbian_ros.core.plasticity.stdp import STDPParams, stdp_init_state, stdp_step
 
 N_UPDATES = 1_000_000
 CHUNK = 100_000  # samples generated at a time; the weights are checked after every chunk

@@ -11,37 +11,37 @@ REPO = Path(__file__).resolve().parents[2]
 
 def console_scripts():
     config = configparser.ConfigParser()
-    config.read(REPO / 'setup.cfg')
-    entries = config['options.entry_points']['console_scripts'].strip().splitlines()
-    return dict(line.replace(' ', '').split('=') for line in entries)
+    config.read(REPO / "setup.cfg")
+    entries = config["options.entry_points"]["console_scripts"].strip().splitlines()
+    return dict(line.replace(" ", "").split("=") for line in entries)
 
 
 def test_every_graph_node_is_a_registered_executable_with_a_node_class():
     scripts = console_scripts()
     for spec in load_graph(groups=()):
-        assert scripts[spec.executable] == f'{spec.module}:main'
+        assert scripts[spec.executable] == f"{spec.module}:main"
         module = importlib.import_module(spec.module)
-        assert callable(module.main) and module.NODE.__name__.endswith('Node')
+        assert callable(module.main) and module.NODE.__name__.endswith("Node")
         for path in spec.parameters:
             assert Path(path).is_file(), path
 
 
 def test_groups_select_nodes():
-    loop = {s.name for s in load_graph(groups=('loop',))}
-    assert loop == {'sensor', 'layer1', 'layer2', 'memory', 'neuromodulator'}
-    assert 'simulator' in {s.name for s in load_graph(groups=('simulation',))}
+    loop = {s.name for s in load_graph(groups=("loop",))}
+    assert loop == {"sensor", "layer1", "layer2", "memory", "neuromodulator"}
+    assert "simulator" in {s.name for s in load_graph(groups=("simulation",))}
 
 
 def test_ros_arguments_name_the_node_and_apply_parameter_files_in_order():
-    spec = next(s for s in load_graph() if s.name == 'layer2')
-    args = spec.ros_arguments(('/tmp/extra.yaml',))
-    assert args[:3] == ['--ros-args', '-r', '__node:=layer2']
-    files = [args[i + 1] for i, a in enumerate(args) if a == '--params-file']
-    assert files[-1] == '/tmp/extra.yaml' and files[0].endswith('config/layers.yaml')
+    spec = next(s for s in load_graph() if s.name == "layer2")
+    args = spec.ros_arguments(("/tmp/extra.yaml",))
+    assert args[:3] == ["--ros-args", "-r", "__node:=layer2"]
+    files = [args[i + 1] for i, a in enumerate(args) if a == "--params-file"]
+    assert files[-1] == "/tmp/extra.yaml" and files[0].endswith("config/layers.yaml")
 
 
 def test_malformed_graph_file_is_refused(tmp_path):
-    bad = tmp_path / 'graph.yaml'
-    bad.write_text('nodes: [sensor]\n')
-    with pytest.raises(ValueError, match='expected a mapping'):
+    bad = tmp_path / "graph.yaml"
+    bad.write_text("nodes: [sensor]\n")
+    with pytest.raises(ValueError, match="expected a mapping"):
         load_graph(bad)

@@ -2,13 +2,14 @@
 
 It records every hebbian topic with its arrival time (``time.monotonic()``, the same clock in every
 namespace of this machine) and the image stamp the message carries, optionally plays a synthetic camera
-(sensor_msgs/Image frames of :func:`hebbian_ros.core.stimuli.scene`) and calls Trigger services.
+(sensor_msgs/Image frames of :func:`hebbian_ros.experiments.stimuli.scene`) and calls Trigger services.
 
 Protocol: one JSON object per line on stdin, one JSON reply per line on stdout (logs go to stderr):
 ``{"op": "present", "name": "red_box", "frames": 30}``, ``{"op": "records", "since": 0}``,
 ``{"op": "call", "service": "/memory/save_checkpoint", "wait": 10}``,
 ``{"op": "wait_graph", "wait": 20, "steady": 10}``, ``{"op": "quit"}``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,12 +26,12 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 from std_srvs.srv import Trigger
 
-from hebbian_ros.core.stimuli import scene
+from hebbian_ros.experiments.stimuli import scene
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition
 from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.conversions import image_to_msg
 
-RATES = ('sensor', 'layer1', 'layer2', 'memory')
+RATES = ("sensor", "layer1", "layer2", "memory")
 
 
 def stamp_ns(header: Header) -> int:
@@ -56,13 +57,17 @@ class Agent(Node):
         super().__init__(name)
         self.lock = threading.Lock()
         self.records: dict[str, list] = defaultdict(list)
-        topics = {f'hebbian/{p}/rates': (FiringRates, qos.STREAM) for p in RATES}
-        topics.update({'hebbian/inhibition': (Inhibition, qos.EVENT),
-                       'hebbian/recognition': (Recognition, qos.EVENT),
-                       'hebbian/learning_mode': (LearningMode, qos.STATE)})
+        topics = {f"hebbian/{p}/rates": (FiringRates, qos.STREAM) for p in RATES}
+        topics.update(
+            {
+                "hebbian/inhibition": (Inhibition, qos.EVENT),
+                "hebbian/recognition": (Recognition, qos.EVENT),
+                "hebbian/learning_mode": (LearningMode, qos.STATE),
+            }
+        )
         for topic, (msg_type, profile) in topics.items():
             self.create_subscription(msg_type, topic, self._recorder(topic), profile)
-        self.camera = self.create_publisher(Image, 'camera/image_raw', qos.STREAM) if camera else None
+        self.camera = self.create_publisher(Image, "camera/image_raw", qos.STREAM) if camera else None
         self._triggers: dict[str, object] = {}
 
     def _recorder(self, topic: str):
@@ -71,15 +76,16 @@ class Agent(Node):
             row = [now, stamp_ns(msg.header), *summary(topic, msg)]
             with self.lock:
                 self.records[topic].append(row)
+
         return record
 
     def publish(self, pixels) -> None:
-        header = Header(stamp=self.get_clock().now().to_msg(), frame_id='camera')
+        header = Header(stamp=self.get_clock().now().to_msg(), frame_id="camera")
         msg = image_to_msg(pixels, header)
         sent = time.monotonic()
         self.camera.publish(msg)
         with self.lock:
-            self.records['camera/image_raw'].append([sent, stamp_ns(header)])
+            self.records["camera/image_raw"].append([sent, stamp_ns(header)])
 
     def present(self, name: str, frames: int, period: float) -> float:
         start = time.monotonic()
@@ -101,11 +107,11 @@ class Agent(Node):
         (on failure: how far the graph got)."""
         start = time.monotonic()
         end = start + timeout
-        watched = ('hebbian/layer2/rates', 'hebbian/recognition')
+        watched = ("hebbian/layer2/rates", "hebbian/recognition")
         ok = False
         while not ok and time.monotonic() < end:
             if self.camera is not None:
-                self.publish(scene('blank'))
+                self.publish(scene("blank"))
             recent = time.monotonic() - 1.0
             with self.lock:
                 ok = all(sum(1 for r in self.records[topic] if r[0] >= recent) >= steady for topic in watched)
@@ -113,9 +119,10 @@ class Agent(Node):
                 time.sleep(1 / 30)
         recent = time.monotonic() - 1.0
         with self.lock:
-            arrived = {topic: [len(rows), sum(1 for r in rows if r[0] >= recent)]
-                       for topic, rows in self.records.items()}
-        return {'ok': ok, 'seconds': round(time.monotonic() - start, 2), 'arrived [all, last s]': arrived}
+            arrived = {
+                topic: [len(rows), sum(1 for r in rows if r[0] >= recent)] for topic, rows in self.records.items()
+            }
+        return {"ok": ok, "seconds": round(time.monotonic() - start, 2), "arrived [all, last s]": arrived}
 
     def add_clients(self, services: list[str]) -> None:
         """Trigger clients made up front, so that they are discovered long before they are used."""
@@ -139,16 +146,16 @@ class Agent(Node):
                 time.sleep(0.02)
             if future.done():
                 result = future.result()
-                return {'success': bool(result.success), 'message': result.message, 'tries': tries}
+                return {"success": bool(result.success), "message": result.message, "tries": tries}
             client.remove_pending_request(future)
-        return {'success': False, 'message': f'{service}: no answer in {timeout} s ({tries} tries)', 'tries': tries}
+        return {"success": False, "message": f"{service}: no answer in {timeout} s ({tries} tries)", "tries": tries}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument('--name', default='agent')
-    parser.add_argument('--camera', action='store_true')
-    parser.add_argument('--services', nargs='*', default=[], help='Trigger services to be called later')
+    parser.add_argument("--name", default="agent")
+    parser.add_argument("--camera", action="store_true")
+    parser.add_argument("--services", nargs="*", default=[], help="Trigger services to be called later")
     args = parser.parse_args()
     rclpy.init()
     agent = Agent(args.name, args.camera)
@@ -157,27 +164,30 @@ def main() -> int:
     executor.add_node(agent)
     spinner = threading.Thread(target=executor.spin)
     spinner.start()
-    reply = {'ready': True}
-    sys.stdout.write(json.dumps(reply) + '\n')
+    reply = {"ready": True}
+    sys.stdout.write(json.dumps(reply) + "\n")
     sys.stdout.flush()
     try:
         for line in sys.stdin:
             command = json.loads(line)
-            op = command['op']
-            if op == 'quit':
+            op = command["op"]
+            if op == "quit":
                 break
-            if op == 'present':
-                reply = {'start': agent.present(command['name'], int(command['frames']),
-                                                float(command.get('period', 1 / 30)))}
-            elif op == 'records':
-                reply = {'records': agent.since(float(command.get('since', 0.0)))}
-            elif op == 'wait_graph':
-                reply = agent.wait_graph(float(command.get('wait', 20.0)), int(command.get('steady', 1)))
-            elif op == 'call':
-                reply = agent.call(command['service'], float(command.get('wait', 10.0)))
+            if op == "present":
+                reply = {
+                    "start": agent.present(
+                        command["name"], int(command["frames"]), float(command.get("period", 1 / 30))
+                    )
+                }
+            elif op == "records":
+                reply = {"records": agent.since(float(command.get("since", 0.0)))}
+            elif op == "wait_graph":
+                reply = agent.wait_graph(float(command.get("wait", 20.0)), int(command.get("steady", 1)))
+            elif op == "call":
+                reply = agent.call(command["service"], float(command.get("wait", 10.0)))
             else:
-                reply = {'error': f'unknown op {op!r}'}
-            sys.stdout.write(json.dumps(reply) + '\n')
+                reply = {"error": f"unknown op {op!r}"}
+            sys.stdout.write(json.dumps(reply) + "\n")
             sys.stdout.flush()
     except KeyboardInterrupt:
         pass
@@ -189,5 +199,5 @@ def main() -> int:
     return 0
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     sys.exit(main())

@@ -7,6 +7,7 @@ sits between the two hosts, holding one end of each host's veth (no IP address o
 hosts share one subnet and see one plain Ethernet segment, like a switch on a bad link.
 Needs root (AF_PACKET). Standard library only. On SIGINT/SIGTERM it writes its counters as JSON.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,12 +33,12 @@ def settle_checksum(frame: bytes) -> bytes:
     A veth offloads checksums, so a frame captured on it may carry an unfinished UDP checksum that the
     kernel would have trusted on the direct path; re-sent from user space it would be dropped as corrupt.
     """
-    if len(frame) < 42 or frame[12:14] != b'\x08\x00' or frame[23] != 17:
+    if len(frame) < 42 or frame[12:14] != b"\x08\x00" or frame[23] != 17:
         return frame
-    if int.from_bytes(frame[20:22], 'big') & 0x1FFF:  # a later fragment: no UDP header in it
+    if int.from_bytes(frame[20:22], "big") & 0x1FFF:  # a later fragment: no UDP header in it
         return frame
     offset = 14 + (frame[14] & 0x0F) * 4 + 6
-    return frame[:offset] + b'\x00\x00' + frame[offset + 2:]
+    return frame[:offset] + b"\x00\x00" + frame[offset + 2 :]
 
 
 def open_port(interface: str) -> socket.socket:
@@ -54,22 +55,22 @@ def open_port(interface: str) -> socket.socket:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('first')
-    parser.add_argument('second')
-    parser.add_argument('--loss', type=float, default=0.2, help='drop probability per frame, each direction')
-    parser.add_argument('--delay', type=float, default=0.02, help='one-way delay [s]')
-    parser.add_argument('--seed', type=int, default=None)
-    parser.add_argument('--stats', default=None, help='write the counters here as JSON on exit')
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("first")
+    parser.add_argument("second")
+    parser.add_argument("--loss", type=float, default=0.2, help="drop probability per frame, each direction")
+    parser.add_argument("--delay", type=float, default=0.02, help="one-way delay [s]")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--stats", default=None, help="write the counters here as JSON on exit")
     args = parser.parse_args()
     if not 0.0 <= args.loss < 1.0 or args.delay < 0.0:
-        parser.error('--loss must be in [0, 1) and --delay >= 0')
+        parser.error("--loss must be in [0, 1) and --delay >= 0")
     for interface in (args.first, args.second):
-        subprocess.run(['ip', 'link', 'set', interface, 'promisc', 'on', 'up'], check=True)
+        subprocess.run(["ip", "link", "set", interface, "promisc", "on", "up"], check=True)
     ports = {args.first: open_port(args.first), args.second: open_port(args.second)}
     peer = {ports[args.first]: ports[args.second], ports[args.second]: ports[args.first]}
-    name = {ports[args.first]: f'{args.first}->{args.second}', ports[args.second]: f'{args.second}->{args.first}'}
-    stats = {direction: {'frames': 0, 'dropped': 0, 'forwarded': 0, 'send_errors': 0} for direction in name.values()}
+    name = {ports[args.first]: f"{args.first}->{args.second}", ports[args.second]: f"{args.second}->{args.first}"}
+    stats = {direction: {"frames": 0, "dropped": 0, "forwarded": 0, "send_errors": 0} for direction in name.values()}
     rng = random.Random(args.seed)
     pending: list[tuple[float, int, socket.socket, bytes, str]] = []
     sequence = 0
@@ -81,7 +82,7 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    print('ready', flush=True)
+    print("ready", flush=True)
     while running:
         timeout = 0.2 if not pending else max(0.0, pending[0][0] - time.monotonic())
         try:
@@ -97,26 +98,27 @@ def main() -> int:
                 if address[2] == PACKET_OUTGOING:
                     continue
                 counters = stats[name[port]]
-                counters['frames'] += 1
+                counters["frames"] += 1
                 if rng.random() < args.loss:
-                    counters['dropped'] += 1
+                    counters["dropped"] += 1
                     continue
                 sequence += 1
-                heapq.heappush(pending, (time.monotonic() + args.delay, sequence, peer[port],
-                                              settle_checksum(frame), name[port]))
+                heapq.heappush(
+                    pending, (time.monotonic() + args.delay, sequence, peer[port], settle_checksum(frame), name[port])
+                )
         now = time.monotonic()
         while pending and pending[0][0] <= now:
             _, _, out, frame, direction = heapq.heappop(pending)
             try:
                 out.send(frame)
-                stats[direction]['forwarded'] += 1
+                stats[direction]["forwarded"] += 1
             except OSError:
-                stats[direction]['send_errors'] += 1
+                stats[direction]["send_errors"] += 1
     if args.stats:
-        with open(args.stats, 'w') as file:
+        with open(args.stats, "w") as file:
             json.dump(stats, file)
     return 0
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     sys.exit(main())

@@ -10,6 +10,7 @@ between the hosts: 20 % loss and 20 ms delay per frame in each direction, by lin
 third namespace, because this kernel has no sch_netem for ``tc qdisc ... netem``.
 Needs root; skips, naming why, where namespaces cannot be made (but fails in CI as root).
 """
+
 from __future__ import annotations
 
 import json
@@ -24,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from netns import Hosts, NetnsUnavailable
 from polling import wait_until
 
@@ -33,7 +33,7 @@ from hebbian_ros.msg import LearningMode
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-PROFILE = HERE / 'fastdds_udp_only.xml'
+PROFILE = HERE / "fastdds_udp_only.xml"
 FRAME = 1 / 30
 pytestmark = pytest.mark.slow
 
@@ -46,13 +46,13 @@ RECOG_FAMILIAR, RECOG_ID = 2, 3
 
 @pytest.fixture
 def hosts(request):
-    names = request.param if hasattr(request, 'param') else ('a', 'b')
+    names = request.param if hasattr(request, "param") else ("a", "b")
     try:
         made = Hosts(names)
     except NetnsUnavailable as why:
-        if os.environ.get('CI') and os.geteuid() == 0:  # CI runs as root: these tests must run there
-            pytest.fail(f'cannot create network namespaces as root in CI: {why}')
-        pytest.skip(f'cannot create network namespaces here: {why}')
+        if os.environ.get("CI") and os.geteuid() == 0:  # CI runs as root: these tests must run there
+            pytest.fail(f"cannot create network namespaces as root in CI: {why}")
+        pytest.skip(f"cannot create network namespaces here: {why}")
     try:
         yield made
     finally:
@@ -63,50 +63,65 @@ def dds_env(ros_env: dict, static_peers: list[str] | None = None) -> dict:
     """The node processes' environment: the test's random domain id and scratch ROS_HOME, discovery
     beyond this host, UDPv4-only Fast DDS."""
     env = dict(ros_env)
-    env.update({'ROS_AUTOMATIC_DISCOVERY_RANGE': 'SUBNET', 'RMW_IMPLEMENTATION': 'rmw_fastrtps_cpp',
-                'FASTDDS_DEFAULT_PROFILES_FILE': str(PROFILE)})
+    env.update(
+        {
+            "ROS_AUTOMATIC_DISCOVERY_RANGE": "SUBNET",
+            "RMW_IMPLEMENTATION": "rmw_fastrtps_cpp",
+            "FASTDDS_DEFAULT_PROFILES_FILE": str(PROFILE),
+        }
+    )
     if static_peers:
-        env['ROS_STATIC_PEERS'] = ';'.join(static_peers)
+        env["ROS_STATIC_PEERS"] = ";".join(static_peers)
     return env
 
 
 class Agent:
     """Client of one agent.py process running inside a host."""
 
-    def __init__(self, hosts: Hosts, host: str, env: dict, camera: bool, log: Path,
-                 services: tuple[str, ...] = ()) -> None:
-        self.log = open(log, 'w')
-        command = [sys.executable, str(HERE / 'agent.py'), '--name', f'agent_{host}', '--services', *services]
-        command += ['--camera'] if camera else []
-        self.process = hosts.popen(host, command, env=env, cwd=REPO, stdin=subprocess.PIPE,
-                                   stdout=subprocess.PIPE, stderr=self.log, text=True, bufsize=1)
+    def __init__(
+        self, hosts: Hosts, host: str, env: dict, camera: bool, log: Path, services: tuple[str, ...] = ()
+    ) -> None:
+        self.log = open(log, "w")
+        command = [sys.executable, str(HERE / "agent.py"), "--name", f"agent_{host}", "--services", *services]
+        command += ["--camera"] if camera else []
+        self.process = hosts.popen(
+            host,
+            command,
+            env=env,
+            cwd=REPO,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+            bufsize=1,
+        )
         self.replies: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
-        assert self._reply(30.0).get('ready'), 'agent did not start'
+        assert self._reply(30.0).get("ready"), "agent did not start"
 
     def _read(self) -> None:
         for line in self.process.stdout:
             self.replies.put(json.loads(line))
-        self.replies.put({'error': 'agent exited'})
+        self.replies.put({"error": "agent exited"})
 
     def _reply(self, timeout: float) -> dict:
         try:
             return self.replies.get(timeout=timeout)
         except queue.Empty:
-            raise TimeoutError(f'agent gave no answer in {timeout} s') from None
+            raise TimeoutError(f"agent gave no answer in {timeout} s") from None
 
     def request(self, op: str, timeout: float = 30.0, **fields) -> dict:
-        self.process.stdin.write(json.dumps({'op': op, **fields}) + '\n')
+        self.process.stdin.write(json.dumps({"op": op, **fields}) + "\n")
         self.process.stdin.flush()
         reply = self._reply(timeout)
-        assert 'error' not in reply, reply
+        assert "error" not in reply, reply
         return reply
 
     def present(self, name: str, frames: int) -> float:
-        return self.request('present', timeout=frames * FRAME + 30, name=name, frames=frames)['start']
+        return self.request("present", timeout=frames * FRAME + 30, name=name, frames=frames)["start"]
 
     def records(self, since: float = 0.0) -> dict[str, list]:
-        return self.request('records', since=since)['records']
+        return self.request("records", since=since)["records"]
 
     def topic(self, topic: str, since: float = 0.0) -> list:
         return self.records(since).get(topic, [])
@@ -134,20 +149,29 @@ class Agent:
 
 def start_graph(hosts: Hosts, host: str, env: dict, args: list[str], log: Path) -> subprocess.Popen:
     """The package's own graph command, run inside ``host``."""
-    with open(log, 'w') as out:  # the child keeps its own copy of the descriptor
-        return hosts.popen(host, [sys.executable, '-m', 'hebbian_ros.graph.cli', *args], env=env, cwd=REPO,
-                           stdout=out, stderr=subprocess.STDOUT)
+    with open(log, "w") as out:  # the child keeps its own copy of the descriptor
+        return hosts.popen(
+            host,
+            [sys.executable, "-m", "hebbian_ros.graph.cli", *args],
+            env=env,
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def wait_graph(agent: Agent, logs: list[Path], what: str, wait: float, steady: int) -> float:
     """Assert the graph answers ``agent`` steadily within ``wait`` s; on failure say how far it got and
     show the end of each graph log (a slow start and a discovery failure look different there)."""
-    reply = agent.request('wait_graph', timeout=wait + 10.0, wait=wait, steady=steady)
-    if not reply.get('ok'):
-        tails = '\n'.join(f'--- {log.name}:\n' + '\n'.join(log.read_text(errors='replace').splitlines()[-15:])
-                          for log in logs if log.exists())
-        pytest.fail(f'{what}: {reply}\n{tails}')
-    return float(reply['seconds'])
+    reply = agent.request("wait_graph", timeout=wait + 10.0, wait=wait, steady=steady)
+    if not reply.get("ok"):
+        tails = "\n".join(
+            f"--- {log.name}:\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+            for log in logs
+            if log.exists()
+        )
+        pytest.fail(f"{what}: {reply}\n{tails}")
+    return float(reply["seconds"])
 
 
 def causes(rows: list) -> list[int]:
@@ -177,188 +201,248 @@ def delivery(source: list, sink: list, since: float, replays: bool) -> dict:
         if row[STAMP] in sent:
             arrived.setdefault(row[STAMP], row[T])
     realtime = time.time() - time.monotonic()  # system-wide clocks: the same in every namespace
-    delays = [(arrived[s] + realtime - s * 1e-9) * 1e3 for s in arrived] or [float('nan')]
-    return {'delivered': len(arrived), 'sent': len(sent), 'p50_ms': float(np.percentile(delays, 50)),
-            'p99_ms': float(np.percentile(delays, 99))}
+    delays = [(arrived[s] + realtime - s * 1e-9) * 1e3 for s in arrived] or [float("nan")]
+    return {
+        "delivered": len(arrived),
+        "sent": len(sent),
+        "p50_ms": float(np.percentile(delays, 50)),
+        "p99_ms": float(np.percentile(delays, 99)),
+    }
 
 
 def learn_and_check(agent: Agent, tag: str, within: float) -> tuple[float, float]:
     """Show ``red_box`` until learned (novelty, a-ha, replays reach A); return (start, habituation ratio)."""
-    start = agent.present('red_box', 20)
-    assert agent.wait_for(lambda: LearningMode.CAUSE_NOVELTY in causes(
-        agent.topic('hebbian/learning_mode', start)), within), f'{tag}: no learning-mode broadcast reached A'
-    agent.present('red_box', 70)
-    assert agent.wait_for(lambda: (rows := agent.topic('hebbian/learning_mode', start)) and not rows[-1][MODE_ACTIVE]
-                          and LearningMode.CAUSE_AHA in causes(rows), 5.0), f'{tag}: learning did not end at A'
-    seen = causes(agent.topic('hebbian/learning_mode', start))
+    start = agent.present("red_box", 20)
+    assert agent.wait_for(
+        lambda: LearningMode.CAUSE_NOVELTY in causes(agent.topic("hebbian/learning_mode", start)), within
+    ), f"{tag}: no learning-mode broadcast reached A"
+    agent.present("red_box", 70)
+    assert agent.wait_for(
+        lambda: (
+            (rows := agent.topic("hebbian/learning_mode", start))
+            and not rows[-1][MODE_ACTIVE]
+            and LearningMode.CAUSE_AHA in causes(rows)
+        ),
+        5.0,
+    ), f"{tag}: learning did not end at A"
+    seen = causes(agent.topic("hebbian/learning_mode", start))
     assert LearningMode.CAUSE_AHA in seen and LearningMode.CAUSE_REPLAY in seen, seen
-    rates = np.array([r[RATE_MEAN] for r in agent.topic('hebbian/sensor/rates', start) if not r[RATE_REPLAY]])
+    rates = np.array([r[RATE_MEAN] for r in agent.topic("hebbian/sensor/rates", start) if not r[RATE_REPLAY]])
     peak, late = rates[:10].max(), rates[-10:].mean()
-    assert late <= 0.3 * peak, f'{tag}: no habituation across hosts: {peak:.2f} -> {late:.2f} Hz'
+    assert late <= 0.3 * peak, f"{tag}: no habituation across hosts: {peak:.2f} -> {late:.2f} Hz"
     return start, float(late / peak)
 
 
 def recognise(agent: Agent, tag: str, frames: int = 40) -> tuple[float, list]:
     """After a gap, ``red_box`` again: recognised as familiar at A, no new learning episode."""
-    agent.present('blank', 60)
-    again = agent.present('red_box', frames)
-    shown = {r[STAMP] for r in agent.topic('camera/image_raw', again)}
+    agent.present("blank", 60)
+    again = agent.present("red_box", frames)
+    shown = {r[STAMP] for r in agent.topic("camera/image_raw", again)}
 
     def about_shown() -> list:  # only the verdicts on these frames (late ones on the gap are not)
-        return [r for r in agent.topic('hebbian/recognition', again) if r[STAMP] in shown]
+        return [r for r in agent.topic("hebbian/recognition", again) if r[STAMP] in shown]
+
     agent.wait_for(lambda: len(about_shown()) >= 0.6 * frames, 3.0)
     verdicts = about_shown()
     familiar = [r for r in verdicts if r[RECOG_FAMILIAR]]
-    assert verdicts and len(familiar) >= 0.8 * len(verdicts), f'{tag}: {len(familiar)}/{len(verdicts)} familiar'
+    assert verdicts and len(familiar) >= 0.8 * len(verdicts), f"{tag}: {len(familiar)}/{len(verdicts)} familiar"
     assert len({r[RECOG_ID] for r in familiar}) == 1
-    assert LearningMode.CAUSE_NOVELTY not in causes(agent.topic('hebbian/learning_mode', again))
+    assert LearningMode.CAUSE_NOVELTY not in causes(agent.topic("hebbian/learning_mode", again))
     return again, familiar
 
 
 def test_closed_loop_across_two_hosts(hosts, ros_env, tmp_path, record_property):
     """Sensor + camera on A, the rest on B, over a plain veth: habituation, learning, recognition, latency."""
-    link = hosts.link('a', 'b')
-    for host in ('a', 'b'):
+    link = hosts.link("a", "b")
+    for host in ("a", "b"):
         hosts.multicast_route(host, link.interface(host))
     # multicast discovery, with both addresses as static peers too: multicast alone was sometimes slow to
     # find the other side on a loaded machine (CI ran out of the 30 s once)
-    env = dds_env(ros_env, static_peers=[link.address('a'), link.address('b')])
-    graph_b = start_graph(hosts, 'b', env, ['--skip', 'sensor'], tmp_path / 'graph_b.log')
-    graph_a = start_graph(hosts, 'a', env, ['--only', 'sensor'], tmp_path / 'graph_a.log')
-    agent = Agent(hosts, 'a', env, camera=True, log=tmp_path / 'agent_a.log')
+    env = dds_env(ros_env, static_peers=[link.address("a"), link.address("b")])
+    graph_b = start_graph(hosts, "b", env, ["--skip", "sensor"], tmp_path / "graph_b.log")
+    graph_a = start_graph(hosts, "a", env, ["--only", "sensor"], tmp_path / "graph_a.log")
+    agent = Agent(hosts, "a", env, camera=True, log=tmp_path / "agent_a.log")
     try:
-        settled = wait_graph(agent, [tmp_path / 'graph_a.log', tmp_path / 'graph_b.log'],
-                             'B did not answer A over the veth', wait=45.0, steady=15)
-        record_property('graph_settled_s', settled)
-        print(f'graph settled across the veth in {settled:.1f} s')
-        _, habituation = learn_and_check(agent, 'split', within=3.0)
-        recognise(agent, 'split', frames=90)
+        settled = wait_graph(
+            agent,
+            [tmp_path / "graph_a.log", tmp_path / "graph_b.log"],
+            "B did not answer A over the veth",
+            wait=45.0,
+            steady=15,
+        )
+        record_property("graph_settled_s", settled)
+        print(f"graph settled across the veth in {settled:.1f} s")
+        _, habituation = learn_and_check(agent, "split", within=3.0)
+        recognise(agent, "split", frames=90)
 
         records = agent.records()
-        lat = latencies_ms(records['camera/image_raw'], records['hebbian/inhibition'])
+        lat = latencies_ms(records["camera/image_raw"], records["hebbian/inhibition"])
         # best-effort frames are dropped when the 2 cores are busy: ~2/3 of them usually come back
-        assert len(lat) >= 60, f'only {len(lat)} frames came back inhibited'
+        assert len(lat) >= 60, f"only {len(lat)} frames came back inhibited"
         p50, p99 = (float(v) for v in np.percentile(lat, [50, 99]))
-        before = hosts.counters('a', link.interface('a'))
+        before = hosts.counters("a", link.interface("a"))
 
         # The link is the only way: with A's veth down nothing from B arrives any more.
-        hosts.set_link('a', link.interface('a'), up=False)
+        hosts.set_link("a", link.interface("a"), up=False)
         cut = time.monotonic()
-        agent.present('red_box', 30)
+        agent.present("red_box", 30)
         time.sleep(0.5)
         after_cut = agent.records(cut)
-        from_b = {t: len(after_cut.get(t, [])) for t in ('hebbian/layer2/rates', 'hebbian/recognition',
-                                                          'hebbian/inhibition', 'hebbian/memory/rates')}
-        assert sum(from_b.values()) == 0, f'messages from B arrived with the link down: {from_b}'
-        assert len(after_cut.get('hebbian/sensor/rates', [])) >= 20, 'A itself stopped working'
+        from_b = {
+            t: len(after_cut.get(t, []))
+            for t in ("hebbian/layer2/rates", "hebbian/recognition", "hebbian/inhibition", "hebbian/memory/rates")
+        }
+        assert sum(from_b.values()) == 0, f"messages from B arrived with the link down: {from_b}"
+        assert len(after_cut.get("hebbian/sensor/rates", [])) >= 20, "A itself stopped working"
     finally:
-        agent.dump(tmp_path / 'records_a.json')
+        agent.dump(tmp_path / "records_a.json")
         agent.close()
-        codes = {'a': hosts.stop(graph_a), 'b': hosts.stop(graph_b)}
-    assert codes == {'a': 0, 'b': 0}, codes
+        codes = {"a": hosts.stop(graph_a), "b": hosts.stop(graph_b)}
+    assert codes == {"a": 0, "b": 0}, codes
 
-    result = {'frames': len(lat), 'p50_ms': p50, 'p99_ms': p99, 'mean_ms': float(lat.mean()),
-              'habituation_late_over_peak': habituation, 'veth_a_counters': before,
-              'messages_from_b_with_link_down': from_b}
-    (tmp_path / 'cross_host_latency.json').write_text(json.dumps(result, indent=2))
-    for key in ('p50_ms', 'p99_ms', 'frames'):
-        record_property(f'cross_host_latency_{key}', result[key])
-    print(f'\ncross-host loop latency p50={p50:.2f} ms p99={p99:.2f} ms ({len(lat)} frames; '
-          f'veth A: {before["tx_packets"]} packets out, {before["rx_packets"]} in)')
+    result = {
+        "frames": len(lat),
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "mean_ms": float(lat.mean()),
+        "habituation_late_over_peak": habituation,
+        "veth_a_counters": before,
+        "messages_from_b_with_link_down": from_b,
+    }
+    (tmp_path / "cross_host_latency.json").write_text(json.dumps(result, indent=2))
+    for key in ("p50_ms", "p99_ms", "frames"):
+        record_property(f"cross_host_latency_{key}", result[key])
+    print(
+        f"\ncross-host loop latency p50={p50:.2f} ms p99={p99:.2f} ms ({len(lat)} frames; "
+        f"veth A: {before['tx_packets']} packets out, {before['rx_packets']} in)"
+    )
 
 
-@pytest.mark.parametrize('hosts', [('a', 'm', 'b')], indirect=True)
+@pytest.mark.parametrize("hosts", [("a", "m", "b")], indirect=True)
 def test_lossy_link_reliable_events_arrive_and_learning_survives(hosts, ros_env, tmp_path, record_property):
     """20 % loss + 20 ms delay each way between A and B: events and state still arrive, learning still works."""
-    link_a = hosts.link('a', 'm', address=(True, False))
-    link_b = hosts.link('m', 'b', subnet=link_a.subnet, address=(False, True))
-    address_a, address_b = link_a.address('a'), link_b.address('b')
-    stats = tmp_path / 'link_stats.json'
-    wire = hosts.popen('m', [sys.executable, str(HERE / 'link_emulator.py'), link_a.interface('m'),
-                             link_b.interface('m'), '--loss', '0.2', '--delay', '0.02',
-                             '--seed', str(random.SystemRandom().randrange(2 ** 31)), '--stats', str(stats)],
-                       stdout=subprocess.PIPE, text=True)
-    assert wire.stdout.readline().strip() == 'ready'
+    link_a = hosts.link("a", "m", address=(True, False))
+    link_b = hosts.link("m", "b", subnet=link_a.subnet, address=(False, True))
+    address_a, address_b = link_a.address("a"), link_b.address("b")
+    stats = tmp_path / "link_stats.json"
+    wire = hosts.popen(
+        "m",
+        [
+            sys.executable,
+            str(HERE / "link_emulator.py"),
+            link_a.interface("m"),
+            link_b.interface("m"),
+            "--loss",
+            "0.2",
+            "--delay",
+            "0.02",
+            "--seed",
+            str(random.SystemRandom().randrange(2**31)),
+            "--stats",
+            str(stats),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert wire.stdout.readline().strip() == "ready"
     # Unicast discovery: no multicast route on either host, each knows the other's address.
     # (LOCALHOST + ROS_STATIC_PEERS also discovers, but then every datagram went out twice here,
     # which hides best-effort loss.)
     env_a = dds_env(ros_env, static_peers=[address_b])
     env_b = dds_env(ros_env, static_peers=[address_a])
-    checkpoints = tmp_path / 'checkpoints'
-    overrides = tmp_path / 'overrides.yaml'
-    overrides.write_text(''.join(f'{n}:\n  ros__parameters:\n    checkpoint_dir: {checkpoints}\n'
-                                 f'    checkpoint_period: 0.0\n' for n in ('layer1', 'layer2', 'memory')))
-    graph_b = start_graph(hosts, 'b', env_b, ['--skip', 'sensor', '--params-file', str(overrides)],
-                          tmp_path / 'graph_b.log')
-    graph_a = start_graph(hosts, 'a', env_a, ['--only', 'sensor'], tmp_path / 'graph_a.log')
-    learners = ('layer1', 'layer2', 'memory')
-    services = tuple(f'/{n}/save_checkpoint' for n in learners)
-    agent_a = Agent(hosts, 'a', env_a, camera=True, log=tmp_path / 'agent_a.log', services=services)
-    agent_b = Agent(hosts, 'b', env_b, camera=False, log=tmp_path / 'agent_b.log')
+    checkpoints = tmp_path / "checkpoints"
+    overrides = tmp_path / "overrides.yaml"
+    overrides.write_text(
+        "".join(
+            f"{n}:\n  ros__parameters:\n    checkpoint_dir: {checkpoints}\n    checkpoint_period: 0.0\n"
+            for n in ("layer1", "layer2", "memory")
+        )
+    )
+    graph_b = start_graph(
+        hosts, "b", env_b, ["--skip", "sensor", "--params-file", str(overrides)], tmp_path / "graph_b.log"
+    )
+    graph_a = start_graph(hosts, "a", env_a, ["--only", "sensor"], tmp_path / "graph_a.log")
+    learners = ("layer1", "layer2", "memory")
+    services = tuple(f"/{n}/save_checkpoint" for n in learners)
+    agent_a = Agent(hosts, "a", env_a, camera=True, log=tmp_path / "agent_a.log", services=services)
+    agent_b = Agent(hosts, "b", env_b, camera=False, log=tmp_path / "agent_b.log")
     try:
         # ~30 frames/s of which ~60 % cross the lossy link (a rates message is two IP fragments).
-        wait_graph(agent_a, [tmp_path / 'graph_a.log', tmp_path / 'graph_b.log'],
-                   'B did not answer A over the lossy link', wait=45.0, steady=8)
+        wait_graph(
+            agent_a,
+            [tmp_path / "graph_a.log", tmp_path / "graph_b.log"],
+            "B did not answer A over the lossy link",
+            wait=45.0,
+            steady=8,
+        )
         for _ in range(10):  # B's recorder has found A's sensor too (it counts what crossed A->B)
-            if agent_b.topic('hebbian/sensor/rates', agent_a.present('blank', 15)):
+            if agent_b.topic("hebbian/sensor/rates", agent_a.present("blank", 15)):
                 break
         else:
-            raise AssertionError('B\'s recorder never received A\'s sensor rates')
-        start, habituation = learn_and_check(agent_a, 'lossy', within=5.0)
-        _, familiar = recognise(agent_a, 'lossy', frames=40)
+            raise AssertionError("B's recorder never received A's sensor rates")
+        start, habituation = learn_and_check(agent_a, "lossy", within=5.0)
+        _, familiar = recognise(agent_a, "lossy", frames=40)
         # What was learned, saved on request from A across the lossy link, read back as written.
-        saved = {n: agent_a.request('call', timeout=25.0, service=f'/{n}/save_checkpoint', wait=20.0)
-                 for n in learners}
+        saved = {n: agent_a.request("call", timeout=25.0, service=f"/{n}/save_checkpoint", wait=20.0) for n in learners}
         for name, reply in saved.items():
-            assert reply['success'], (name, reply)
+            assert reply["success"], (name, reply)
         learned = {n: load_checkpoint(checkpoint_path(checkpoints, n)) for n in learners}
         at_b = agent_b.records()
         time.sleep(1.0)  # what B had sent by now has had time to be repaired (reliable) or lost (best effort)
         at_a = agent_a.records()
     finally:
-        agent_a.dump(tmp_path / 'records_a.json')
-        agent_b.dump(tmp_path / 'records_b.json')
+        agent_a.dump(tmp_path / "records_a.json")
+        agent_b.dump(tmp_path / "records_b.json")
         agent_a.close()
         agent_b.close()
-        codes = {'a': hosts.stop(graph_a), 'b': hosts.stop(graph_b)}
+        codes = {"a": hosts.stop(graph_a), "b": hosts.stop(graph_b)}
         hosts.stop(wire)
-    assert codes == {'a': 0, 'b': 0}, codes
+    assert codes == {"a": 0, "b": 0}, codes
 
-    flows = {'sensor rates A->B (best effort)': (at_a, at_b, 'hebbian/sensor/rates'),
-             'layer2 rates B->A (best effort)': (at_b, at_a, 'hebbian/layer2/rates'),
-             'inhibition B->A (reliable)': (at_b, at_a, 'hebbian/inhibition'),
-             'recognition B->A (reliable)': (at_b, at_a, 'hebbian/recognition'),
-             'learning_mode B->A (reliable, transient local)': (at_b, at_a, 'hebbian/learning_mode')}
-    flows = {key: delivery(source.get(topic, []), sink.get(topic, []), start, replays='rates' in topic)
-             for key, (source, sink, topic) in flows.items()}
+    flows = {
+        "sensor rates A->B (best effort)": (at_a, at_b, "hebbian/sensor/rates"),
+        "layer2 rates B->A (best effort)": (at_b, at_a, "hebbian/layer2/rates"),
+        "inhibition B->A (reliable)": (at_b, at_a, "hebbian/inhibition"),
+        "recognition B->A (reliable)": (at_b, at_a, "hebbian/recognition"),
+        "learning_mode B->A (reliable, transient local)": (at_b, at_a, "hebbian/learning_mode"),
+    }
+    flows = {
+        key: delivery(source.get(topic, []), sink.get(topic, []), start, replays="rates" in topic)
+        for key, (source, sink, topic) in flows.items()
+    }
     wire_stats = json.loads(stats.read_text())
-    report = {'flows': flows, 'link': wire_stats, 'habituation_late_over_peak': habituation, 'checkpoints': saved}
-    (tmp_path / 'lossy_link.json').write_text(json.dumps(report, indent=2))
-    lines = [f'  {key}: {f["delivered"]}/{f["sent"]} delivered, {f["p50_ms"]:.0f} / {f["p99_ms"]:.0f} ms '
-             'after the stamp (p50 / p99)' for key, f in flows.items()]
-    print('\nlossy link (20 % loss, 20 ms each way):\n' + '\n'.join(lines) + f'\n  wire: {wire_stats}')
+    report = {"flows": flows, "link": wire_stats, "habituation_late_over_peak": habituation, "checkpoints": saved}
+    (tmp_path / "lossy_link.json").write_text(json.dumps(report, indent=2))
+    lines = [
+        f"  {key}: {f['delivered']}/{f['sent']} delivered, {f['p50_ms']:.0f} / {f['p99_ms']:.0f} ms "
+        "after the stamp (p50 / p99)"
+        for key, f in flows.items()
+    ]
+    print("\nlossy link (20 % loss, 20 ms each way):\n" + "\n".join(lines) + f"\n  wire: {wire_stats}")
     for key, f in flows.items():
-        record_property(key, f'{f["delivered"]}/{f["sent"]} delivered')
+        record_property(key, f"{f['delivered']}/{f['sent']} delivered")
 
-    dropped = sum(d['dropped'] for d in wire_stats.values())
-    frames = sum(d['frames'] for d in wire_stats.values())
+    dropped = sum(d["dropped"] for d in wire_stats.values())
+    frames = sum(d["frames"] for d in wire_stats.values())
     assert 0.15 < dropped / frames < 0.25, wire_stats  # the loss was really applied
     # Reliable + keep-last N means: every sample is resent until acknowledged unless N newer ones have
     # replaced it by then. The learning-mode broadcasts of an episode (< 10) must all arrive; inhibition
     # and recognition at 30/s may lose one whose repair took over ~1/3 s, but the newest always arrives,
     # and at least the 80 % that one unrepaired datagram gets through this link do: repairs only add.
     # (Quiet runs deliver >= 98 %; under CI load recognition once got 117/133 with p50 361 ms.)
-    modes = flows['learning_mode B->A (reliable, transient local)']
-    assert modes['sent'] >= 4 and modes['delivered'] == modes['sent'], modes
-    for key, topic in (('inhibition B->A (reliable)', 'hebbian/inhibition'),
-                       ('recognition B->A (reliable)', 'hebbian/recognition')):
-        assert flows[key]['delivered'] >= 0.8 * flows[key]['sent'] > 0, (key, flows[key])
+    modes = flows["learning_mode B->A (reliable, transient local)"]
+    assert modes["sent"] >= 4 and modes["delivered"] == modes["sent"], modes
+    for key, topic in (
+        ("inhibition B->A (reliable)", "hebbian/inhibition"),
+        ("recognition B->A (reliable)", "hebbian/recognition"),
+    ):
+        assert flows[key]["delivered"] >= 0.8 * flows[key]["sent"] > 0, (key, flows[key])
         newest = max(r[STAMP] for r in at_b[topic] if r[T] >= start)
-        assert newest in {r[STAMP] for r in at_a[topic]}, f'{key}: the newest sample never arrived'
-    best_effort = flows['sensor rates A->B (best effort)']
-    assert best_effort['delivered'] < 0.9 * best_effort['sent'], 'best effort lost nothing: was the link lossy?'
+        assert newest in {r[STAMP] for r in at_a[topic]}, f"{key}: the newest sample never arrived"
+    best_effort = flows["sensor rates A->B (best effort)"]
+    assert best_effort["delivered"] < 0.9 * best_effort["sent"], "best effort lost nothing: was the link lossy?"
 
     for name, arrays in learned.items():  # load_checkpoint verified format and checksum
-        assert all(np.all(np.isfinite(a)) for a in arrays.values() if a.dtype.kind == 'f'), name
-    assert all(int(learned[n]['n_updates']) > 0 for n in ('layer1', 'layer2')), 'the layers did not learn'
-    assert learned['memory']['used'][familiar[0][RECOG_ID]], 'the recognised memory is not in the checkpoint'
+        assert all(np.all(np.isfinite(a)) for a in arrays.values() if a.dtype.kind == "f"), name
+    assert all(int(learned[n]["n_updates"]) > 0 for n in ("layer1", "layer2")), "the layers did not learn"
+    assert learned["memory"]["used"][familiar[0][RECOG_ID]], "the recognised memory is not in the checkpoint"

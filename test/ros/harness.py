@@ -1,25 +1,26 @@
 """Drive a real hebbian_ros graph over DDS from a test: start node processes, publish stimuli, record topics."""
+
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import rclpy
 import yaml
 from polling import wait_until
+from rcl_interfaces.msg import Log
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
-from rcl_interfaces.msg import Log
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
-from hebbian_ros.core.stimuli import scene
+from hebbian_ros.experiments.stimuli import scene
 from hebbian_ros.graph.spec import config_dir, load_graph
 from hebbian_ros.graph.supervisor import Supervisor
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition
@@ -31,25 +32,30 @@ FRAME = 1 / 30
 
 def write_overrides(path: Path, overrides: dict[str, dict]) -> str:
     """A ROS parameter file ``{node: {ros__parameters: {...}}}``; returns its path."""
-    path.write_text(yaml.safe_dump({node: {'ros__parameters': p} for node, p in overrides.items()}))
+    path.write_text(yaml.safe_dump({node: {"ros__parameters": p} for node, p in overrides.items()}))
     return str(path)
 
 
-def start_graph(env: dict, tmp_path: Path, overrides: dict[str, dict] | None = None,
-                only: tuple[str, ...] | None = None, groups: tuple[str, ...] = ('loop',),
-                sim_time: bool = False) -> Supervisor:
+def start_graph(
+    env: dict,
+    tmp_path: Path,
+    overrides: dict[str, dict] | None = None,
+    only: tuple[str, ...] | None = None,
+    groups: tuple[str, ...] = ("loop",),
+    sim_time: bool = False,
+) -> Supervisor:
     """Start the graph of config/graph.yaml as separate processes with ``overrides`` applied."""
     specs = [s for s in load_graph(groups=groups) if only is None or s.name in only]
-    extra = (str(config_dir() / 'sim_time.yaml'),) if sim_time else ()
+    extra = (str(config_dir() / "sim_time.yaml"),) if sim_time else ()
     if overrides:
-        extra += (write_overrides(tmp_path / 'overrides.yaml', overrides),)
+        extra += (write_overrides(tmp_path / "overrides.yaml", overrides),)
     supervisor = Supervisor(specs, extra, env=env)
     supervisor.start()
     return supervisor
 
 
 @contextmanager
-def running_loop(env: dict, tmp_path: Path, overrides: dict[str, dict] | None = None) -> Iterator['Probe']:
+def running_loop(env: dict, tmp_path: Path, overrides: dict[str, dict] | None = None) -> Iterator[Probe]:
     """The loop graph started and answering, with a :class:`Probe`; on exit every node must have stopped
     cleanly without a crash."""
     graph = start_graph(env, tmp_path, overrides)
@@ -60,28 +66,33 @@ def running_loop(env: dict, tmp_path: Path, overrides: dict[str, dict] | None = 
     finally:
         probe.close()
         codes = graph.stop()
-    assert graph.events == [], f'a node crashed: {graph.events}'
+    assert graph.events == [], f"a node crashed: {graph.events}"
     assert all(code in (0, -2) for code in codes.values()), codes
 
 
 class Probe:
     """A test-side node: publishes camera frames and records every hebbian topic with its arrival time."""
 
-    TOPICS = {'hebbian/sensor/rates': (FiringRates, qos.STREAM), 'hebbian/layer1/rates': (FiringRates, qos.STREAM),
-              'hebbian/layer2/rates': (FiringRates, qos.STREAM), 'hebbian/memory/rates': (FiringRates, qos.STREAM),
-              'hebbian/inhibition': (Inhibition, qos.EVENT), 'hebbian/recognition': (Recognition, qos.EVENT),
-              'hebbian/learning_mode': (LearningMode, qos.STATE)}
+    TOPICS = {
+        "hebbian/sensor/rates": (FiringRates, qos.STREAM),
+        "hebbian/layer1/rates": (FiringRates, qos.STREAM),
+        "hebbian/layer2/rates": (FiringRates, qos.STREAM),
+        "hebbian/memory/rates": (FiringRates, qos.STREAM),
+        "hebbian/inhibition": (Inhibition, qos.EVENT),
+        "hebbian/recognition": (Recognition, qos.EVENT),
+        "hebbian/learning_mode": (LearningMode, qos.STATE),
+    }
 
     def __init__(self) -> None:
         self.context = Context()
         rclpy.init(context=self.context)
-        self.node = Node('probe', context=self.context)
+        self.node = Node("probe", context=self.context)
         self.received: dict[str, list] = defaultdict(list)
         self._lock = threading.Lock()
         for topic, (msg_type, profile) in self.TOPICS.items():
             self.node.create_subscription(msg_type, topic, self._recorder(topic), profile)
-        self.node.create_subscription(Log, '/rosout', self._recorder('/rosout'), qos.EVENT)
-        self.camera = self.node.create_publisher(Image, 'camera/image_raw', qos.STREAM)
+        self.node.create_subscription(Log, "/rosout", self._recorder("/rosout"), qos.EVENT)
+        self.camera = self.node.create_publisher(Image, "camera/image_raw", qos.STREAM)
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
         self._thread = threading.Thread(target=self.executor.spin, daemon=True)
@@ -91,6 +102,7 @@ class Probe:
         def record(msg) -> None:
             with self._lock:
                 self.received[topic].append((time.monotonic(), msg))
+
         return record
 
     def messages(self, topic: str, since: float = 0.0) -> list:
@@ -100,10 +112,10 @@ class Probe:
 
     def errors(self, node_name: str) -> list[str]:
         """Error log lines of ``node_name`` seen on /rosout."""
-        return [m.msg for m in self.messages('/rosout') if m.name == node_name and m.level >= Log.ERROR]
+        return [m.msg for m in self.messages("/rosout") if m.name == node_name and m.level >= Log.ERROR]
 
     def header(self) -> Header:
-        return Header(stamp=self.node.get_clock().now().to_msg(), frame_id='camera')
+        return Header(stamp=self.node.get_clock().now().to_msg(), frame_id="camera")
 
     def publish_image(self, pixels: np.ndarray) -> None:
         self.camera.publish(image_to_msg(pixels, self.header()))
@@ -123,11 +135,13 @@ class Probe:
 
     def wait_for_graph(self, timeout: float = 20.0) -> None:
         """Publish blank frames until the sensor and the top layer answer (discovery done)."""
+
         def answered() -> bool:
-            self.publish_image(scene('blank'))
-            return bool(self.messages('hebbian/layer2/rates')) and bool(self.messages('hebbian/recognition'))
+            self.publish_image(scene("blank"))
+            return bool(self.messages("hebbian/layer2/rates")) and bool(self.messages("hebbian/recognition"))
+
         if not self.wait_for(answered, timeout, poll=0.1):
-            raise TimeoutError('the graph did not answer within the timeout')
+            raise TimeoutError("the graph did not answer within the timeout")
 
     def close(self) -> None:
         self.executor.shutdown()

@@ -1,7 +1,7 @@
 """The closed loop over real DDS between real processes: habituation, novelty -> learning mode, recognition."""
+
 import time
 
-import numpy as np
 import pytest
 from harness import mean_rates, running_loop
 
@@ -19,53 +19,52 @@ def stamp(msg):
 
 
 def causes(probe, since):
-    return [m.cause for m in probe.messages('hebbian/learning_mode', since)]
+    return [m.cause for m in probe.messages("hebbian/learning_mode", since)]
 
 
 def test_novel_stimulus_is_learned_then_recognised_and_habituates(loop):
     # A novel stimulus: learning mode within a bounded number of frames.
-    start = loop.present('red_box', 20)
+    start = loop.present("red_box", 20)
     assert loop.wait_for(lambda: LearningMode.CAUSE_NOVELTY in causes(loop, start), 3.0)
-    novelty = next(m for m in loop.messages('hebbian/learning_mode', start) if m.cause == LearningMode.CAUSE_NOVELTY)
+    novelty = next(m for m in loop.messages("hebbian/learning_mode", start) if m.cause == LearningMode.CAUSE_NOVELTY)
     # frames the sensor processed before the broadcast (counted by stamp: robust to dropped frames)
-    seen = [m for m in loop.messages('hebbian/sensor/rates', start) if not m.replay
-            and stamp(m) <= stamp(novelty)]
-    assert 1 <= len(seen) <= 15, f'learning mode after {len(seen)} frames'
+    seen = [m for m in loop.messages("hebbian/sensor/rates", start) if not m.replay and stamp(m) <= stamp(novelty)]
+    assert 1 <= len(seen) <= 15, f"learning mode after {len(seen)} frames"
 
     # Keep looking: the a-ha, consolidation replays, then the end of learning.
-    loop.present('red_box', 70)
+    loop.present("red_box", 70)
     seen = causes(loop, start)
     assert LearningMode.CAUSE_AHA in seen and LearningMode.CAUSE_REPLAY in seen
-    assert loop.wait_for(lambda: not loop.messages('hebbian/learning_mode')[-1].active, 3.0)
-    rates = mean_rates([m for m in loop.messages('hebbian/sensor/rates', start) if not m.replay])
+    assert loop.wait_for(lambda: not loop.messages("hebbian/learning_mode")[-1].active, 3.0)
+    rates = mean_rates([m for m in loop.messages("hebbian/sensor/rates", start) if not m.replay])
     peak, late = rates[:10].max(), rates[-10:].mean()
-    assert late <= 0.3 * peak, f'habituation: rate {peak:.2f} -> {late:.2f} Hz'
-    assert loop.messages('hebbian/inhibition', start)
+    assert late <= 0.3 * peak, f"habituation: rate {peak:.2f} -> {late:.2f} Hz"
+    assert loop.messages("hebbian/inhibition", start)
 
     # The stimulus goes away; the gain recovers; shown again it is familiar and draws no learning.
-    loop.present('blank', 90)
-    again = loop.present('red_box', 30)
-    rates_again = mean_rates([m for m in loop.messages('hebbian/sensor/rates', again) if not m.replay])
-    assert rates_again[:3].max() >= 0.7 * peak, 'sensor rate did not recover after the stimulus went away'
+    loop.present("blank", 90)
+    again = loop.present("red_box", 30)
+    rates_again = mean_rates([m for m in loop.messages("hebbian/sensor/rates", again) if not m.replay])
+    assert rates_again[:3].max() >= 0.7 * peak, "sensor rate did not recover after the stimulus went away"
     time.sleep(0.3)
-    verdicts = [m for m in loop.messages('hebbian/recognition', again)]
+    verdicts = [m for m in loop.messages("hebbian/recognition", again)]
     familiar = [m for m in verdicts if m.familiar]
     assert len(familiar) >= 0.8 * len(verdicts)
     assert len({m.memory_id for m in familiar}) == 1
     assert LearningMode.CAUSE_NOVELTY not in causes(loop, again)
-    assert mean_rates(loop.messages('hebbian/sensor/rates', again))[-5:].mean() <= 0.3 * peak
+    assert mean_rates(loop.messages("hebbian/sensor/rates", again))[-5:].mean() <= 0.3 * peak
 
 
 def test_distinct_stimuli_get_distinct_memories(loop):
     ids = {}
-    for name in ('red_box', 'blue_disc', 'yellow_bar'):
+    for name in ("red_box", "blue_disc", "yellow_bar"):
         loop.present(name, 90)
-        loop.present('blank', 30)
-    for name in ('red_box', 'blue_disc', 'yellow_bar'):
+        loop.present("blank", 30)
+    for name in ("red_box", "blue_disc", "yellow_bar"):
         start = loop.present(name, 20)
         time.sleep(0.2)
-        familiar = [m.memory_id for m in loop.messages('hebbian/recognition', start) if m.familiar]
-        assert familiar, f'{name} not recognised'
+        familiar = [m.memory_id for m in loop.messages("hebbian/recognition", start) if m.familiar]
+        assert familiar, f"{name} not recognised"
         ids[name] = max(set(familiar), key=familiar.count)
-        loop.present('blank', 30)
+        loop.present("blank", 30)
     assert len(set(ids.values())) == 3, ids

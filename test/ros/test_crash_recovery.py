@@ -10,6 +10,7 @@ each resumes its last checkpoint bit for bit, the other nodes keep running (same
 recognises what it learned; and SIGKILL at random moments while ``~/save_checkpoint`` is hammered on a
 4096x1024 layer always leaves a loadable checkpoint (current or .prev).
 """
+
 from __future__ import annotations
 
 import os
@@ -28,9 +29,16 @@ from rclpy.context import Context
 from rclpy.parameter import Parameter
 from std_srvs.srv import Trigger
 
-from hebbian_ros.core.checkpoint import (CheckpointError, load_checkpoint, load_latest, previous_path, rejected_path,
-                                         save_checkpoint, stale_temporaries)
-from hebbian_ros.core.layer import Layer
+from hebbian_ros.core.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    load_latest,
+    previous_path,
+    rejected_path,
+    save_checkpoint,
+    stale_temporaries,
+)
+from hebbian_ros.core.plasticity.layer import Layer
 from hebbian_ros.graph.spec import NodeSpec
 from hebbian_ros.graph.supervisor import Supervisor
 from hebbian_ros.msg import FiringRates, LearningMode, Recognition
@@ -40,11 +48,14 @@ from hebbian_ros.nodes.neuromodulator_node import NeuromodulatorNode
 
 
 def same(a, b):
-    return sorted(a) == sorted(b) and all(np.asarray(a[k]).dtype == np.asarray(b[k]).dtype
-                                          and np.asarray(a[k]).tobytes() == np.asarray(b[k]).tobytes() for k in a)
+    return sorted(a) == sorted(b) and all(
+        np.asarray(a[k]).dtype == np.asarray(b[k]).dtype and np.asarray(a[k]).tobytes() == np.asarray(b[k]).tobytes()
+        for k in a
+    )
 
 
 # --- in-process --------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def context(ros_env):
@@ -54,15 +65,20 @@ def context(ros_env):
     rclpy.try_shutdown(context=context)
 
 
-def make(node_class, context, directory, name='learner', **parameters):
-    parameters = {'checkpoint_dir': str(directory), 'checkpoint_period': 0.0, **parameters}
-    return node_class(name=name, context=context,
-                      parameter_overrides=[Parameter(k, value=v) for k, v in parameters.items()])
+def make(node_class, context, directory, name="learner", **parameters):
+    parameters = {"checkpoint_dir": str(directory), "checkpoint_period": 0.0, **parameters}
+    return node_class(
+        name=name, context=context, parameter_overrides=[Parameter(k, value=v) for k, v in parameters.items()]
+    )
 
 
 def rates(size, seed, high=100.0):
-    return FiringRates(population='x', shape=[size], max_rate=100.0,
-                       rates=np.random.default_rng(seed).uniform(0, high, size).astype(np.float32))
+    return FiringRates(
+        population="x",
+        shape=[size],
+        max_rate=100.0,
+        rates=np.random.default_rng(seed).uniform(0, high, size).astype(np.float32),
+    )
 
 
 def train(node, steps=20):
@@ -86,23 +102,25 @@ def state(node):
     return node.core.state_dict()
 
 
-LEARNERS = {'layer': (FeatureLayerNode, {'n_in': 24, 'n_out': 6, 'rule': 'bcm'}),
-            'memory': (MemoryNode, {'dim': 16, 'capacity': 4}),
-            'neuromodulator': (NeuromodulatorNode, {})}
+LEARNERS = {
+    "layer": (FeatureLayerNode, {"n_in": 24, "n_out": 6, "rule": "bcm"}),
+    "memory": (MemoryNode, {"dim": 16, "capacity": 4}),
+    "neuromodulator": (NeuromodulatorNode, {}),
+}
 
 
-@pytest.mark.parametrize('kind', list(LEARNERS))
+@pytest.mark.parametrize("kind", list(LEARNERS))
 def test_a_node_resumes_its_checkpoint_bit_identical(kind, context, tmp_path):
     node_class, parameters = LEARNERS[kind]
     node = make(node_class, context, tmp_path, **parameters)
     train(node)
     learned = state(node)
-    if kind == 'neuromodulator':
+    if kind == "neuromodulator":
         assert node.core.episodes >= 1
-    node.on_shutdown()   # the save of a clean shutdown
+    node.on_shutdown()  # the save of a clean shutdown
     node.destroy_node()
     again = make(node_class, context, tmp_path, **parameters)
-    assert again.checkpointing.resumed_from == str(tmp_path.resolve() / 'learner.npz')
+    assert again.checkpointing.resumed_from == str(tmp_path.resolve() / "learner.npz")
     assert same(state(again), learned)
     again.destroy_node()
 
@@ -115,12 +133,12 @@ def test_a_corrupt_current_checkpoint_is_refused_and_prev_used(context, tmp_path
     train(node)
     node.checkpointing.save()
     node.destroy_node()
-    path = tmp_path.resolve() / 'learner.npz'
-    path.write_bytes(path.read_bytes()[:1000])   # truncated
+    path = tmp_path.resolve() / "learner.npz"
+    path.write_bytes(path.read_bytes()[:1000])  # truncated
     again = make(FeatureLayerNode, context, tmp_path, n_in=24, n_out=6)
     assert again.checkpointing.resumed_from == str(previous_path(path))
     assert same(state(again), first)
-    assert rejected_path(path).exists() and not path.exists()   # moved aside; the good .prev is kept
+    assert rejected_path(path).exists() and not path.exists()  # moved aside; the good .prev is kept
     again.checkpointing.save()
     assert same(load_checkpoint(previous_path(path)), first)
     again.destroy_node()
@@ -132,78 +150,79 @@ def test_another_nodes_checkpoint_is_refused_and_prev_used(context, tmp_path):
     node.checkpointing.save()
     good = state(node)
     node.destroy_node()
-    save_checkpoint(tmp_path / 'learner.npz', {'patterns': np.zeros((4, 24), np.float32)})   # a memory's
+    save_checkpoint(tmp_path / "learner.npz", {"patterns": np.zeros((4, 24), np.float32)})  # a memory's
     again = make(FeatureLayerNode, context, tmp_path, n_in=24, n_out=6)
-    assert again.checkpointing.resumed_from.endswith('learner.prev.npz')
+    assert again.checkpointing.resumed_from.endswith("learner.prev.npz")
     assert same(state(again), good)
     again.destroy_node()
 
 
-@pytest.mark.parametrize('damage', ['both corrupt', 'wrong size', 'only prev, corrupt'])
+@pytest.mark.parametrize("damage", ["both corrupt", "wrong size", "only prev, corrupt"])
 def test_a_node_never_starts_blank_when_its_checkpoints_are_unusable(damage, context, tmp_path):
-    path = tmp_path / 'learner.npz'
-    if damage == 'wrong size':   # e.g. n_out changed in the configuration: both checkpoints refused
-        layer = Layer(24, 7, 'sanger')
+    path = tmp_path / "learner.npz"
+    if damage == "wrong size":  # e.g. n_out changed in the configuration: both checkpoints refused
+        layer = Layer(24, 7, "sanger")
         save_checkpoint(path, layer.state_dict())
         save_checkpoint(path, layer.state_dict())
     else:
-        previous_path(path).write_bytes(b'PK\x03\x04 not really a zip')
-        if damage == 'both corrupt':
+        previous_path(path).write_bytes(b"PK\x03\x04 not really a zip")
+        if damage == "both corrupt":
             path.write_bytes(os.urandom(300))
     before = sorted(p.name for p in tmp_path.iterdir())
     with pytest.raises(CheckpointError):
         make(FeatureLayerNode, context, tmp_path, n_in=24, n_out=6)
-    assert sorted(p.name for p in tmp_path.iterdir()) == before   # nothing overwritten or moved
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing overwritten or moved
 
 
-@pytest.mark.parametrize('name', ['../escape', 'a/b', '..', '.hidden', 'x.prev'])
+@pytest.mark.parametrize("name", ["../escape", "a/b", "..", ".hidden", "x.prev"])
 def test_checkpoint_names_cannot_leave_the_folder(name, context, tmp_path):
-    area = tmp_path / 'area'
+    area = tmp_path / "area"
     area.mkdir()
-    with pytest.raises(ValueError, match='checkpoint name'):
-        make(FeatureLayerNode, context, area / 'inside', checkpoint_name=name, n_in=4, n_out=2)
+    with pytest.raises(ValueError, match="checkpoint name"):
+        make(FeatureLayerNode, context, area / "inside", checkpoint_name=name, n_in=4, n_out=2)
     assert list(area.iterdir()) == []
 
 
 def test_temporaries_of_an_interrupted_save_are_removed_on_start(context, tmp_path):
-    leftover = tmp_path / '.learner.npz.abc123.tmp'
-    leftover.write_bytes(b'half a checkpoint')
-    other = tmp_path / '.other.npz.abc123.tmp'   # another node's: not touched
-    other.write_bytes(b'x')
+    leftover = tmp_path / ".learner.npz.abc123.tmp"
+    leftover.write_bytes(b"half a checkpoint")
+    other = tmp_path / ".other.npz.abc123.tmp"  # another node's: not touched
+    other.write_bytes(b"x")
     node = make(FeatureLayerNode, context, tmp_path, n_in=4, n_out=2)
     assert not leftover.exists() and other.exists()
     node.destroy_node()
 
 
 def test_services_report_failures_instead_of_crashing(context, tmp_path):
-    tmp_path = tmp_path / 'area'
+    tmp_path = tmp_path / "area"
     node = make(MemoryNode, context, tmp_path, dim=8, capacity=2)
     train(node)
     response = node.checkpointing._on_save(Trigger.Request(), Trigger.Response())
-    assert response.success and 'saved' in response.message
+    assert response.success and "saved" in response.message
     train(node, 3)
     assert node.checkpointing._on_save(Trigger.Request(), Trigger.Response()).success
-    path = tmp_path.resolve() / 'learner.npz'
-    path.write_bytes(b'garbage')
+    path = tmp_path.resolve() / "learner.npz"
+    path.write_bytes(b"garbage")
     train(node, 3)
     response = node.checkpointing._on_load(Trigger.Request(), Trigger.Response())
-    assert response.success and 'skipped' in response.message and 'prev' in response.message
-    previous_path(path).write_bytes(b'garbage')
+    assert response.success and "skipped" in response.message and "prev" in response.message
+    previous_path(path).write_bytes(b"garbage")
     before = state(node)
     response = node.checkpointing._on_load(Trigger.Request(), Trigger.Response())
-    assert not response.success and 'state unchanged' in response.message
+    assert not response.success and "state unchanged" in response.message
     assert same(state(node), before)
     shutil.rmtree(tmp_path)
-    tmp_path.write_bytes(b'a file where the folder was')   # the save cannot create its folder
+    tmp_path.write_bytes(b"a file where the folder was")  # the save cannot create its folder
     response = node.checkpointing._on_save(Trigger.Request(), Trigger.Response())
-    assert not response.success and 'save failed' in response.message
-    node.checkpointing._periodic_save()   # logs, does not raise
-    node.on_shutdown()                    # logs, does not raise
+    assert not response.success and "save failed" in response.message
+    node.checkpointing._periodic_save()  # logs, does not raise
+    node.on_shutdown()  # logs, does not raise
     node.destroy_node()
     tmp_path.unlink()
 
 
 # --- separate processes under the Supervisor ---------------------------------------------------
+
 
 def supervise(supervisor, condition, timeout):
     return bool(wait_until(condition, timeout, 0.1, each=supervisor.poll))
@@ -222,20 +241,20 @@ def call_trigger(probe, service, timeout=10.0, attempt=3.0):
                     return future.result()
         finally:
             probe.node.destroy_client(client)
-        assert time.monotonic() < end, f'{service}: no answer within {timeout} s'
+        assert time.monotonic() < end, f"{service}: no answer within {timeout} s"
 
 
 def recognised_id(probe, name, frames=20):
     start = probe.present(name, frames)
     time.sleep(0.3)
-    ids = [m.memory_id for m in probe.messages('hebbian/recognition', start) if m.familiar]
+    ids = [m.memory_id for m in probe.messages("hebbian/recognition", start) if m.familiar]
     return (max(set(ids), key=ids.count) if ids else None), ids
 
 
 class Frames:
     """Blank frames in the background: the loop keeps running while nodes are killed and restarted."""
 
-    def __init__(self, probe, name='blank'):
+    def __init__(self, probe, name="blank"):
         self.probe, self.name, self.stop = probe, name, threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
 
@@ -252,43 +271,45 @@ class Frames:
         self.thread.join(5)
 
 
-VICTIMS = ('layer1', 'memory', 'neuromodulator')
+VICTIMS = ("layer1", "memory", "neuromodulator")
 
 
 def test_killed_learning_nodes_restart_from_their_checkpoint_and_the_loop_resumes(ros_env, tmp_path):
-    checkpoints = tmp_path / 'checkpoints'
-    overrides = {name: {'checkpoint_dir': str(checkpoints), 'checkpoint_period': 0.5}
-                 for name in ('layer1', 'layer2', 'memory', 'neuromodulator')}
+    checkpoints = tmp_path / "checkpoints"
+    overrides = {
+        name: {"checkpoint_dir": str(checkpoints), "checkpoint_period": 0.5}
+        for name in ("layer1", "layer2", "memory", "neuromodulator")
+    }
     graph = start_graph(ros_env, tmp_path, overrides)
     probe = Probe()
     try:
         probe.wait_for_graph(timeout=40.0)
-        probe.present('red_box', 90)
-        probe.present('blank', 45)
-        learned, _ = recognised_id(probe, 'red_box')
-        assert learned is not None, 'red_box was not learned'
-        probe.present('blank', 30)
-        assert probe.wait_for(lambda: not probe.messages('hebbian/learning_mode')[-1].active, 10.0)
+        probe.present("red_box", 90)
+        probe.present("blank", 45)
+        learned, _ = recognised_id(probe, "red_box")
+        assert learned is not None, "red_box was not learned"
+        probe.present("blank", 30)
+        assert probe.wait_for(lambda: not probe.messages("hebbian/learning_mode")[-1].active, 10.0)
         for name in VICTIMS:
-            assert call_trigger(probe, f'/{name}/save_checkpoint').success
+            assert call_trigger(probe, f"/{name}/save_checkpoint").success
         pids = {name: child.process.pid for name, child in graph.children.items()}
 
-        with Frames(probe):   # mid-run: frames keep flowing through the loop
+        with Frames(probe):  # mid-run: frames keep flowing through the loop
             time.sleep(0.5)
             for name in VICTIMS:
                 graph.children[name].process.send_signal(signal.SIGKILL)
             for name in VICTIMS:
                 graph.children[name].process.wait(10)
-            on_disk = {name: load_latest(checkpoints / f'{name}.npz')[0] for name in VICTIMS}
+            on_disk = {name: load_latest(checkpoints / f"{name}.npz")[0] for name in VICTIMS}
             assert supervise(graph, lambda: all(graph.children[n].process.pid != pids[n] for n in VICTIMS), 20.0)
             # Each restarted node holds exactly its last checkpoint (counters for the neuromodulator, whose
             # accumulation follows the frames): what it saves now is what was on disk when it was killed.
             for name in VICTIMS:
-                assert call_trigger(probe, f'/{name}/save_checkpoint', 40.0).success
-                now = load_checkpoint(checkpoints / f'{name}.npz')
-                if name == 'neuromodulator':
-                    assert int(now['episodes']) == int(on_disk[name]['episodes']) >= 1
-                    assert int(now['ahas']) == int(on_disk[name]['ahas']) >= 1
+                assert call_trigger(probe, f"/{name}/save_checkpoint", 40.0).success
+                now = load_checkpoint(checkpoints / f"{name}.npz")
+                if name == "neuromodulator":
+                    assert int(now["episodes"]) == int(on_disk[name]["episodes"]) >= 1
+                    assert int(now["ahas"]) == int(on_disk[name]["ahas"]) >= 1
                 else:
                     assert same(now, on_disk[name]), name
             survivors = {name: child.process.pid for name, child in graph.children.items() if name not in VICTIMS}
@@ -297,33 +318,44 @@ def test_killed_learning_nodes_restart_from_their_checkpoint_and_the_loop_resume
         time.sleep(0.5)
 
         # The loop resumes without a manual step: what was learned before is recognised again.
-        again, ids = recognised_id(probe, 'red_box', 30)
+        again, ids = recognised_id(probe, "red_box", 30)
         assert again == learned, (again, learned, ids)
-        assert graph.events and all(any(v in e for v in VICTIMS) and 'code -9' in e for e in graph.events)
+        assert graph.events and all(any(v in e for v in VICTIMS) and "code -9" in e for e in graph.events)
     finally:
         probe.close()
         graph.stop()
 
 
 def test_sigkill_while_save_checkpoint_is_hammered_always_leaves_a_loadable_checkpoint(ros_env, tmp_path):
-    checkpoints = tmp_path / 'checkpoints'
-    parameters = write_overrides(tmp_path / 'big.yaml', {'big': {
-        'n_in': 4096, 'n_out': 1024, 'rule': 'sanger', 'input_topic': 'unused/rates', 'weights_image_period': 0.0,
-        'checkpoint_dir': str(checkpoints), 'checkpoint_period': 0.0}})
-    supervisor = Supervisor([NodeSpec('big', 'feature_layer_node', (parameters,))], env=ros_env, max_restarts=10)
+    checkpoints = tmp_path / "checkpoints"
+    parameters = write_overrides(
+        tmp_path / "big.yaml",
+        {
+            "big": {
+                "n_in": 4096,
+                "n_out": 1024,
+                "rule": "sanger",
+                "input_topic": "unused/rates",
+                "weights_image_period": 0.0,
+                "checkpoint_dir": str(checkpoints),
+                "checkpoint_period": 0.0,
+            }
+        },
+    )
+    supervisor = Supervisor([NodeSpec("big", "feature_layer_node", (parameters,))], env=ros_env, max_restarts=10)
     supervisor.start()
     probe = Probe()
-    path = checkpoints / 'big.npz'
+    path = checkpoints / "big.npz"
     rng = random.Random(7)
     kills, mid_write, from_prev, saves = 4, 0, 0, 0
     try:
-        assert call_trigger(probe, '/big/save_checkpoint', 40.0).success
+        assert call_trigger(probe, "/big/save_checkpoint", 40.0).success
         for _ in range(kills):
             stop = threading.Event()
             completed = []
 
             def hammer():
-                client = probe.node.create_client(Trigger, '/big/save_checkpoint')
+                client = probe.node.create_client(Trigger, "/big/save_checkpoint")
                 while not stop.is_set():
                     future = client.call_async(Trigger.Request())
                     while not future.done() and not stop.is_set():
@@ -335,23 +367,25 @@ def test_sigkill_while_save_checkpoint_is_hammered_always_leaves_a_loadable_chec
             thread.start()
             assert probe.wait_for(lambda: len(completed) >= 2, 20.0)
             time.sleep(rng.uniform(0.0, 0.3))
-            victim = supervisor.children['big'].process
+            victim = supervisor.children["big"].process
             victim.send_signal(signal.SIGKILL)
             victim.wait(10)
             stop.set()
             thread.join(5)
             saves += len(completed)
             mid_write += bool(stale_temporaries(path))
-            target = Layer(4096, 1024, 'sanger', seed=123)
+            target = Layer(4096, 1024, "sanger", seed=123)
             arrays, used, problems = load_latest(path, accept=target.load_state_dict)
             from_prev += used == previous_path(path)
-            assert supervise(supervisor, lambda: supervisor.children['big'].process is not victim, 10.0)
+            assert supervise(supervisor, lambda: supervisor.children["big"].process is not victim, 10.0)
             # The restarted node resumes that checkpoint, bit for bit.
-            assert call_trigger(probe, '/big/save_checkpoint', 40.0).success
+            assert call_trigger(probe, "/big/save_checkpoint", 40.0).success
             assert same({k: np.asarray(v) for k, v in load_checkpoint(path).items()}, arrays)
-        print(f'\n{kills} SIGKILLs during {saves} hammered saves of a 4096x1024 layer: {mid_write} left a '
-              f'temporary (mid-write), {from_prev} resumed from .prev; every kill left a loadable checkpoint')
-        assert not stale_temporaries(path), 'the restarted node did not clean up'
+        print(
+            f"\n{kills} SIGKILLs during {saves} hammered saves of a 4096x1024 layer: {mid_write} left a "
+            f"temporary (mid-write), {from_prev} resumed from .prev; every kill left a loadable checkpoint"
+        )
+        assert not stale_temporaries(path), "the restarted node did not clean up"
     finally:
         probe.close()
         supervisor.stop()

@@ -1,5 +1,6 @@
 """Structural plasticity over real DDS: duplicates at the a-ha, FULL -> GROWTH -> NEUROGENESIS between memory
 and neuromodulator on hebbian/structure, the synapse bound, and the structure in memory's checkpoint."""
+
 import time
 
 from harness import Probe, start_graph
@@ -9,7 +10,7 @@ from hebbian_ros.core.checkpoint import load_checkpoint
 from hebbian_ros.msg import StructuralEvent
 from hebbian_ros.nodes import qos
 
-STIMULI = ('red_box', 'blue_disc', 'yellow_bar')
+STIMULI = ("red_box", "blue_disc", "yellow_bar")
 
 
 def call(probe, service):
@@ -21,34 +22,35 @@ def call(probe, service):
 
 
 def test_memory_grows_duplicates_and_units_and_checkpoints_them(ros_env, tmp_path):
-    checkpoints = tmp_path / 'checkpoints'
-    overrides = {'memory': {'capacity': 2, 'max_capacity': 6, 'checkpoint_dir': str(checkpoints),
-                            'checkpoint_period': 0.0},
-                 'neuromodulator': {'growth_units': 2, 'growth_interval': 0.5}}
+    checkpoints = tmp_path / "checkpoints"
+    overrides = {
+        "memory": {"capacity": 2, "max_capacity": 6, "checkpoint_dir": str(checkpoints), "checkpoint_period": 0.0},
+        "neuromodulator": {"growth_units": 2, "growth_interval": 0.5},
+    }
     graph = start_graph(ros_env, tmp_path, overrides)
     probe = Probe()
     events = []
-    probe.node.create_subscription(StructuralEvent, 'hebbian/structure', events.append, qos.EVENT)
+    probe.node.create_subscription(StructuralEvent, "hebbian/structure", events.append, qos.EVENT)
     try:
         probe.wait_for_graph()
         for name in STIMULI:
             probe.present(name, 90)
-            probe.present('blank', 30)
+            probe.present("blank", 30)
         ids = {}
-        for name in STIMULI:   # all three still recognised, each by its own memory: nothing was overwritten
+        for name in STIMULI:  # all three still recognised, each by its own memory: nothing was overwritten
             start = probe.present(name, 20)
             time.sleep(0.2)
-            familiar = [m.memory_id for m in probe.messages('hebbian/recognition', start) if m.familiar]
-            assert familiar, f'{name} not recognised'
+            familiar = [m.memory_id for m in probe.messages("hebbian/recognition", start) if m.familiar]
+            assert familiar, f"{name} not recognised"
             ids[name] = max(set(familiar), key=familiar.count)
-            probe.present('blank', 30)
-        assert call(probe, '/memory/save_checkpoint').success
-        loaded = call(probe, '/memory/load_checkpoint')
+            probe.present("blank", 30)
+        assert call(probe, "/memory/save_checkpoint").success
+        loaded = call(probe, "/memory/load_checkpoint")
         assert loaded.success, loaded.message
     finally:
         probe.close()
         codes = graph.stop()
-    assert graph.events == [], f'a node crashed: {graph.events}'
+    assert graph.events == [], f"a node crashed: {graph.events}"
     assert all(code in (0, -2) for code in codes.values()), codes
     assert len(set(ids.values())) == 3, ids
 
@@ -58,12 +60,12 @@ def test_memory_grows_duplicates_and_units_and_checkpoints_them(ros_env, tmp_pat
     growth = kinds.index(StructuralEvent.KIND_GROWTH)
     neurogenesis = kinds.index(StructuralEvent.KIND_NEUROGENESIS)
     assert full < growth < neurogenesis, kinds
-    assert events[growth].population == 'memory' and events[growth].count == 2
-    assert StructuralEvent.KIND_RECYCLE not in kinds[:neurogenesis]     # grown, not overwritten
+    assert events[growth].population == "memory" and events[growth].count == 2
+    assert StructuralEvent.KIND_RECYCLE not in kinds[:neurogenesis]  # grown, not overwritten
     from_memory = [e for e in events if e.kind != StructuralEvent.KIND_GROWTH]
     assert all(0 < e.synapses_total <= e.synapse_budget for e in from_memory)
     assert max(e.capacity for e in from_memory) > 2
 
-    state = load_checkpoint(checkpoints / 'memory.npz')
-    assert int(state['capacity']) == max(e.capacity for e in from_memory)
-    assert state['copy_owner'].max() >= 0 and {'copies', 'copy_hits', 'copy_last_use', 'clock'} <= set(state)
+    state = load_checkpoint(checkpoints / "memory.npz")
+    assert int(state["capacity"]) == max(e.capacity for e in from_memory)
+    assert state["copy_owner"].max() >= 0 and {"copies", "copy_hits", "copy_last_use", "clock"} <= set(state)

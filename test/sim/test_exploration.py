@@ -1,4 +1,5 @@
 """Exploration schedules: deterministic, visit every object, contain repeats."""
+
 import os
 import sys
 from collections import Counter
@@ -6,17 +7,25 @@ from pathlib import Path
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from hebbian_ros.sim.exploration import (ExplorationStep, camera_exploration, drive,  # noqa: E402
-                                         model_aabb, object_positions, object_tops, per_object_counts,
-                                         touch_exploration, visit_order)
-from hebbian_ros.sim.sdf_world import Pose, parse_sdf  # noqa: E402
+from hebbian_ros.sim.exploration import (
+    ExplorationStep,
+    camera_exploration,
+    drive,
+    model_aabb,
+    object_positions,
+    object_tops,
+    per_object_counts,
+    touch_exploration,
+    visit_order,
+)
+from hebbian_ros.sim.sdf_world import Pose, parse_sdf
 
 TABLETOP = parse_sdf(ROOT / "worlds" / "tabletop.sdf")
 TOUCH = parse_sdf(ROOT / "worlds" / "touch.sdf")
@@ -73,7 +82,10 @@ def test_camera_schedule_deterministic_complete_with_repeats():
     assert len(visits) > len(set(visits))  # repeats
     assert any(s.repeat > 0 for s in steps) and any(s.repeat == 0 and s.label for s in steps)
     counts = per_object_counts(steps)
-    assert counts["red_box"]["visits"] == visits.count("red_box") and counts["red_box"]["frames"] == 5 * counts["red_box"]["visits"]
+    assert (
+        counts["red_box"]["visits"] == visits.count("red_box")
+        and counts["red_box"]["frames"] == 5 * counts["red_box"]["visits"]
+    )
     # times: (index + 1) * dt, gaps before each view
     assert np.allclose([s.time for s in steps], (np.arange(len(steps)) + 1) / 30)
     assert [s.phase for s in steps[:8]] == ["gap"] * 3 + ["view"] * 5
@@ -107,6 +119,7 @@ def test_touch_schedule_deterministic_complete_with_repeats():
 
 def test_drive_camera_schedule_sees_each_object():
     from hebbian_ros.sim.simulator import EmbeddedSimulator
+
     sim = EmbeddedSimulator("tabletop", seed=2)
     steps = camera_exploration(sim.world, frames_per_view=2, gap_frames=1)
     means = {}
@@ -124,6 +137,7 @@ def test_drive_camera_schedule_sees_each_object():
 
 def test_drive_touch_schedule_presses_each_object():
     from hebbian_ros.sim.simulator import EmbeddedSimulator
+
     sim = EmbeddedSimulator("touch", seed=0)
     steps = touch_exploration(sim.world, press_frames=10, move_frames=10, lift_frames=6, gap_frames=6)
     pressed, idle, last = Counter(), [], {}

@@ -1,4 +1,5 @@
 """SDF -> MJCF converter: bodies, colours, poses, joints, camera, touch sensor."""
+
 import math
 import os
 import sys
@@ -6,17 +7,25 @@ from pathlib import Path
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 
-import mujoco  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import mujoco
+import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from hebbian_ros.sim.mjcf import (SDF_TO_MJ_CAMERA, actuator_name, body_name, geom_name,  # noqa: E402
-                                  joint_name, sensor_name, to_mjcf, visual_geom_name)
-from hebbian_ros.sim.sdf_world import parse_sdf, parse_sdf_string  # noqa: E402
+from hebbian_ros.sim.mjcf import (
+    SDF_TO_MJ_CAMERA,
+    actuator_name,
+    body_name,
+    geom_name,
+    joint_name,
+    sensor_name,
+    to_mjcf,
+    visual_geom_name,
+)
+from hebbian_ros.sim.sdf_world import parse_sdf, parse_sdf_string
 
 WORLDS = sorted((ROOT / "worlds").glob("*.sdf"))
 
@@ -94,8 +103,11 @@ def test_touch_numbers():
     w = parse_sdf(ROOT / "worlds" / "touch.sdf")
     m, d = _load(w)
     assert m.njnt == 3 and m.nu == 3
-    for jn, axis, rng in (("x_joint", (1, 0, 0), (-0.5, 0.5)), ("y_joint", (0, 1, 0), (-0.3, 0.3)),
-                          ("z_joint", (0, 0, 1), (-0.3, 0.1))):
+    for jn, axis, rng in (
+        ("x_joint", (1, 0, 0), (-0.5, 0.5)),
+        ("y_joint", (0, 1, 0), (-0.3, 0.3)),
+        ("z_joint", (0, 0, 1), (-0.3, 0.1)),
+    ):
         j = _id(m, mujoco.mjtObj.mjOBJ_JOINT, joint_name("finger_rig", jn))
         assert m.jnt_type[j] == mujoco.mjtJoint.mjJNT_SLIDE
         assert np.allclose(m.jnt_axis[j], axis) and np.allclose(m.jnt_range[j], rng) and m.jnt_limited[j]

@@ -1,4 +1,5 @@
 """SDF worlds: `ign sdf -k` validity, spec element names, sensor elements, parser."""
+
 import math
 import shutil
 import subprocess
@@ -14,16 +15,29 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from hebbian_ros.sim.sdf_world import (CameraSensor, ContactSensor, Pose, SdfError,  # noqa: E402
-                                       matrix_to_quat, parse_sdf, parse_sdf_string, rpy_to_matrix)
+from hebbian_ros.sim.sdf_world import (
+    CameraSensor,
+    ContactSensor,
+    Pose,
+    SdfError,
+    matrix_to_quat,
+    parse_sdf,
+    parse_sdf_string,
+    rpy_to_matrix,
+)
 
 WORLDS = sorted((ROOT / "worlds").glob("*.sdf"))
 IGN = shutil.which("ign")
-needs_ign = pytest.mark.skipif(IGN is None, reason="`ign` binary absent (apt-get install ignition-tools libsdformat-dev)")
+needs_ign = pytest.mark.skipif(
+    IGN is None, reason="`ign` binary absent (apt-get install ignition-tools libsdformat-dev)"
+)
 
 HARMONIC_PLUGINS = {
-    "gz-sim-physics-system", "gz-sim-sensors-system", "gz-sim-scene-broadcaster-system",
-    "gz-sim-contact-system", "gz-sim-user-commands-system",
+    "gz-sim-physics-system",
+    "gz-sim-sensors-system",
+    "gz-sim-scene-broadcaster-system",
+    "gz-sim-contact-system",
+    "gz-sim-user-commands-system",
 }
 
 
@@ -40,8 +54,9 @@ def _ign_check(path: Path) -> subprocess.CompletedProcess:
 def test_ign_sdf_check_passes(world):
     r = _ign_check(world)
     out = r.stdout + r.stderr
-    assert "cannot find any available 'ign' command" not in out, \
+    assert "cannot find any available 'ign' command" not in out, (
         "ign has no `sdf` command: install libsdformat-dev (ships the ign sdf plugin)"
+    )
     assert r.returncode == 0, out
     assert "Valid." in r.stdout
 
@@ -63,7 +78,7 @@ def test_ign_sdf_check_rejects_joint_with_missing_child(tmp_path):
 def _spec_root():
     r = subprocess.run([IGN, "sdf", "-d", "1.9"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
-    return ET.fromstring(r.stdout[r.stdout.index("<element"):])
+    return ET.fromstring(r.stdout[r.stdout.index("<element") :])
 
 
 def _spec_child(spec_el, tag):
@@ -109,8 +124,13 @@ def _xml(name):
 
 
 def _sensor_el(root, name):
-    found = [(m, lk, s) for m in root.iter("model") for lk in m.findall("link")
-             for s in lk.findall("sensor") if s.get("name") == name]
+    found = [
+        (m, lk, s)
+        for m in root.iter("model")
+        for lk in m.findall("link")
+        for s in lk.findall("sensor")
+        if s.get("name") == name
+    ]
     assert len(found) == 1, f"sensor {name!r} found {len(found)} times"
     return found[0]
 
@@ -193,8 +213,14 @@ def test_parse_tabletop():
     assert w.model("yellow_box").pose.yaw == pytest.approx(0.5)
     (cam,) = w.cameras
     assert isinstance(cam, CameraSensor)
-    assert (cam.name, cam.topic, cam.update_rate, cam.width, cam.height, cam.format) == \
-        ("camera", "camera/image_raw", 30.0, 64, 64, "R8G8B8")
+    assert (cam.name, cam.topic, cam.update_rate, cam.width, cam.height, cam.format) == (
+        "camera",
+        "camera/image_raw",
+        30.0,
+        64,
+        64,
+        "R8G8B8",
+    )
     assert cam.vertical_fov == pytest.approx(cam.horizontal_fov)  # square image
     assert cam.noise_stddev > 0
     assert "gz-sim-sensors-system" in {p.filename for p in w.plugins}
@@ -205,7 +231,12 @@ def test_parse_touch():
     w = parse_sdf(ROOT / "worlds" / "touch.sdf")
     (cs,) = w.contact_sensors
     assert isinstance(cs, ContactSensor)
-    assert (cs.name, cs.topic, cs.collision, cs.update_rate) == ("finger_contact", "touch/contacts", "tip_collision", 100)
+    assert (cs.name, cs.topic, cs.collision, cs.update_rate) == (
+        "finger_contact",
+        "touch/contacts",
+        "tip_collision",
+        100,
+    )
     rig = w.model("finger_rig")
     assert not rig.static
     x, y, z = rig.joint("x_joint"), rig.joint("y_joint"), rig.joint("z_joint")
@@ -264,18 +295,30 @@ def test_parser_resolves_relative_to_and_formats():
     assert w.model("quat").pose.yaw == pytest.approx(math.pi / 2)
 
 
-@pytest.mark.parametrize("bad, match", [
-    ("<include><uri>model://x</uri></include>", "include"),
-    ("<model name='m'><link name='l'><visual name='v'><geometry><mesh><uri>a.dae</uri></mesh></geometry>"
-     "</visual></link></model>", "mesh"),
-    ("<model name='m'><link name='l'/><link name='l'/></model>", "duplicate"),
-    ("<model name='m'><link name='l'/><joint name='j' type='revolute'><parent>world</parent>"
-     "<child>nope</child></joint></model>", "nope"),
-    ("<model name='m'><link name='l'><sensor name='s' type='contact'><contact><collision>c</collision>"
-     "</contact></sensor></link></model>", "unknown collision"),
-    ("<model name='m'><link name='l'><pose relative_to='ghost'>0 0 0 0 0 0</pose></link></model>", "ghost"),
-    ("<model name='m'><model name='n'/></model>", "nested"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ("<include><uri>model://x</uri></include>", "include"),
+        (
+            "<model name='m'><link name='l'><visual name='v'><geometry><mesh><uri>a.dae</uri></mesh></geometry>"
+            "</visual></link></model>",
+            "mesh",
+        ),
+        ("<model name='m'><link name='l'/><link name='l'/></model>", "duplicate"),
+        (
+            "<model name='m'><link name='l'/><joint name='j' type='revolute'><parent>world</parent>"
+            "<child>nope</child></joint></model>",
+            "nope",
+        ),
+        (
+            "<model name='m'><link name='l'><sensor name='s' type='contact'><contact><collision>c</collision>"
+            "</contact></sensor></link></model>",
+            "unknown collision",
+        ),
+        ("<model name='m'><link name='l'><pose relative_to='ghost'>0 0 0 0 0 0</pose></link></model>", "ghost"),
+        ("<model name='m'><model name='n'/></model>", "nested"),
+    ],
+)
 def test_parser_rejects_unsupported_or_broken(bad, match):
     with pytest.raises(SdfError, match=match):
         parse_sdf_string(f"<sdf version='1.9'><world name='w'>{bad}</world></sdf>")

@@ -1,4 +1,5 @@
 """EmbeddedSimulator: headless rendering, determinism, touch pressure, timing."""
+
 import hashlib
 import os
 import subprocess
@@ -8,18 +9,18 @@ from pathlib import Path
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 
-import mujoco  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import mujoco
+import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from hebbian_ros.sim.exploration import object_positions, object_tops  # noqa: E402
-from hebbian_ros.sim.mjcf import geom_name  # noqa: E402
-from hebbian_ros.sim.sdf_world import Pose, parse_sdf  # noqa: E402
-from hebbian_ros.sim.simulator import EmbeddedSimulator, bin_contacts, world_path  # noqa: E402
+from hebbian_ros.sim.exploration import object_positions, object_tops
+from hebbian_ros.sim.mjcf import geom_name
+from hebbian_ros.sim.sdf_world import Pose, parse_sdf
+from hebbian_ros.sim.simulator import EmbeddedSimulator, bin_contacts, world_path
 
 DOMINANT = {"red_box": (0,), "green_cylinder": (1,), "blue_sphere": (2,), "yellow_box": (0, 1)}
 
@@ -131,8 +132,9 @@ print("HASH", h.hexdigest())
 
 def test_images_identical_across_processes():
     env = dict(os.environ)
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(ROOT)], capture_output=True, text=True,
-                         timeout=120, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(ROOT)], capture_output=True, text=True, timeout=120, env=env
+    )
     assert out.returncode == 0, out.stderr
     sim = EmbeddedSimulator("tabletop", seed=11)
     sim.set_camera_pose(Pose.look_at((-0.125, -0.22, 0.98), (-0.125, 0.0, 0.83)))
@@ -215,8 +217,9 @@ def test_gazebo_path_bins_world_contacts_the_same_way(touch):
 
 
 def test_bin_contacts_edges():
-    g = bin_contacts(np.array([[-0.02, -0.02], [0.0199, 0.0199], [0.5, 0.0]]), np.array([1.0, 2.0, 3.0]),
-                     (0.02, 0.02), (4, 4))
+    g = bin_contacts(
+        np.array([[-0.02, -0.02], [0.0199, 0.0199], [0.5, 0.0]]), np.array([1.0, 2.0, 3.0]), (0.02, 0.02), (4, 4)
+    )
     assert g[0, 0] == 1.0 and g[3, 3] == 2.0 and g[2, 3] == 3.0 and g.sum() == 6.0
     assert bin_contacts(np.zeros((0, 3)), np.zeros(0), (0.02, 0.02), (2, 3)).shape == (2, 3)
 
@@ -235,6 +238,7 @@ def test_touch_is_deterministic():
         sim = EmbeddedSimulator("touch", seed=1)
         _press(sim, "thin_cylinder")
         return sim.touch().tobytes(), sim.data.qpos.tobytes()
+
     assert run() == run()
 
 

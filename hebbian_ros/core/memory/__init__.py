@@ -1,0 +1,1 @@
+"""Memory: recognise the incoming pattern (familiar -> inhibition), report and store the novel."""

@@ -1,0 +1,474 @@
+"""Pattern memory: recognise the top layer's pattern among stored ones, store new ones while learning.
+
+Patterns are stored as unit vectors and compared by cosine similarity, so recognition does not
+depend on how strongly the sensor is inhibited (habituation scales rates, not their direction).
+
+Structural plasticity (optional, :mod:`hebbian_ros.core.structure.structural`, :mod:`hebbian_ros.core.structure.neurogenesis`):
+with ``params.structural`` each memory can grow duplicate copies at its a-ha (:meth:`PatternMemory.grow_duplicates`)
+and is recognised through its best entry; unused copies are pruned; prototypes plus copies stay within a
+synapse budget. With ``params.neurogenesis`` a full memory asks for new units (``FULL``) and grows them on a
+grant (:meth:`PatternMemory.grow_units`). Changes are reported by :meth:`PatternMemory.pop_events`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from hebbian_ros.core import validation as check
+from hebbian_ros.core.structure.neurogenesis import GrowthDemand, NeurogenesisParams, grown_capacity
+from hebbian_ros.core.structure.structural import (
+    DuplicatePool,
+    StructuralChange,
+    StructuralKind,
+    StructuralParams,
+    perturbed_copies,
+    select_copies,
+)
+
+
+@dataclass(frozen=True)
+class MemoryParams:
+    """Parameters of :class:`PatternMemory`.
+
+    :param dim: size of the patterns (the top layer's unit count).
+    :param capacity: number of patterns that fit; when full, the least-used one is recycled.
+    :param familiarity_threshold: cosine similarity at or above which a pattern is familiar.
+    :param consolidation_rate: how far a recognised memory moves towards the pattern per sample
+        while learning mode is on (scaled by the learning level).
+    :param min_activity: mean rate [Hz] below which a pattern is too weak to be recognised or stored
+        (silence is neither familiar nor worth learning).
+    :param drift_similarity: within one learning episode, a novel view at least this similar to the
+        memory the episode is about (stored or recognised in it) is that stimulus drifting (onset
+        transient, habituation, a late frame) and is consolidated into it instead of stored anew;
+        values at or above ``familiarity_threshold`` switch this off.
+    :param structural: duplicate copies, pruning and the synapse budget; ``None``: one prototype per memory.
+    :param neurogenesis: growth of units when full; ``None``: a full memory recycles its least-used one.
+    """
+
+    dim: int
+    capacity: int = 64
+    familiarity_threshold: float = 0.9
+    consolidation_rate: float = 0.2
+    min_activity: float = 0.5
+    drift_similarity: float = 0.85
+    structural: StructuralParams | None = None
+    neurogenesis: NeurogenesisParams | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("dim", "capacity"):
+            object.__setattr__(self, name, check.as_int(name, getattr(self, name)))
+        for name in ("familiarity_threshold", "consolidation_rate", "min_activity", "drift_similarity"):
+            object.__setattr__(self, name, check.as_real(name, getattr(self, name)))
+        if self.dim <= 0 or self.capacity <= 0:
+            raise ValueError(f"dim and capacity: must be positive, got {self.dim}, {self.capacity}")
+        if not 0.0 < self.familiarity_threshold <= 1.0:
+            raise ValueError(f"familiarity_threshold: must be in (0, 1], got {self.familiarity_threshold}")
+        if not 0.0 < self.drift_similarity <= 1.0:
+            raise ValueError(f"drift_similarity: must be in (0, 1], got {self.drift_similarity}")
+        if not 0.0 <= self.consolidation_rate <= 1.0:
+            raise ValueError(f"consolidation_rate: must be in [0, 1], got {self.consolidation_rate}")
+        if not self.min_activity >= 0:
+            raise ValueError(f"min_activity: must be >= 0, got {self.min_activity}")
+        if self.structural is not None and not isinstance(self.structural, StructuralParams):
+            raise ValueError(f"structural: expected StructuralParams or None, got {type(self.structural).__name__}")
+        if self.neurogenesis is not None and not isinstance(self.neurogenesis, NeurogenesisParams):
+            raise ValueError(
+                f"neurogenesis: expected NeurogenesisParams or None, got {type(self.neurogenesis).__name__}"
+            )
+        if self.neurogenesis is not None and self.neurogenesis.max_capacity < self.capacity:
+            raise ValueError(
+                f"neurogenesis.max_capacity: must be >= capacity ({self.capacity}), "
+                f"got {self.neurogenesis.max_capacity}"
+            )
+        if self.synapse_budget < self.capacity * self.dim:
+            raise ValueError(
+                f"structural.synapse_budget: must hold every prototype, >= capacity x dim = "
+                f"{self.capacity * self.dim}, got {self.synapse_budget}"
+            )
+
+    @property
+    def synapse_budget(self) -> int:
+        """Bound on stored synapses, (prototypes in use + copies) x dim."""
+        units = self.capacity if self.neurogenesis is None else self.neurogenesis.max_capacity
+        if self.structural is None:
+            return units * self.dim
+        return self.structural.synapse_budget or units * (1 + self.structural.copies) * self.dim
+
+    @property
+    def max_capacity(self) -> int:
+        """Most units memory can have: the neurogenesis cap, as far as the synapse budget holds prototypes."""
+        units = self.capacity if self.neurogenesis is None else self.neurogenesis.max_capacity
+        return min(units, self.synapse_budget // self.dim)
+
+
+class Recall(NamedTuple):
+    """Outcome of presenting one pattern to memory."""
+
+    memory_id: int  #: best match, -1 if none
+    similarity: float  #: cosine similarity to it, 0..1
+    familiar: bool  #: similarity >= threshold: the signal propagates
+    stored: bool  #: the pattern was stored as a new memory
+    unpropagated: float  #: mean rate that did not propagate [Hz] (0 when familiar)
+
+
+class PatternMemory:
+    """A fixed-capacity store of unit-norm patterns with usage counts."""
+
+    def __init__(self, params: MemoryParams) -> None:
+        self.params = params
+        self.patterns = np.zeros((params.capacity, params.dim), np.float32)
+        self.used = np.zeros(params.capacity, bool)
+        self.hits = np.zeros(params.capacity, np.int64)
+        structural = params.structural
+        #: duplicate copies of memories (``None`` without structural plasticity)
+        self.pool = (
+            None
+            if structural is None
+            else DuplicatePool(
+                min(params.synapse_budget // params.dim - 1, params.max_capacity * structural.copies), params.dim
+            )
+        )
+        self._episode: deque = deque(maxlen=structural.episode_samples if structural else 1)
+        self._demand = None if params.neurogenesis is None else GrowthDemand(params.neurogenesis.wait_samples)
+        self._events: deque = deque(maxlen=256)
+        self._path = -1  # memory confirmed in this episode whose path new samples extend (-1: none)
+        self._current = -1  # memory this learning episode is about: stored or recognised in it (-1: none)
+
+    @property
+    def size(self) -> int:
+        """Number of stored patterns."""
+        return int(self.used.sum())
+
+    @property
+    def capacity(self) -> int:
+        """Units (memories) memory has now; neurogenesis raises it up to ``params.max_capacity``."""
+        return int(self.patterns.shape[0])
+
+    @property
+    def synapses(self) -> int:
+        """Stored synapses: (prototypes in use + copies) x dim; never above ``params.synapse_budget``."""
+        return (self.size + (0 if self.pool is None else self.pool.size)) * self.params.dim
+
+    @property
+    def copies(self) -> np.ndarray:
+        """Duplicate copies held by each memory (zeros without structural plasticity)."""
+        return np.zeros(self.capacity, np.int64) if self.pool is None else self.pool.counts(self.capacity)
+
+    def match(self, pattern: np.ndarray) -> tuple[int, float]:
+        """Best-matching stored memory and its cosine similarity (``(-1, 0.0)`` if none).
+
+        With duplicate copies a memory's similarity is that of its best entry (prototype or copy).
+        """
+        memory_id, similarity, _row = self._match_entry(pattern)
+        return memory_id, similarity
+
+    def _match_entry(self, pattern: np.ndarray) -> tuple[int, float, int]:
+        """:meth:`match` plus the winning copy's pool row (-1: the prototype won)."""
+        unit = _unit(self._checked(pattern))
+        if unit is None or not self.used.any():
+            return -1, 0.0, -1
+        similarity = np.where(self.used, self.patterns @ unit, -np.inf)
+        rows = None if self.pool is None else self.pool.best(unit, similarity)
+        best = int(np.argmax(similarity))
+        row = -1
+        if rows is not None and rows.size:
+            mine = np.where(self.pool.owner == best, rows, -np.inf)
+            candidate = int(np.argmax(mine))
+            if mine[candidate] > float(self.patterns[best] @ unit):
+                row = candidate
+        return best, float(max(similarity[best], 0.0)), row
+
+    def recall(self, pattern: np.ndarray, learning_level: float) -> Recall:
+        """Recognise ``pattern``; while ``learning_level`` > 0 consolidate a match or store a novelty.
+
+        A novelty within ``drift_similarity`` of the memory this learning episode is about (or, after
+        its a-ha, on that memory's path) is not stored: one stimulus, one memory, whatever view of it
+        arrives first. With ``learning_level == 0`` memory is left bit-identical: no plasticity is spent.
+        """
+        pattern = self._checked(pattern)
+        if not 0.0 <= check.as_real("learning_level", learning_level) <= 1.0:
+            raise ValueError(f"learning_level: must be within [0, 1], got {learning_level}")
+        activity = float(pattern.mean(dtype=np.float64))  # a float32 sum of huge rates would overflow
+        if activity < self.params.min_activity or activity == 0.0:
+            self._path = self._current = -1  # silence ends a confirmed memory's path
+            return Recall(-1, 0.0, False, False, activity)  # too weak to recognise or to store
+        memory_id, similarity, row = self._match_entry(pattern)
+        familiar = memory_id >= 0 and similarity >= self.params.familiarity_threshold
+        stored, drift = False, 0.0
+        if self.pool is not None:
+            self.pool.tick()
+            if familiar and row >= 0:
+                self.pool.tag(row)
+        if familiar:
+            self.hits[memory_id] += 1
+            if learning_level > 0:
+                self._consolidate(memory_id, pattern, self.params.consolidation_rate * learning_level)
+                if row >= 0:
+                    self.pool.consolidate(row, _unit(pattern), self.params.consolidation_rate * learning_level)
+        elif learning_level > 0:
+            unit = _unit(pattern)
+            on_path = self._grow_on_path(unit)
+            drift = 0.0 if on_path > 0 else self._drift(unit)
+            if on_path > 0:  # a drifted view of the confirmed memory: one more copy, not a new memory
+                memory_id, similarity = self._path, on_path
+            elif drift > 0:  # the episode's stimulus drifting: the same memory learns the view
+                memory_id, similarity = self._current, drift
+                self._consolidate(memory_id, pattern, self.params.consolidation_rate * learning_level)
+            else:
+                slot = self._store(pattern)
+                if slot >= 0:  # -1: a full memory waits for neurogenesis
+                    memory_id, similarity, stored = slot, 1.0, True
+        if learning_level == 0 or (familiar and memory_id != self._path):
+            self._path = -1
+        if learning_level == 0:
+            self._current = -1
+        elif familiar or stored:
+            self._current = memory_id
+        if learning_level > 0 and self.pool is not None:
+            self.pool.capture()
+            self._prune()
+            if familiar or stored or drift > 0:
+                self._episode.append((memory_id, _unit(pattern)))
+        return Recall(memory_id, similarity, familiar, stored, 0.0 if familiar else activity)
+
+    def grow_duplicates(self, memory_id: int) -> int:
+        """Grow copies of confirmed memory ``memory_id`` (on the a-ha); return how many were grown.
+
+        Copies are this learning episode's samples of the memory that differ most from its entries,
+        filled up with perturbed prototypes when ``structural.noise > 0``. They draw on the free pool;
+        when the synapse budget is reached the least recently used copies of other memories are recycled.
+        Until the episode ends (learning level 0), silence or another memory is recognised, novel samples
+        within ``structural.path_similarity`` of the memory's entries (the view drifting as the sensor
+        habituates) become further copies instead of new memories. Without structural plasticity, or
+        for an unknown / unused memory, nothing happens.
+        """
+        structural = self.params.structural
+        memory_id = check.as_int("memory_id", memory_id)
+        if self.pool is None or not 0 <= memory_id < self.capacity or not self.used[memory_id]:
+            return 0
+        self._path = memory_id
+        mine = self.pool.owner == memory_id
+        wanted = structural.copies - int(mine.sum())
+        if wanted <= 0:
+            return 0
+        existing = np.vstack([self.patterns[memory_id][None], self.pool.entries[mine]])
+        samples = [unit for owner, unit in self._episode if owner == memory_id]
+        candidates = np.array(samples, np.float32).reshape(-1, self.params.dim)
+        chosen = select_copies(candidates, existing, wanted, structural.distinct_below)
+        if len(chosen) < wanted and structural.noise > 0:
+            rng = np.random.default_rng((structural.seed, memory_id, self.pool.clock))
+            chosen = np.vstack(
+                [chosen, perturbed_copies(self.patterns[memory_id], wanted - len(chosen), structural.noise, rng)]
+            )
+        return self._add_copies(memory_id, chosen)
+
+    def _add_copies(self, memory_id: int, vectors: np.ndarray) -> int:
+        """Copies of ``memory_id`` from the free pool, recycling least recently used ones of others if needed."""
+        if not len(vectors):
+            return 0
+        shortfall = len(vectors) - self._room()
+        if shortfall > 0:
+            self._recycle_copies(self.pool.least_recent(shortfall, exclude=memory_id))
+        grown = self.pool.add(memory_id, vectors[: max(self._room(), 0)])
+        if grown:
+            self._events.append(StructuralChange(StructuralKind.GROW_DUPLICATE, memory_id, grown))
+        return grown
+
+    def _room(self) -> int:
+        """Copies that fit now: within the synapse budget and the pool."""
+        budget = self.params.synapse_budget // self.params.dim - self.size - self.pool.size
+        return min(budget, int((self.pool.owner < 0).sum()))
+
+    def _grow_on_path(self, unit: np.ndarray) -> float:
+        """A copy of the confirmed memory from ``unit`` if it continues the memory's path; its similarity or 0."""
+        memory_id = self._path
+        if self.pool is None or memory_id < 0:
+            return 0.0
+        mine = self.pool.owner == memory_id
+        if int(mine.sum()) >= self.params.structural.copies:
+            return 0.0
+        similarity = float(max(self.patterns[memory_id] @ unit, (self.pool.entries[mine] @ unit).max(initial=-1.0)))
+        if similarity < self.params.structural.path_similarity:
+            return 0.0
+        return max(similarity, 1e-6) if self._add_copies(memory_id, unit[None]) else 0.0
+
+    def _drift(self, unit: np.ndarray) -> float:
+        """Similarity of ``unit`` to the episode's memory (best entry) if within ``drift_similarity``, else 0."""
+        memory_id = self._current
+        if memory_id < 0 or not self.used[memory_id]:
+            return 0.0
+        similarity = float(self.patterns[memory_id] @ unit)
+        if self.pool is not None:
+            similarity = max(
+                similarity, float((self.pool.entries[self.pool.owner == memory_id] @ unit).max(initial=-1.0))
+            )
+        return max(similarity, 1e-6) if similarity >= self.params.drift_similarity else 0.0
+
+    def grow_units(self, units: int) -> int:
+        """Neurogenesis: add up to ``units`` empty units (within ``params.max_capacity``); return how many."""
+        units = check.as_int("units", units, minimum=0)
+        added = grown_capacity(self.capacity, units, self.params.max_capacity) - self.capacity
+        if added:
+            dim = self.params.dim
+            self.patterns = np.concatenate([self.patterns, np.zeros((added, dim), np.float32)])
+            self.used = np.concatenate([self.used, np.zeros(added, bool)])
+            self.hits = np.concatenate([self.hits, np.zeros(added, np.int64)])
+            self._events.append(StructuralChange(StructuralKind.NEUROGENESIS, -1, added))
+            if self._demand is not None:
+                self._demand.satisfied()
+        return added
+
+    def pop_events(self) -> list[StructuralChange]:
+        """Structural changes since the last call, oldest first (at most the last 256 are kept)."""
+        events = list(self._events)
+        self._events.clear()
+        return events
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Arrays that fully describe the memory (for checkpoints).
+
+        With structural plasticity or neurogenesis also ``capacity`` (units now) and, with duplicates,
+        the pool: ``copies``, ``copy_owner``, ``copy_hits``, ``copy_last_use`` and ``clock``.
+        """
+        state = {"patterns": self.patterns.copy(), "used": self.used.copy(), "hits": self.hits.copy()}
+        if self.pool is not None or self.params.neurogenesis is not None:
+            state["capacity"] = np.array(self.capacity, np.int64)
+        if self.pool is not None:
+            state.update(self.pool.state_dict())
+        return state
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore from :meth:`state_dict`, checking everything before changing anything.
+
+        The unit count may differ from ``params.capacity`` (neurogenesis grew it, or the configuration
+        changed): any count up to ``params.max_capacity`` is accepted, and a memory with fewer than
+        ``params.capacity`` units is padded with empty ones. Copies are restored with structural
+        plasticity on and dropped with it off; a state without copies (older checkpoint) has none.
+        """
+        if not hasattr(state, "keys") or not hasattr(state, "__getitem__"):
+            raise ValueError(f"memory state: expected a mapping of arrays, got {type(state).__name__}")
+        arrays = {}
+        for key in ("patterns", "used", "hits"):
+            if key not in state:
+                raise ValueError(f"memory state: missing {key!r}")
+            try:
+                value = np.asarray(state[key])
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"{key}: not an array ({error})") from None
+            if value.dtype.kind not in "biuf":
+                raise ValueError(f"{key}: expected numbers, got dtype {value.dtype}")
+            if not np.all(np.isfinite(value)):
+                raise ValueError(f"{key}: contains NaN or inf")
+            arrays[key] = value
+        dim, patterns = self.params.dim, arrays["patterns"]
+        if patterns.ndim != 2 or patterns.shape[1] != dim or patterns.shape[0] < 1:
+            raise ValueError(f"patterns: expected shape (units, {dim}), got {patterns.shape}")
+        units = patterns.shape[0]
+        if units > self.params.max_capacity:
+            raise ValueError(
+                f"patterns: {units} units, this memory holds at most {self.params.max_capacity} "
+                "(raise capacity or neurogenesis max_capacity)"
+            )
+        for key in ("used", "hits"):
+            if arrays[key].shape != (units,):
+                raise ValueError(f"{key}: expected shape ({units},), got {arrays[key].shape}")
+        if "capacity" in state:
+            capacity = np.asarray(state["capacity"])
+            if capacity.shape != () or capacity.dtype.kind not in "iu" or int(capacity) != units:
+                raise ValueError(f"capacity: expected {units} (the units in patterns), got {capacity!r}")
+        used = arrays["used"].astype(bool)
+        pool = None
+        if self.pool is not None and "copies" in state:
+            pool = self.pool.checked_state(state, units)
+            owners = pool["copy_owner"][pool["copy_owner"] >= 0]
+            if owners.size and not used[owners].all():
+                raise ValueError("copy_owner: a copy belongs to a memory that is not in use")
+            if (int(used.sum()) + owners.size) * dim > self.params.synapse_budget:
+                raise ValueError(
+                    f"copies: {(int(used.sum()) + owners.size) * dim} synapses exceed the "
+                    f"synapse budget {self.params.synapse_budget}"
+                )
+        elif int(used.sum()) * dim > self.params.synapse_budget:
+            raise ValueError(f"used: {int(used.sum())} memories exceed the synapse budget")
+        pad = max(units, self.params.capacity) - units
+        self.patterns = np.concatenate([patterns.astype(np.float32), np.zeros((pad, dim), np.float32)])
+        self.used = np.concatenate([used, np.zeros(pad, bool)])
+        self.hits = np.concatenate([arrays["hits"].astype(np.int64), np.zeros(pad, np.int64)])
+        if self.pool is not None:
+            if pool is None:
+                self.pool.clear()
+            else:
+                self.pool.load(pool)
+        self._episode.clear()
+        self._path = self._current = -1
+        if self._demand is not None:
+            self._demand.satisfied()
+
+    def _store(self, pattern: np.ndarray) -> int:
+        """Store ``pattern`` in a free unit, recycling when needed; -1 while a full memory waits for growth."""
+        free = np.flatnonzero(~self.used)
+        if not free.size and self._demand is not None and self.capacity < self.params.max_capacity:
+            wait, ask = self._demand.defer()
+            if ask:
+                self._events.append(StructuralChange(StructuralKind.FULL, -1, 1))
+            if wait:
+                return -1
+        slot = int(free[0]) if free.size else int(np.argmin(self.hits))
+        if self._demand is not None:
+            self._demand.satisfied()
+        recycled = bool(self.used[slot])
+        freed = 0 if self.pool is None else self.pool.release(slot)
+        if recycled or freed:
+            self._events.append(StructuralChange(StructuralKind.RECYCLE, slot, 1 + freed))
+        if self.pool is not None and not recycled and self.synapses + self.params.dim > self.params.synapse_budget:
+            self._recycle_copies(self.pool.least_recent(1, exclude=slot))  # a prototype needs an entry
+        self.patterns[slot] = _unit(pattern)
+        self.used[slot] = True
+        self.hits[slot] = 0
+        return slot
+
+    def _recycle_copies(self, rows: np.ndarray) -> None:
+        """Free pool ``rows`` for new learning, reporting RECYCLE per owner."""
+        owners, counts = np.unique(self.pool.owner[rows], return_counts=True)
+        self.pool.remove(rows)
+        for owner, count in zip(owners, counts):
+            self._events.append(StructuralChange(StructuralKind.RECYCLE, int(owner), int(count)))
+
+    def _prune(self) -> None:
+        """Remove copies unused for ``structural.unused_lifetime`` presentations, reporting PRUNE per owner."""
+        rows = self.pool.stale(self.params.structural.unused_lifetime)
+        if rows.size:
+            owners, counts = np.unique(self.pool.owner[rows], return_counts=True)
+            self.pool.remove(rows)
+            for owner, count in zip(owners, counts):
+                self._events.append(StructuralChange(StructuralKind.PRUNE, int(owner), int(count)))
+
+    def _consolidate(self, memory_id: int, pattern: np.ndarray, rate: float) -> None:
+        moved = (1.0 - rate) * self.patterns[memory_id] + rate * _unit(pattern)
+        self.patterns[memory_id] = _unit(moved)
+
+    def _checked(self, pattern: np.ndarray) -> np.ndarray:
+        try:
+            pattern = np.asarray(pattern, dtype=np.float32).ravel()
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"pattern: not an array of numbers ({error})") from None
+        if pattern.size != self.params.dim:
+            raise ValueError(f"pattern: expected {self.params.dim} values, got {pattern.size}")
+        if not np.all(np.isfinite(pattern)):
+            raise ValueError("pattern: contains NaN or inf")
+        if pattern.min() < 0:
+            raise ValueError("pattern: rates must be >= 0")
+        return pattern
+
+
+def _unit(vector: np.ndarray) -> np.ndarray | None:
+    with np.errstate(over="ignore"):
+        norm = float(np.linalg.norm(vector))
+    if not np.isfinite(norm):  # the float32 norm of rates near 3e38 overflows: take it in float64
+        vector = np.asarray(vector, np.float64)
+        norm = float(np.linalg.norm(vector))
+    return None if norm == 0.0 else (vector / norm).astype(np.float32)

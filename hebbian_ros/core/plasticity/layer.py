@@ -1,0 +1,504 @@
+"""A layer of rate units that learns with a Hebbian rule, under a plasticity gate.
+
+The layer owns a weight matrix ``W`` ``(n_out, n_in)`` and ties together a forward pass, one of
+the rules of :mod:`hebbian_ros.core` chosen by name, a bounds option and a gate ``level`` in
+``[0, 1]`` that scales the learning rate (``0`` switches plasticity off entirely).
+
+Units. Inputs and outputs are firing rates in Hz, limited to ``max_rate_hz``. Inside, the
+layer works on normalised activity:
+
+* input ``x`` (non-negative Hz) becomes ``x̂ = x / ‖x‖`` (``input_norm="l2"``, the default:
+  learning sees the pattern, not its overall intensity, which also keeps Oja/Sanger stable) or
+  ``x̂ = x / max_rate_hz`` (``input_norm="scale"``) or ``x̂ = x / (‖x‖ + σ)``
+  (``input_norm="divisive"``: divisive normalisation with semi-saturation ``σ =
+  semi_saturation_hz``, Carandini & Heeger 2012 — strong inputs are normalised like ``"l2"``,
+  weak ones stay weak, so near-silence does not turn into a full-size pattern); an all-zero
+  input stays zero;
+* the unit activity ``ŷ = activation(W x̂)`` saturates at ``±1`` (``0..1`` when rectified);
+  for ``"competitive"`` it is the winner-take-all outcome of ``W x̂`` (exactly ``k`` winners
+  at 1 among the units with positive drive, or soft-WTA shares);
+* the output rate is ``y = ŷ · max_rate_hz``, and :meth:`Layer.learn` maps ``y`` back the same
+  way, so ``learn(x, forward(x))`` trains on exactly what the layer computed.
+
+Oja and Sanger default to a linear (signed) activation, since principal components have
+mixed signs; every other rule is rectified. For ``"stdp"`` the layer is spiking: each
+:meth:`Layer.learn` call is one STDP time step of ``params.dt_ms`` in which input and output
+rates are turned into Poisson spikes with the layer's own random generator.
+
+Speed. Hebb, Oja, Sanger and competitive learning run on the fused kernels of
+:mod:`hebbian_ros.core.plasticity.kernels`: per sample, :meth:`Layer.step` computes each unit's output
+from its row of ``W``, updates the row and applies the bounds while it is in cache, so ``W`` is
+streamed once (numba when installed, numpy otherwise; ``compiled`` chooses); a mini-batch is
+a few BLAS matrix products (Sanger's on blocks of rows). The results equal the rule modules' up
+to float rounding.
+Once the bounds have been applied to every row, a per-sample update leaves the rows of silent
+units (``y_j = 0``) untouched instead of re-normalising them.
+
+Every call validates all of its arguments before changing anything, so a call that raises
+:class:`ValueError` leaves weights, rule state, random generator and counter bit-identical.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from hebbian_ros.core import validation as check
+from hebbian_ros.core.plasticity import kernels
+from hebbian_ros.core.plasticity.bcm import BCMParams, BCMState, bcm_init_state, bcm_step
+from hebbian_ros.core.plasticity.bounds import (
+    Bounds,
+    BoundsMode,
+    apply_bounds,
+    as_bounds,
+    normalize_rows_l2,
+    row_l2_norms,
+)
+from hebbian_ros.core.plasticity.competitive import CompetitiveParams, compete
+from hebbian_ros.core.plasticity.encoding import poisson_spikes
+from hebbian_ros.core.plasticity.hebb import HebbParams
+from hebbian_ros.core.plasticity.oja import OjaParams, SangerParams
+from hebbian_ros.core.plasticity.stdp import STDPParams, STDPState, stdp_init_state, stdp_step
+
+RULES = ("hebb", "oja", "sanger", "bcm", "competitive", "stdp")
+ACTIVATIONS = ("linear", "relu")
+INPUT_NORMS = ("l2", "scale", "divisive")
+#: Upper limit for ``max_rate_hz``; keeps every internal quantity far from float32 overflow.
+MAX_RATE_LIMIT_HZ = 1e6
+
+PARAMS_TYPES: dict[str, type] = {
+    "hebb": HebbParams,
+    "oja": OjaParams,
+    "sanger": SangerParams,
+    "bcm": BCMParams,
+    "competitive": CompetitiveParams,
+    "stdp": STDPParams,
+}
+#: Bounds used when ``bounds=None``: Hebb needs one to stay finite, competitive learning
+#: compares dot products and so wants unit-length rows; the others bound themselves.
+DEFAULT_BOUNDS = {"hebb": "l2", "competitive": "l2"}
+#: Rules learned with :mod:`~.kernels` (layer rule -> kernel rule); the rest use the rule modules.
+_KERNEL_RULES = {"hebb": "hebb", "oja": "oja", "sanger": "sanger", "competitive": "instar"}
+#: Row norms within this relative distance of the target count as bounded (float32 rounding
+#: of a normalisation stays below 1e-6).
+_BOUNDED_RTOL = 1e-5
+#: Rules whose output ``y_j`` depends on row ``j`` alone, so forward pass and update fuse.
+_FUSED_STEP_RULES = ("hebb", "oja", "sanger")
+# 64-bit limbs of the PCG64 generator state, so it round-trips through plain arrays.
+_LIMB = (1 << 64) - 1
+
+
+def _as_params(rule: str, params: Any) -> Any:
+    expected = PARAMS_TYPES[rule]
+    if params is None:
+        return expected()
+    if isinstance(params, Mapping):
+        try:
+            return expected(**params)
+        except TypeError as error:
+            raise ValueError(f"params: invalid fields for {expected.__name__} ({error})") from None
+    if not isinstance(params, expected):
+        raise ValueError(f"params: expected {expected.__name__} for rule {rule!r}, got {type(params).__name__}")
+    return params
+
+
+def _encode_rng(rng: np.random.Generator) -> np.ndarray:
+    state = rng.bit_generator.state
+    inner = state["state"]
+    return np.array(
+        [
+            inner["state"] & _LIMB,
+            inner["state"] >> 64,
+            inner["inc"] & _LIMB,
+            inner["inc"] >> 64,
+            state["has_uint32"],
+            state["uinteger"],
+        ],
+        dtype=np.uint64,
+    )
+
+
+def _decode_rng(value: Any) -> np.random.Generator:
+    limbs = check.as_array("rng_state", value, kinds="iu")
+    if limbs.shape != (6,) or (limbs.dtype.kind == "i" and (limbs < 0).any()):
+        raise ValueError(f"rng_state: expected 6 non-negative integers, got shape {limbs.shape}")
+    limbs = [int(v) for v in limbs]
+    bit_generator = np.random.PCG64()
+    try:
+        bit_generator.state = {
+            "bit_generator": "PCG64",
+            "state": {"state": limbs[0] | limbs[1] << 64, "inc": limbs[2] | limbs[3] << 64},
+            "has_uint32": limbs[4],
+            "uinteger": limbs[5],
+        }
+    except (TypeError, ValueError, OverflowError) as error:
+        raise ValueError(f"rng_state: not a valid PCG64 state ({error})") from None
+    return np.random.Generator(bit_generator)
+
+
+class Layer:
+    """Rate units ``y = activation(W x)`` with Hebbian plasticity; see the module docstring.
+
+    :param n_in: number of inputs.
+    :param n_out: number of units.
+    :param rule: ``"hebb"``, ``"oja"``, ``"sanger"``, ``"bcm"``, ``"competitive"`` or ``"stdp"``.
+    :param params: the rule's parameter dataclass, a mapping of its fields, or ``None`` for the
+        defaults.
+    :param seed: seeds the initial weights and (for STDP) the Poisson spikes.
+    :param bounds: ``"none"``, ``"clip"``, ``"l2"``, ``"l1"`` or a :class:`Bounds`, applied after
+        every update; ``None`` picks ``"l2"`` for hebb and competitive, ``"none"`` otherwise.
+    :param activation: ``"linear"`` or ``"relu"``; ``None`` picks linear for oja/sanger and
+        relu otherwise (competitive and stdp must be rectified).
+    :param input_norm: ``"l2"`` (default), ``"scale"`` or ``"divisive"``, see the module docstring.
+    :param semi_saturation_hz: ``σ`` of ``"divisive"`` [Hz], ``>= 0``.
+    :param max_rate_hz: highest input and output rate; for STDP ``max_rate_hz·dt`` must be
+        ``<= 1``.
+    :param compiled: ``None`` runs the numba kernels when numba is installed, ``False`` the
+        numpy ones (same results up to float rounding), ``True`` requires numba.
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        rule: str = "sanger",
+        params: Any = None,
+        seed: int = 0,
+        bounds: Bounds | BoundsMode | str | None = None,
+        *,
+        activation: str | None = None,
+        input_norm: str = "l2",
+        semi_saturation_hz: float = 0.0,
+        max_rate_hz: float = 100.0,
+        compiled: bool | None = None,
+    ) -> None:
+        self._n_in = check.as_int("n_in", n_in, minimum=1)
+        self._n_out = check.as_int("n_out", n_out, minimum=1)
+        self._rule = check.as_choice("rule", rule, RULES)
+        self._params = _as_params(self._rule, params)
+        self._bounds = as_bounds(DEFAULT_BOUNDS.get(self._rule, "none") if bounds is None else bounds)
+        default_activation = "linear" if self._rule in ("oja", "sanger") else "relu"
+        self._activation = check.as_choice(
+            "activation", default_activation if activation is None else activation, ACTIVATIONS
+        )
+        if self._rule in ("competitive", "stdp") and self._activation != "relu":
+            raise ValueError(f"activation: rule {self._rule!r} needs 'relu', got {self._activation!r}")
+        self._input_norm = check.as_choice("input_norm", input_norm, INPUT_NORMS)
+        self._sigma = np.float32(check.non_negative("semi_saturation_hz", semi_saturation_hz))
+        self._max_rate = check.in_interval("max_rate_hz", max_rate_hz, 0.0, MAX_RATE_LIMIT_HZ, low_open=True)
+        if self._rule == "stdp" and self._max_rate * self._params.dt_ms / 1000 > 1:
+            raise ValueError(
+                f"max_rate_hz: {self._max_rate:g} Hz gives more than one spike per step of "
+                f"dt_ms={self._params.dt_ms:g}; lower max_rate_hz or dt_ms"
+            )
+        if self._rule == "competitive" and not self._params.soft and self._params.k > self._n_out:
+            raise ValueError(f"params: k={self._params.k} winners exceed n_out={self._n_out}")
+        seed = check.as_int("seed", seed, minimum=0)
+        if compiled is not None and not isinstance(compiled, (bool, np.bool_)):
+            raise ValueError(f"compiled: expected None or a bool, got {type(compiled).__name__}")
+        if compiled and not kernels.HAVE_NUMBA:
+            raise ValueError("compiled: numba is not installed")
+        self._compiled = kernels.HAVE_NUMBA if compiled is None else bool(compiled)
+
+        self._rng = np.random.default_rng(seed)
+        self._w = self._initial_weights()
+        self._state = self._initial_state()
+        self._n_updates = 0
+        self._gated = (1.0, self._params)
+        self._bounded = self._weights_bounded()  # every row of W satisfies the bounds
+
+    # --- read-only views -----------------------------------------------------------------
+
+    @property
+    def n_in(self) -> int:
+        """Number of inputs."""
+        return self._n_in
+
+    @property
+    def n_out(self) -> int:
+        """Number of units."""
+        return self._n_out
+
+    @property
+    def rule(self) -> str:
+        """Name of the learning rule."""
+        return self._rule
+
+    @property
+    def params(self) -> Any:
+        """The rule's parameters (frozen dataclass)."""
+        return self._params
+
+    @property
+    def bounds(self) -> Bounds:
+        """Bounds applied after every update."""
+        return self._bounds
+
+    @property
+    def activation(self) -> str:
+        """``"linear"`` or ``"relu"``."""
+        return self._activation
+
+    @property
+    def max_rate_hz(self) -> float:
+        """Highest input/output rate; the unit of normalised activity."""
+        return self._max_rate
+
+    @property
+    def n_updates(self) -> int:
+        """Number of :meth:`learn`/:meth:`step` calls that changed the weights (a batch is one)."""
+        return self._n_updates
+
+    @property
+    def weights(self) -> np.ndarray:
+        """``W`` ``(n_out, n_in)`` as a read-only view; it follows later updates, so copy it to keep."""
+        view = self._w.view()
+        view.flags.writeable = False
+        return view
+
+    # --- forward / learn -------------------------------------------------------------------
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Output rates in Hz for input rates ``x`` ``(n_in,)`` or ``(B, n_in)``; no learning."""
+        return self._forward(self._check_input(x, learning=False))
+
+    def learn(self, x: np.ndarray, y: np.ndarray, level: float = 1.0) -> None:
+        """Update the weights from input rates ``x`` and output rates ``y`` (Hz).
+
+        :param x: ``(n_in,)`` or ``(B, n_in)`` non-negative rates; STDP takes single steps only.
+        :param y: ``(n_out,)`` or ``(B, n_out)`` rates as returned by :meth:`forward`.
+        :param level: plasticity gate in ``[0, 1]`` scaling the learning rate; at ``0`` nothing
+            is computed and nothing changes.
+        """
+        level = check.in_interval("level", level, 0.0, 1.0)
+        x = self._check_input(x, learning=True)
+        low = 0.0 if self._activation == "relu" else -self._max_rate
+        y = check.as_activity("y", y, self._n_out, low=low, high=self._max_rate, what="rate")
+        check.check_same_batch("y", y, "x", x)
+        if level > 0:
+            self._learn(x, y, level)
+
+    def step(self, x: np.ndarray, level: float = 1.0) -> np.ndarray:
+        """:meth:`forward` then :meth:`learn` on the same input; returns the output rates (Hz).
+
+        Hebb, Oja and Sanger do both in one pass over ``W`` (see the module docstring).
+        """
+        level = check.in_interval("level", level, 0.0, 1.0)
+        x = self._check_input(x, learning=True)
+        if level > 0 and self._rule in _FUSED_STEP_RULES:
+            activity = kernels.fused_step(
+                self._rule,
+                self._normalised_input(x),
+                self._w,
+                self._gated_params(level).eta,
+                low=0.0 if self._activation == "relu" else -1.0,
+                high=1.0,
+                **self._kernel_options(x),
+            )
+            self._bounded = True
+            self._n_updates += 1
+            return (activity * np.float32(self._max_rate)).astype(np.float32, copy=False)
+        y = self._forward(x)
+        if level > 0:
+            self._learn(x, y, level)
+        return y
+
+    # --- checkpoints -----------------------------------------------------------------------
+
+    def warm_up(self) -> None:
+        """Run one learning step and restore everything, so the kernels are compiled now.
+
+        With numba the first call of a kernel compiles it (seconds cold, a fraction of one from its
+        on-disk cache); a node calls this before it subscribes, so no sample waits for the compiler.
+        Weights, rule state, random generator and counter are bit-identical afterwards.
+        """
+        saved = self.state_dict()
+        try:
+            self.step(np.full(self._n_in, self._max_rate / 2, dtype=np.float32), 1.0)
+        finally:
+            self.load_state_dict(saved)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything that changes while learning, as numpy arrays and plain scalars.
+
+        Keys: ``rule``, ``n_in``, ``n_out``, ``weights``, ``n_updates``, ``rng_state`` and, per
+        rule, ``theta`` (bcm) or ``pre_trace``/``post_trace`` (stdp). Arrays are copies; the
+        dict can be stored with ``numpy.savez`` and read back without pickle.
+        """
+        state: dict[str, Any] = {
+            "rule": self._rule,
+            "n_in": self._n_in,
+            "n_out": self._n_out,
+            "weights": self._w.copy(),
+            "n_updates": self._n_updates,
+            "rng_state": _encode_rng(self._rng),
+        }
+        if isinstance(self._state, BCMState):
+            state["theta"] = self._state.theta.copy()
+        elif isinstance(self._state, STDPState):
+            state["pre_trace"] = self._state.pre_trace.copy()
+            state["post_trace"] = self._state.post_trace.copy()
+        return state
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore a :meth:`state_dict` of a layer with the same rule and size.
+
+        Scalars may come back as 0-d arrays (as from ``numpy.load``). Everything is checked
+        before anything is replaced.
+        """
+        if not isinstance(state, Mapping):
+            raise ValueError(f"state: expected a mapping, got {type(state).__name__}")
+        required = ["rule", "n_in", "n_out", "weights", "n_updates", "rng_state"]
+        required += {"bcm": ["theta"], "stdp": ["pre_trace", "post_trace"]}.get(self._rule, [])
+        missing = [key for key in required if key not in state]
+        if missing:
+            raise ValueError(f"state: missing keys {', '.join(missing)}")
+        rule = state["rule"]
+        rule = str(rule.item()) if isinstance(rule, np.ndarray) and rule.ndim == 0 else rule
+        if rule != self._rule:
+            raise ValueError(f"rule: state is for rule {rule!r}, this layer uses {self._rule!r}")
+        for key, size in (("n_in", self._n_in), ("n_out", self._n_out)):
+            if check.as_int(key, state[key]) != size:
+                raise ValueError(f"{key}: state has {int(state[key])}, this layer has {size}")
+        weights = check.as_real_array("weights", state["weights"], np.float32)
+        if weights.shape != self._w.shape:
+            raise ValueError(f"weights: expected shape {self._w.shape}, got {weights.shape}")
+        n_updates = check.as_int("n_updates", state["n_updates"], minimum=0)
+        rng = _decode_rng(state["rng_state"])
+        rule_state = self._state
+        if self._rule == "bcm":
+            rule_state = BCMState(self._vector(state, "theta", self._n_out))
+        elif self._rule == "stdp":
+            rule_state = STDPState(
+                self._vector(state, "pre_trace", self._n_in),
+                self._vector(state, "post_trace", self._n_out),
+            )
+        np.copyto(self._w, weights)
+        self._bounded = self._weights_bounded()
+        self._n_updates = n_updates
+        self._rng = rng
+        self._state = rule_state
+
+    # --- internals -------------------------------------------------------------------------
+
+    @staticmethod
+    def _vector(state: Mapping[str, Any], key: str, size: int) -> np.ndarray:
+        return check.as_activity(key, state[key], size, batch=False, low=0.0).copy()
+
+    def _check_input(self, x: Any, *, learning: bool) -> np.ndarray:
+        x = check.as_activity("x", x, self._n_in, low=0.0, high=self._max_rate, what="rate")
+        if learning and self._rule == "stdp" and x.ndim == 2:
+            raise ValueError(f"x: rule 'stdp' learns one time step at a time, got a batch of shape {x.shape}")
+        return x
+
+    def _initial_weights(self) -> np.ndarray:
+        shape = (self._n_out, self._n_in)
+        rng = self._rng
+        if self._rule in ("oja", "sanger"):
+            weights = normalize_rows_l2(rng.standard_normal(shape))
+        elif self._rule == "stdp":
+            low, high = self._params.w_min, self._params.w_max
+            span = high - low
+            weights = rng.uniform(low + 0.25 * span, low + 0.75 * span, shape)
+        elif self._rule == "bcm":
+            weights = normalize_rows_l2(rng.uniform(0.0, 1.0, shape), 0.5)
+            np.clip(weights, self._params.w_min, self._params.w_max, out=weights)
+        else:
+            weights = normalize_rows_l2(rng.uniform(0.0, 1.0, shape))
+        return np.ascontiguousarray(weights, dtype=np.float32)
+
+    def _initial_state(self) -> BCMState | STDPState | None:
+        if self._rule == "bcm":
+            return bcm_init_state(self._n_out)
+        if self._rule == "stdp":
+            return stdp_init_state(self._n_in, self._n_out)
+        return None
+
+    def _normalised_input(self, x: np.ndarray) -> np.ndarray:
+        if self._input_norm == "scale":
+            return x / np.float32(self._max_rate)
+        if x.ndim == 1:  # one sample: a scalar norm, a few µs cheaper than the batched form
+            norm = math.sqrt(float(np.dot(x, x))) + float(self._sigma if self._input_norm == "divisive" else 0)
+            return x / np.float32(norm) if norm > 0 else x.copy()
+        norms = np.sqrt(np.einsum("...i,...i->...", x, x))
+        if self._input_norm == "divisive":
+            norms = norms + self._sigma
+        return x / np.where(norms > 0, norms, 1)[..., None]
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        x_hat = self._normalised_input(x)
+        drive = x_hat @ self._w.T
+        if self._rule == "competitive":
+            activity = compete(drive, self._params, validate=False)
+            if self._params.soft:
+                activity *= (x_hat.max(axis=-1) > 0)[..., None]
+            else:
+                activity *= drive > 0
+        else:
+            np.clip(drive, 0.0 if self._activation == "relu" else -1.0, 1.0, out=drive)
+            activity = drive
+        return (activity * np.float32(self._max_rate)).astype(np.float32, copy=False)
+
+    def _gated_params(self, level: float) -> Any:
+        if level != self._gated[0]:
+            self._gated = (level, self._params.scaled(level))
+        return self._gated[1]
+
+    def _weights_bounded(self) -> bool:
+        """Whether every row of ``W`` satisfies the bounds (to float rounding; zero rows do).
+
+        A pure function of the weights, so a layer restored from a checkpoint skips the same
+        silent rows as the one that saved it (resume stays bit-identical).
+        """
+        bounds, w = self._bounds, self._w
+        if bounds.mode is BoundsMode.NONE:
+            return True
+        if bounds.mode is BoundsMode.CLIP:
+            return bool(w.min() >= bounds.w_min and w.max() <= bounds.w_max)
+        norms = row_l2_norms(w) if bounds.mode is BoundsMode.L2 else np.abs(w).sum(axis=1, dtype=np.float64)
+        return bool(np.all((norms == 0) | (np.abs(norms - bounds.norm) <= _BOUNDED_RTOL * bounds.norm)))
+
+    def _kernel_options(self, x: np.ndarray) -> dict[str, Any]:
+        """Bounds and numba choice for :mod:`~.kernels`; silent rows are skipped once bounded."""
+        return {
+            "bounds": self._bounds,
+            "only_active": self._bounded and x.ndim == 1,
+            "compiled": self._compiled,
+        }
+
+    def _learn(self, x: np.ndarray, y: np.ndarray, level: float) -> None:
+        """Apply one validated update in place; nothing in here can fail half-way."""
+        params = self._gated_params(level)
+        w = self._w
+        if self._rule in _KERNEL_RULES:
+            y_hat = y / np.float32(self._max_rate)
+            if self._rule == "competitive" and params.leak:
+                y_hat = y_hat + np.float32(params.leak) * (1 - y_hat)
+            kernels.fused_update(
+                _KERNEL_RULES[self._rule], self._normalised_input(x), y_hat, w, params.eta, **self._kernel_options(x)
+            )
+            self._bounded = True
+            self._n_updates += 1
+            return
+        if self._rule == "stdp":
+            dt_s = params.dt_ms / 1000
+            pre_spikes = poisson_spikes(x, dt_s, self._rng, validate=False)
+            post_spikes = poisson_spikes(y, dt_s, self._rng, validate=False)
+            _, self._state = stdp_step(pre_spikes, post_spikes, w, self._state, params, out=w, validate=False)
+        else:
+            x_hat = self._normalised_input(x)
+            y_hat = y / np.float32(self._max_rate)
+            _, self._state = bcm_step(x_hat, y_hat, w, self._state, params, out=w, validate=False)
+        if self._bounds.mode is not BoundsMode.NONE:
+            apply_bounds(w, self._bounds, out=w, validate=False)
+        self._n_updates += 1
+
+    def __repr__(self) -> str:
+        return (
+            f"Layer(n_in={self._n_in}, n_out={self._n_out}, rule={self._rule!r}, "
+            f"params={self._params!r}, bounds={self._bounds.mode.value!r}, "
+            f"n_updates={self._n_updates})"
+        )

@@ -1,0 +1,1 @@
+"""Structural plasticity: duplicate copies, pruning and recycling under a synapse budget, neurogenesis."""

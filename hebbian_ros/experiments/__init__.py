@@ -1,0 +1,1 @@
+"""Learners and stimuli used by the benchmarks only (not on any node's path)."""

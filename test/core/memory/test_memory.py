@@ -1,0 +1,133 @@
+import numpy as np
+import pytest
+
+from hebbian_ros.core.memory.pattern_memory import MemoryParams, PatternMemory
+
+
+def patterns(n, dim=16, seed=0):
+    return np.random.default_rng(seed).random((n, dim)).astype(np.float32) ** 4 * 50
+
+
+def test_novel_pattern_is_stored_only_while_learning():
+    memory = PatternMemory(MemoryParams(dim=16))
+    p = patterns(1)[0]
+    recall = memory.recall(p, learning_level=0.0)
+    assert not recall.familiar and not recall.stored and recall.unpropagated == pytest.approx(p.mean())
+    assert memory.size == 0
+    assert memory.recall(p, learning_level=1.0).stored
+    again = memory.recall(p * 0.2, learning_level=0.0)  # habituated: weaker, same direction
+    assert again.familiar and again.memory_id == 0 and again.unpropagated == 0.0
+
+
+def test_distinct_patterns_get_distinct_memories():
+    memory = PatternMemory(MemoryParams(dim=16))
+    ps = patterns(5)
+    ids = [memory.recall(p, 1.0).memory_id for p in ps]
+    assert sorted(ids) == list(range(5))
+    assert [memory.recall(p, 0.0).memory_id for p in ps] == ids
+
+
+def test_learning_off_leaves_memory_bit_identical():
+    memory = PatternMemory(MemoryParams(dim=16))
+    for p in patterns(3):
+        memory.recall(p, 1.0)
+    before = {k: v.tobytes() for k, v in memory.state_dict().items() if k != "hits"}
+    for p in patterns(20, seed=1):
+        memory.recall(p, 0.0)
+    assert before == {k: v.tobytes() for k, v in memory.state_dict().items() if k != "hits"}
+
+
+def test_full_memory_recycles_the_least_used():
+    memory = PatternMemory(MemoryParams(dim=16, capacity=2))
+    a, b, c = patterns(3)
+    memory.recall(a, 1.0)
+    memory.recall(b, 1.0)
+    memory.recall(a, 0.0)
+    assert memory.recall(c, 1.0).memory_id == 1
+
+
+def test_state_round_trip():
+    memory = PatternMemory(MemoryParams(dim=16))
+    memory.recall(patterns(1)[0], 1.0)
+    other = PatternMemory(MemoryParams(dim=16))
+    other.load_state_dict(memory.state_dict())
+    assert other.match(patterns(1)[0]) == memory.match(patterns(1)[0])
+
+
+@pytest.mark.parametrize(
+    "bad, problem",
+    [
+        (np.ones(15, np.float32), "expected 16"),
+        (np.full(16, np.inf, np.float32), "NaN or inf"),
+        (-np.ones(16, np.float32), ">= 0"),
+    ],
+)
+def test_bad_patterns_are_refused_and_change_nothing(bad, problem):
+    memory = PatternMemory(MemoryParams(dim=16))
+    with pytest.raises(ValueError, match=problem):
+        memory.recall(bad, 1.0)
+    assert memory.size == 0
+
+
+def test_silence_is_neither_recognised_nor_stored():
+    memory = PatternMemory(MemoryParams(dim=16, min_activity=0.5))
+    p = patterns(1)[0]
+    memory.recall(p, 1.0)
+    faint = p / p.mean() * 0.1
+    recall = memory.recall(faint, 1.0)
+    assert not recall.familiar and not recall.stored and memory.size == 1
+
+
+def view_at(base: np.ndarray, cosine: float, seed: int = 1) -> np.ndarray:
+    """A non-negative pattern whose cosine similarity to ``base`` is ``cosine`` (same norm)."""
+    unit = base / np.linalg.norm(base)
+    other = np.zeros_like(unit)
+    other[np.argsort(unit)[: unit.size // 2]] = 1.0  # on the weak half of base
+    other -= (other @ unit) * unit
+    other /= np.linalg.norm(other)
+    view = (cosine * unit + np.sqrt(1 - cosine**2) * other) * np.linalg.norm(base)
+    assert view.min() >= 0 and np.isclose(view @ base / np.linalg.norm(view) / np.linalg.norm(base), cosine)
+    return view.astype(np.float32)
+
+
+def test_the_episodes_stimulus_drifting_is_consolidated_not_stored_anew():
+    """Onset transient, habituation or a late frame shift the view below familiarity within one episode:
+    it stays the episode's memory (consolidated towards the view), so one stimulus gets one memory."""
+    memory = PatternMemory(MemoryParams(dim=16, familiarity_threshold=0.93, drift_similarity=0.85))
+    first = patterns(1)[0]
+    assert memory.recall(first, 1.0).stored
+    before = memory.patterns[0].copy()
+    drifted = view_at(first, 0.89)
+    recall = memory.recall(drifted, 1.0)
+    assert (recall.memory_id, recall.familiar, recall.stored) == (0, False, False)
+    assert recall.similarity == pytest.approx(0.89, abs=1e-4) and recall.unpropagated > 0
+    assert memory.size == 1
+    unit = drifted / np.linalg.norm(drifted)
+    assert memory.patterns[0] @ unit > before @ unit  # moved towards the view
+    # a different stimulus in the same episode is still a new memory
+    assert memory.recall(view_at(first, 0.6), 1.0).stored and memory.size == 2
+
+
+@pytest.mark.parametrize("between", ["episode_ends", "silence"])
+def test_drift_is_bound_to_one_episode(between):
+    memory = PatternMemory(MemoryParams(dim=16, familiarity_threshold=0.93, drift_similarity=0.85))
+    first = patterns(1)[0]
+    memory.recall(first, 1.0)
+    if between == "episode_ends":
+        memory.recall(first, 0.0)
+    else:
+        memory.recall(np.zeros(16, np.float32), 1.0)
+    assert memory.recall(view_at(first, 0.89), 1.0).stored and memory.size == 2
+
+
+def test_drift_similarity_at_the_familiarity_threshold_switches_drift_off():
+    memory = PatternMemory(MemoryParams(dim=16, familiarity_threshold=0.93, drift_similarity=0.93))
+    first = patterns(1)[0]
+    memory.recall(first, 1.0)
+    assert memory.recall(view_at(first, 0.89), 1.0).stored and memory.size == 2
+
+
+@pytest.mark.parametrize("value", [0.0, -0.1, 1.5, float("nan")])
+def test_drift_similarity_out_of_range_is_refused(value):
+    with pytest.raises(ValueError, match="drift_similarity"):
+        MemoryParams(dim=4, drift_similarity=value)
