@@ -13,7 +13,10 @@ from hebbian_ros.experiments.event_stdp import (
     stdp_run,
 )
 
-PATHS = [False] + ([True] if HAVE_NUMBA else [])
+# Both paths always, by name: numba is a main requirement, so without it the numba cases fail
+# ("compiled: numba is not installed") instead of dropping out at collection or being skipped.
+PATHS = [pytest.param(True, id="numba"), pytest.param(False, id="numpy")]
+NUMBA_ONLY = PATHS[:1]
 
 
 def rasters(seed: int, n_in: int, n_out: int, steps: int, p: float):
@@ -119,13 +122,10 @@ def check_against_steps(pre, post, w0, params, **kwargs):
     return expected
 
 
-needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
-
-
-@needs_numba
+@pytest.mark.parametrize("compiled", NUMBA_ONLY)
 @pytest.mark.parametrize("soft", [False, True])
 @pytest.mark.parametrize("block_steps", [1, 2, 7, 16, 64, 1000, None])
-def test_time_blocks_do_not_change_the_result(soft, block_steps):
+def test_time_blocks_do_not_change_the_result(soft, block_steps, compiled):
     # 203 steps: no block size here divides it; silent stretches leave whole blocks without events
     n_in, n_out, steps = 29, 21, 203
     rng, pre, post = rasters(4, n_in, n_out, steps, 0.15)
@@ -135,11 +135,11 @@ def test_time_blocks_do_not_change_the_result(soft, block_steps):
     w0 = rng.uniform(0.0, 0.4, (n_out, n_in)).astype(np.float32)
     params = STDPParams(a_plus=0.05, a_minus=0.06, w_max=0.4, soft_bounds=soft)
     for threads in (1, 2, 5):
-        check_against_steps(pre, post, w0, params, compiled=True, threads=threads, block_steps=block_steps)
+        check_against_steps(pre, post, w0, params, compiled=compiled, threads=threads, block_steps=block_steps)
 
 
-@needs_numba
-def test_neurons_that_fire_often_and_together():
+@pytest.mark.parametrize("compiled", NUMBA_ONLY)
+def test_neurons_that_fire_often_and_together(compiled):
     # rate 0.5 per step: most neurons fire several times per block and pre/post often coincide;
     # one post neuron fires every step, one pre neuron too
     n_in, n_out, steps = 13, 19, 120
@@ -150,12 +150,12 @@ def test_neurons_that_fire_often_and_together():
     for soft in (False, True):
         params = STDPParams(a_plus=0.02, a_minus=0.03, soft_bounds=soft)
         for block_steps in (1, 5, 32):
-            check_against_steps(pre, post, w0, params, compiled=True, threads=1, block_steps=block_steps)
+            check_against_steps(pre, post, w0, params, compiled=compiled, threads=1, block_steps=block_steps)
 
 
-@needs_numba
+@pytest.mark.parametrize("compiled", PATHS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_weights_outside_the_bounds_are_clipped_as_stdp_step_does(dtype):
+def test_weights_outside_the_bounds_are_clipped_as_stdp_step_does(dtype, compiled):
     # weights start above w_max and below w_min: the LTD clip at w_max is then needed
     n_in, n_out, steps = 17, 11, 150
     rng, pre, post = rasters(6, n_in, n_out, steps, 0.1)
@@ -164,13 +164,13 @@ def test_weights_outside_the_bounds_are_clipped_as_stdp_step_does(dtype):
     w0 = rng.uniform(-0.2, 0.7, (n_out, n_in)).astype(dtype)
     w0[0, :2] = 0.7, -0.1
     params = STDPParams(a_plus=0.01, a_minus=0.01, w_min=0.0, w_max=0.5)
-    out = check_against_steps(pre, post, w0, params, compiled=True, threads=2, block_steps=32)
+    out = check_against_steps(pre, post, w0, params, compiled=compiled, threads=2, block_steps=32)
     np.testing.assert_array_equal(out[0, :2], w0[0, :2])  # weights of silent neurons are left alone
     assert out.max() == np.array(0.7, dtype) and ((out[:, 2:] >= 0) & (out[:, 2:] <= 0.5)).all()
 
 
-@needs_numba
-def test_traces_carry_over_between_runs():
+@pytest.mark.parametrize("compiled", PATHS)
+def test_traces_carry_over_between_runs(compiled):
     n_in, n_out, steps = 10, 9, 100
     rng, pre, post = rasters(7, n_in, n_out, steps, 0.2)
     w0 = rng.uniform(0.2, 0.8, (n_out, n_in)).astype(np.float32)
@@ -179,7 +179,13 @@ def test_traces_carry_over_between_runs():
     w, state = w0.copy(), stdp_init_state(n_in, n_out)
     for t0, t1 in ((0, 37), (37, 38), (38, 100)):
         w, state = stdp_run(
-            events_from_raster(pre[t0:t1]), events_from_raster(post[t0:t1]), w, state, params, block_steps=8
+            events_from_raster(pre[t0:t1]),
+            events_from_raster(post[t0:t1]),
+            w,
+            state,
+            params,
+            block_steps=8,
+            compiled=compiled,
         )
     np.testing.assert_array_equal(w, expected)
     np.testing.assert_array_equal(state.post_trace, expected_state.post_trace)
@@ -196,8 +202,13 @@ def test_without_numba_the_numpy_loop_runs(monkeypatch):
         )
 
 
-@needs_numba
+def test_numba_is_installed():
+    """numba is in requirements.txt: the compiled event loop and counting sort are what runs by default."""
+    assert HAVE_NUMBA and event_stdp._walk_trains is not None and event_stdp._counting_sort is not None
+
+
 def test_poisson_events_are_the_same_with_and_without_numba(monkeypatch):
+    assert event_stdp._walk_trains is not None, "numba is not installed"
     rates = np.array([0.0, 10.0, 50.0, 1000.0, 1e-9, 500.0])
     compiled = poisson_events(rates, 1e-3, 3000, np.random.default_rng(9))
     monkeypatch.setattr(event_stdp, "_walk_trains", None)
@@ -216,9 +227,11 @@ class ShortFirstDraw(np.random.Generator):
         return out * 0 if self.calls == 1 else out
 
 
-@pytest.mark.parametrize("compiled", [False, True] if HAVE_NUMBA else [False])
+@pytest.mark.parametrize("compiled", PATHS)
 def test_poisson_trains_that_run_short_are_topped_up(monkeypatch, compiled):
-    if not compiled:
+    if compiled:
+        assert event_stdp._walk_trains is not None, "numba is not installed"
+    else:
         monkeypatch.setattr(event_stdp, "_walk_trains", None)
         monkeypatch.setattr(event_stdp, "_counting_sort", None)
     events = poisson_events(np.array([20.0, 0.0, 50.0]), 1e-3, 2000, ShortFirstDraw(np.random.PCG64(10)))

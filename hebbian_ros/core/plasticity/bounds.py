@@ -82,9 +82,9 @@ def _rescale_rows(target: np.ndarray, row_norms: np.ndarray, norm: float) -> Non
 
 
 def row_l2_norms(w: np.ndarray) -> np.ndarray:
-    """Euclidean norm of every row, without overflow for huge weights."""
+    """Euclidean norm of every row, without overflow for huge weights (no rows: an empty array)."""
     squares = np.einsum("ij,ij->i", w, w)  # einsum overflows to inf silently
-    if squares.max() < np.inf:
+    if squares.size == 0 or squares.max() < np.inf:
         return np.sqrt(squares)
     scale = np.max(np.abs(w), axis=1).astype(np.float64)
     scale[scale == 0] = 1

@@ -516,7 +516,8 @@ def _run(rule, pre, post, w, eta, bounds, forward, low, high, only_active, compi
     if bounds.mode is not BoundsMode.NONE:
         if only_active:
             rows = np.flatnonzero(eta * y)
-            w[rows] = apply_bounds(w[rows], bounds, validate=False)
+            if rows.size:  # a silent sample (every ``η y_j = 0``) leaves W exactly as it is
+                w[rows] = apply_bounds(w[rows], bounds, validate=False)
         else:
             apply_bounds(w, bounds, out=w, validate=False)
     return y

@@ -9,7 +9,10 @@ from hebbian_ros.core.plasticity.competitive import CompetitiveParams, competiti
 from hebbian_ros.core.plasticity.hebb import HebbParams, hebb_step
 from hebbian_ros.core.plasticity.oja import OjaParams, oja_step, sanger_step
 
-PATHS = [False] + ([True] if kernels.HAVE_NUMBA else [])
+# Both paths always, by name: numba is a main requirement, so without it the numba cases fail
+# ("compiled: numba is not installed") instead of dropping out at collection.
+PATHS = [pytest.param(True, id="numba"), pytest.param(False, id="numpy")]
+NUMBA_ONLY = PATHS[:1]
 RULES = {
     "hebb": (kernels.hebb_update, hebb_step, HebbParams(eta=0.05)),
     "oja": (kernels.oja_update, oja_step, OjaParams(eta=0.05)),
@@ -188,8 +191,8 @@ def test_fused_l2_survives_huge_weights_cancellation_and_zero_rows(compiled):
     assert not zero.any()
 
 
-@pytest.mark.skipif(not kernels.HAVE_NUMBA, reason="numba is not installed")
-def test_sanger_four_row_kernel_equals_row_by_row_bit_for_bit():
+@pytest.mark.parametrize("compiled", NUMBA_ONLY)
+def test_sanger_four_row_kernel_equals_row_by_row_bit_for_bit(compiled):
     rng = np.random.default_rng(10)
     w = (rng.standard_normal((13, 40)) * 0.3).astype(np.float32)
     x = rng.uniform(0, 1, 40).astype(np.float32)
@@ -199,8 +202,33 @@ def test_sanger_four_row_kernel_equals_row_by_row_bit_for_bit():
     for i in range(13):  # the defining loop, one row at a time (old weights in the running sum)
         explained += y[i] * expected[i]
         expected[i] += np.float32(0.05) * y[i] * (x - explained)
-    got = kernels.sanger_update(x, y, w.copy(), 0.05, threads=1)
+    got = kernels.sanger_update(x, y, w.copy(), 0.05, compiled=compiled, threads=1, validate=True)
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
+
+
+def test_numba_is_installed():
+    """numba is in requirements.txt: a fresh install runs the compiled kernels by default."""
+    assert kernels.HAVE_NUMBA, "numba is not importable: pip install -r requirements.txt (scripts/setup.sh)"
+
+
+@pytest.mark.parametrize("compiled", PATHS)
+def test_compiled_flag_chooses_the_path(compiled, monkeypatch):
+    """``compiled=False`` runs the numpy loops and never the numba ones, ``compiled=True`` the numba ones."""
+    calls = []
+    real = kernels._compiled_sample
+    monkeypatch.setattr(kernels, "_compiled_sample", lambda *args: calls.append(args[0]) or real(*args))
+    numpy_calls = []
+    real_numpy = dict(kernels._NUMPY)
+    for name, function in real_numpy.items():
+        monkeypatch.setitem(
+            kernels._NUMPY, name, lambda *args, _n=name, _f=function: numpy_calls.append(_n) or _f(*args)
+        )
+    w, x, y, _ = case(np.random.default_rng(12))
+    for rule in ("hebb", "oja", "sanger"):
+        kernels.fused_step(rule, x, w, 0.05, bounds="l2", compiled=compiled)
+    kernels.fused_update("instar", x, np.clip(y, 0, 1), w, 0.05, bounds="l2", compiled=compiled)
+    expected = ["hebb", "oja", "sanger", "instar"]
+    assert (calls, numpy_calls) == ((expected, []) if compiled else ([], expected))
 
 
 def test_fused_arguments_name_themselves():
@@ -217,3 +245,29 @@ def test_fused_arguments_name_themselves():
         kernels.fused_update("oja", x, y, w, 0.1, block=0, validate=True)
     with pytest.raises(ValueError, match="pre"):
         kernels.fused_step("oja", x[:-1], w, 0.1, validate=True)
+
+
+@pytest.mark.parametrize("compiled", PATHS)
+@pytest.mark.parametrize(
+    "bounds", FUSED_BOUNDS, ids=lambda b: str(b if b is None or isinstance(b, str) else b.mode.value)
+)
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_no_active_row_is_a_no_op(rule, bounds, compiled):
+    """``only_active`` with every ``y_j = 0`` (a silent sample): W unchanged, no error (numpy took
+    the max of an empty array for L2 bounds)."""
+    w, x, _, _ = case(np.random.default_rng(13))
+    w = apply_bounds(w, bounds)
+    got = w.copy()
+    kernels.fused_update(
+        rule, x, np.zeros(w.shape[0], np.float32), got, 0.1, bounds=bounds, only_active=True, compiled=compiled
+    )
+    np.testing.assert_array_equal(got, w)
+    if rule != "instar":
+        y = kernels.fused_step(rule, np.zeros_like(x), got, 0.1, bounds=bounds, only_active=True, compiled=compiled)
+        np.testing.assert_array_equal(y, 0)
+        np.testing.assert_array_equal(got, w)
+
+
+def test_bounds_of_no_rows_are_no_rows():
+    for mode in ("none", "clip", "l2", "l1"):
+        assert apply_bounds(np.zeros((0, 5), np.float32), mode, validate=False).shape == (0, 5)

@@ -4,13 +4,14 @@ import numpy as np
 import pytest
 
 from hebbian_ros.core.plasticity import kernels
-from hebbian_ros.core.plasticity.bounds import Bounds, apply_bounds
+from hebbian_ros.core.plasticity.bounds import Bounds, BoundsMode, apply_bounds
 from hebbian_ros.core.plasticity.competitive import compete, competitive_step
 from hebbian_ros.core.plasticity.hebb import hebb_step
-from hebbian_ros.core.plasticity.layer import Layer
+from hebbian_ros.core.plasticity.layer import RULES, Layer
 from hebbian_ros.core.plasticity.oja import oja_step, sanger_step
 
-PATHS = [False] + ([True] if kernels.HAVE_NUMBA else [])
+# Both paths always, by name: without numba (a main requirement) the numba cases fail loudly.
+PATHS = [pytest.param(True, id="numba"), pytest.param(False, id="numpy")]
 N_IN, N_OUT = 23, 18  # 18 rows: Sanger's four-row blocks end with a remainder of two
 STEPS = {"hebb": hebb_step, "oja": oja_step, "sanger": sanger_step, "competitive": competitive_step}
 SETUPS = {
@@ -95,8 +96,6 @@ def test_batches_match_the_rule_modules(setup, bounds, compiled, monkeypatch):
 
 @pytest.mark.parametrize("rule", ["hebb", "oja", "sanger", "competitive"])
 def test_compiled_and_numpy_layers_agree_over_many_steps(rule):
-    if not kernels.HAVE_NUMBA:
-        pytest.skip("numba is not installed")
     rng = np.random.default_rng(2)
     numpy_layer, numba_layer = (Layer(64, 40, rule, seed=1, compiled=compiled) for compiled in (False, True))
     for x in rng.uniform(0.0, 100.0, (300, 64)).astype(np.float32):
@@ -115,6 +114,11 @@ def test_silent_units_keep_their_rows_once_bounded():
     assert (y == 0).any() and (y > 0).any()
     np.testing.assert_array_equal(layer.weights[y == 0], before[y == 0])
     np.testing.assert_allclose(np.linalg.norm(layer.weights, axis=1), 1.0, rtol=1e-5)
+
+
+def test_layer_runs_numba_by_default_and_numpy_when_asked():
+    assert Layer(N_IN, N_OUT)._compiled is True  # numba is a main requirement
+    assert Layer(N_IN, N_OUT, compiled=False)._compiled is False
 
 
 def test_layer_falls_back_to_numpy_without_numba(monkeypatch):
@@ -147,3 +151,59 @@ def test_warm_up_leaves_the_layer_exactly_as_it_was(rule):
         np.testing.assert_array_equal(layer.state_dict()[key], value, err_msg=key)
     np.testing.assert_array_equal(layer.step(x, 1.0), twin.step(x, 1.0))
     np.testing.assert_array_equal(layer.weights, twin.weights)
+
+
+# --- a silent sample (blank scene) is a no-op, never an error -------------------------------
+
+SILENT_BOUNDS = [None, "none", "clip", "l2", "l1"]
+
+
+def assert_bounded(layer):
+    w, bounds = layer.weights, layer.bounds
+    assert np.isfinite(w).all()
+    if bounds.mode is BoundsMode.CLIP:
+        assert w.min() >= bounds.w_min and w.max() <= bounds.w_max
+    elif bounds.mode is not BoundsMode.NONE:
+        norms = np.linalg.norm(w, axis=1) if bounds.mode is BoundsMode.L2 else np.abs(w).sum(axis=1)
+        assert np.all((norms == 0) | np.isclose(norms, bounds.norm, rtol=1e-5)), norms
+
+
+@pytest.mark.parametrize("compiled", PATHS)
+@pytest.mark.parametrize("bounds", SILENT_BOUNDS, ids=lambda b: f"bounds={b}")
+@pytest.mark.parametrize("rule", RULES)
+def test_a_silent_sample_is_a_no_op(rule, bounds, compiled):
+    """An all-zero input (a blank scene while learning) once raised ``zero-size array`` on the
+    numpy path of every L2-bounded layer (no active row, and the bounds took the max of none)."""
+    layer = Layer(10, 4, rule, bounds=bounds, compiled=compiled)
+    zeros = np.zeros(10, np.float32)
+    np.testing.assert_array_equal(layer.step(zeros, level=1.0), 0)
+    assert_bounded(layer)  # the first update bounds every row (the initial ones may not satisfy them)
+    before = layer.weights.copy()
+    np.testing.assert_array_equal(layer.step(zeros, level=1.0), 0)
+    layer.learn(zeros, np.zeros(4, np.float32), level=1.0)
+    assert_bounded(layer)
+    if rule in ("bcm", "stdp"):  # rule modules + apply_bounds: rows re-normalised to float rounding
+        np.testing.assert_allclose(layer.weights, before, rtol=1e-6, atol=1e-7)
+    else:
+        np.testing.assert_array_equal(layer.weights, before)
+    if rule != "stdp":  # a silent mini-batch too
+        np.testing.assert_array_equal(layer.step(np.zeros((3, 10), np.float32), level=1.0), 0)
+        assert_bounded(layer)
+
+
+@pytest.mark.parametrize("compiled", PATHS)
+@pytest.mark.parametrize("bounds", SILENT_BOUNDS, ids=lambda b: f"bounds={b}")
+@pytest.mark.parametrize("rule", ["hebb", "bcm", "competitive"])
+def test_a_sample_no_unit_responds_to_is_a_no_op(rule, bounds, compiled):
+    """Input present but every rectified unit silent (all drives <= 0): the same no-op."""
+    layer = Layer(10, 4, rule, bounds=bounds, compiled=compiled)
+    layer.step(np.zeros(10, np.float32))  # bound every row first
+    state = layer.state_dict()
+    state["weights"] = -np.abs(state["weights"])
+    layer.load_state_dict(state)
+    before = layer.weights.copy()
+    x = np.full(10, 50.0, np.float32)
+    np.testing.assert_array_equal(layer.step(x, level=1.0), 0)
+    assert np.isfinite(layer.weights).all()
+    if rule != "bcm" and bounds != "clip":  # (BCM clips at w_min = 0, and so do these bounds)
+        np.testing.assert_array_equal(layer.weights, before)
