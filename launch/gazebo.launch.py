@@ -5,7 +5,8 @@
 
 Gazebo publishes the same topics and types as the embedded simulator (config/ros_gz_bridge.yaml;
 contacts_to_touch_node turns ros_gz contact reports into hebbian_ros/Touch), and every node runs on
-/clock, so the learning graph cannot tell which simulator drives it.
+/clock, so the learning graph cannot tell which simulator drives it. ``headless:=false`` opens the gz
+GUI too (gz sim without ``-s``).
 """
 
 import os
@@ -16,6 +17,7 @@ from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
+from hebbian_ros.graph.restart_policy import gz_sim_command, launch_respawn
 from launch import LaunchDescription
 
 
@@ -23,17 +25,9 @@ def _world_nodes(context):
     share = get_package_share_directory("hebbian_ros")
     world = LaunchConfiguration("world").perform(context)
     world_file = world if world.endswith(".sdf") else os.path.join(share, "worlds", f"{world}.sdf")
+    headless = LaunchConfiguration("headless").perform(context).lower() == "true"
     actions = [
-        ExecuteProcess(
-            cmd=[
-                "gz",
-                "sim",
-                "-r",
-                "-s" if LaunchConfiguration("headless").perform(context) == "true" else "",
-                world_file,
-            ],
-            output="screen",
-        ),
+        ExecuteProcess(cmd=gz_sim_command(world_file, headless), output="screen"),
         Node(
             package="ros_gz_bridge",
             executable="parameter_bridge",
@@ -52,6 +46,7 @@ def _world_nodes(context):
                 package="hebbian_ros",
                 executable="contacts_to_touch_node",
                 output="screen",
+                **launch_respawn(),
                 parameters=[{"world": world_file, "use_sim_time": True}],
             )
         )

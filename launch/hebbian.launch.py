@@ -1,7 +1,9 @@
 """Launch the hebbian_ros graph on a machine with ROS 2 (launch_ros) installed.
 
 The nodes, their parameter files and groups come from config/graph.yaml, the same file the
-package's own ``graph`` command reads, so both start the same graph.
+package's own ``graph`` command reads, so both start the same graph. A crashed node is restarted
+as the ``graph`` command's supervisor does: at most 5 times, then given up (launch has a fixed
+respawn delay instead of the supervisor's back-off: see hebbian_ros/graph/restart_policy.py).
 
     ros2 launch hebbian_ros hebbian.launch.py                       # the learning loop
     ros2 launch hebbian_ros hebbian.launch.py groups:='loop simulation'
@@ -14,6 +16,7 @@ from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
+from hebbian_ros.graph.restart_policy import launch_respawn
 from hebbian_ros.graph.spec import config_dir, load_graph
 from launch import LaunchDescription
 
@@ -29,8 +32,7 @@ def _nodes(context):
             name=spec.name,
             namespace=spec.namespace or None,
             output="screen",
-            respawn=True,
-            respawn_delay=1.0,
+            **launch_respawn(),
             parameters=[*spec.parameters, *([extra] if extra else []), {"use_sim_time": use_sim_time}],
             remappings=list(spec.remappings),
         )

@@ -15,6 +15,7 @@ import logging
 import sys
 from pathlib import Path
 
+from hebbian_ros.graph.restart_policy import MAX_RESTARTS
 from hebbian_ros.graph.spec import load_graph
 
 
@@ -32,7 +33,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--params-file", action="append", default=[], help="extra parameter file (overrides)")
     parser.add_argument("--in-process", action="store_true", help="all nodes in one process")
     parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
-    parser.add_argument("--max-restarts", type=int, default=5, help="restarts per crashed node")
+    parser.add_argument("--max-restarts", type=int, default=MAX_RESTARTS, help="restarts per crashed node")
     return parser.parse_args(argv)
 
 

@@ -10,6 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 
+from hebbian_ros.graph.restart_policy import MAX_RESTARTS, backoff
 from hebbian_ros.graph.spec import NodeSpec
 
 log = logging.getLogger("hebbian_ros.graph")
@@ -26,6 +27,8 @@ class _Child:
 class Supervisor:
     """Starts node processes, restarts crashed ones (with a cap and a back-off), stops all on request.
 
+    The restart policy (cap, back-off) is :mod:`hebbian_ros.graph.restart_policy`, shared with the launch files.
+
     :param specs: nodes to run.
     :param extra_parameter_files: applied after each node's own files (overrides).
     :param max_restarts: restarts per node before it is given up.
@@ -36,7 +39,7 @@ class Supervisor:
         self,
         specs: list[NodeSpec],
         extra_parameter_files: tuple[str, ...] = (),
-        max_restarts: int = 5,
+        max_restarts: int = MAX_RESTARTS,
         env: dict[str, str] | None = None,
     ) -> None:
         self.specs = specs
@@ -68,7 +71,7 @@ class Supervisor:
                 continue
             child.restarts += 1
             self._event(f"node {name} exited with code {code}; restarting ({child.restarts}/{self.max_restarts})")
-            time.sleep(min(0.2 * 2 ** (child.restarts - 1), 5.0))
+            time.sleep(backoff(child.restarts))
             child.process = self._spawn(child.spec)
             child.started = time.monotonic()
             if child.restarts == self.max_restarts:
