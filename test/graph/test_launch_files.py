@@ -62,11 +62,12 @@ def test_launch_files_structure(path):
 def test_launch_files_load_with_the_real_launch_api():
     # launch_ros first: from the repository root, ``import launch`` alone finds the launch/ folder
     pytest.importorskip("launch_ros", reason="launch / launch_ros (ROS 2) are not installable from PyPI")
-    import launch
     from launch.actions import DeclareLaunchArgument, ExecuteProcess, IncludeLaunchDescription, OpaqueFunction
     from launch.launch_description_sources import PythonLaunchDescriptionSource
     from launch.utilities import perform_substitutions
     from launch_ros.actions import Node
+
+    import launch
 
     def expand(path, arguments):
         context = launch.LaunchContext()
