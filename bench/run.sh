@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Set up (idempotent) and run the benchmarks: bench/run.sh [--quick] [digits] [plasticity] [loop]
-# Default: all (loop = bench/loop_latency.py, the closed loop over DDS). Results: bench/results/<name>.json (+ printed tables). See bench/RESULTS.md.
+# Set up (idempotent) and run the benchmarks: bench/run.sh [--quick] [digits] [plasticity] [loop] [recognition]
+# Default: all (loop = bench/loop_latency.py, the closed loop over DDS; recognition = bench/recognition.py, issue 14). Results: bench/results/<name>.json (+ printed tables). See bench/RESULTS.md.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${HEBBIAN_VENV:-$here/.venv}"
@@ -12,12 +12,12 @@ names=()
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=(--quick) ;;
-    digits|plasticity) names+=("$arg") ;;
+    digits|plasticity|recognition) names+=("$arg") ;;
     loop) names+=(loop_latency) ;;
-    *) echo "usage: bench/run.sh [--quick] [digits] [plasticity] [loop]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--quick] [digits] [plasticity] [loop] [recognition]" >&2; exit 2 ;;
   esac
 done
-((${#names[@]})) || names=(digits plasticity loop_latency)
+((${#names[@]})) || names=(digits plasticity loop_latency recognition)
 
 # 1. Python packages of the benchmarks into the project venv (re-run pip only when the list changes).
 if [ ! -x "$venv/bin/python" ]; then
@@ -29,7 +29,7 @@ if [ ! -f "$stamps/bench-$hash" ]; then
   log "pip install -r bench/requirements.txt"
   "$venv/bin/pip" install -q --disable-pip-version-check -r "$here/bench/requirements.txt" 2>&1 \
     | grep -v "is ignored: it is neither a file nor a directory" >&2 || true
-  "$venv/bin/python" -c "import sklearn, numba, threadpoolctl"
+  "$venv/bin/python" -c "import sklearn, numba, threadpoolctl, skimage, matplotlib"
   rm -f "$stamps"/bench-*; touch "$stamps/bench-$hash"
 fi
 

@@ -1,0 +1,704 @@
+"""Recognition at scale (issue 14): learn N objects one look each, then tell them from never-seen ones.
+
+Protocol, per stimulus source (bench/stimulus_sets.py) and per N, each N from a fresh pipeline:
+
+1. Learning. For each of the N objects in turn: a blank gap (``GAP_LEARN`` frames of the source's
+   blank view), then ``LEARN_FRAMES`` frames of its learning view (+-1 px jitter per frame), through
+   ``pipeline.frame(image, DT, learn=True)``: the neuromodulator decides when to learn, as in the demo.
+2. Probes, learning off. A probe is a fresh look: ``reset_sensor()``, ``GAP_PROBE`` blank frames, then
+   ``VIEW_FRAMES`` frames of one view; the verdict is memory's on view frame ``VERDICT`` (1-based, a
+   fixed index; ``max_over_look`` in the JSON is the best similarity over the look). Probes: each
+   learned object under every view kind of the source (``same`` = the learning view again; new views:
+   shift, scale, rotation, lighting, and for the simulator a new object pose) and as many never-seen
+   objects under the same kinds, so a view change alone does not tell them apart.
+3. Metrics per method and view kind (``new`` pools every kind but ``same``): hit rate (learned called
+   familiar), false-familiar rate (never-seen called familiar), AUROC of the familiarity score (learned
+   vs never-seen; threshold-free), hit rate at the threshold that gives 5 % false-familiar
+   (``hit@5%FF``, the fair comparison across methods), memory size (units, capacity, synapses including
+   structural copies, state bytes) and time per probe frame / per match.
+4. Methods, same frames, same run:
+   * ``pipeline``: the pipeline under test (default ``Loop.from_config()``); score = memory's
+     similarity, decision = memory's own ``familiar``.
+   * ``rates_nn``: nearest-neighbour memory on the sensor's rates (no layers), cosine.
+   * ``pixel_nn``: nearest-neighbour memory on the 64x64x3 pixels, cosine, mean-subtracted per frame or
+     raw, whichever gives the higher pooled new-view AUROC at that N (the variant is reported).
+   Both NN memories store as many vectors as the pipeline's memory holds after learning
+   (prototypes + copies): if that is at least N, frames evenly spaced over each object's learning
+   look (rested sensor for the rates); if fewer, the most recent objects (one frame each, at frame
+   ``VERDICT`` of the look), like a memory that recycles its oldest units. ``pixel_nn_all`` stores
+   every learned object (one frame each): the reference of the issue's figures. An NN memory's own
+   decision threshold is calibrated on what it stored only: the 95th percentile of each stored vector's
+   cosine to its nearest vector of another object (so about 5 % false-familiar), no test data used.
+5. Drift (N >= 300): the first 10 objects are probed (learning view and shifted view) right after the
+   10th was learned (on a copy of the pipeline) and again after all N; reported: how many of those
+   recognised at 10 still are at N.
+6. Per-stage separation: at each stage (pixels, sensor rates, layer1, layer2, ..., memory input) the
+   median cosine of learned-object probes and of never-seen probes to their nearest stored vector, and
+   the AUROC of that nearest-neighbour score. Stored = the stage's vectors of all N learning looks
+   (frame ``VERDICT`` of a fresh look, weights after learning). Sensor and layer stages are a fresh,
+   uninhibited sensor and the layers' ``forward`` (learning off); ``memory_input`` is what memory
+   received in the pipeline's probe (inhibition included).
+
+Pluggable: ``--config DIR`` (a folder with the same YAML files as config/) or ``--pipeline
+module:function`` (a factory ``function(config_dir_or_None)`` returning any object with ``frame(image,
+dt, learn)`` -> a step with ``.recall`` (``similarity``, ``familiar``, ``memory_id``, ``stored``) and
+``.top``, ``reset_sensor()``, ``memory`` and ``layers``). A pipeline may define ``probe_stages(frames,
+dt)`` (frames ``(T, B, 64, 64, 3)`` uint8, a fresh look each) returning ``{stage: (B, dim)}`` vectors at
+the last frame; without it the stages are computed from the Loop's sensor and layers as above.
+
+Usage: python bench/recognition.py [--quick] [--sources photos,sim] [--n 10,30,100,300,1000]
+       [--config DIR] [--pipeline module:function] [--seed 0] [--tag NAME]
+Writes bench/results/recognition.json (recognition_quick.json with --quick) and a dated copy, PNG plots
+next to them, and the recognition section of bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as dt_module
+import importlib
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import common
+import numpy as np
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+from stimulus_sets import Source, make_source  # noqa: E402
+
+from hebbian_ros.evaluation.recognition import (  # noqa: E402
+    auroc,
+    hit_at_false_familiar,
+    nn_cosine,
+    plot_recognition_vs_n,
+    plot_stage_separation,
+    separation,
+    unit_rows,
+)
+
+DT = 1 / 30
+GAP_LEARN = 15
+LEARN_FRAMES = 30
+GAP_PROBE = 3
+VIEW_FRAMES = 6
+VERDICT = 5  # 1-based view frame whose verdict counts
+DRIFT_FIRST = 10
+DRIFT_MIN_N = 300
+FULL_N = (10, 30, 100, 300, 1000)
+QUICK_N = (10, 30, 100)
+METHODS = ("pipeline", "rates_nn", "pixel_nn", "pixel_nn_all")
+
+
+# --- the pipeline under test -----------------------------------------------------------------------
+
+
+def pipeline_factory(config: str | None, hook: str | None):
+    """A function returning a fresh pipeline: ``Loop.from_config(config)`` or the ``module:function`` hook."""
+    if hook:
+        module, _, name = hook.partition(":")
+        function = getattr(importlib.import_module(module), name or "build")
+        return lambda: function(config)
+    from hebbian_ros.core.loop import Loop
+
+    return lambda: Loop.from_config(config)
+
+
+def memory_size(pipeline) -> dict[str, Any]:
+    """Units in use, capacity, synapses (incl. structural copies), stored vectors, state bytes."""
+    memory = pipeline.memory
+    dim = getattr(getattr(memory, "params", None), "dim", None)
+    out: dict[str, Any] = {
+        "units": int(getattr(memory, "size", 0)),
+        "capacity": int(getattr(memory, "capacity", 0)),
+        "synapses": int(getattr(memory, "synapses", 0)),
+        "dim": dim,
+    }
+    out["stored_vectors"] = out["synapses"] // dim if dim and out["synapses"] else out["units"]
+    pool = getattr(memory, "pool", None)
+    out["copies"] = int(getattr(pool, "size", 0)) if pool is not None else 0
+    try:
+        out["state_bytes"] = int(sum(np.asarray(v).nbytes for v in memory.state_dict().values()))
+    except Exception:  # a custom memory without state_dict
+        out["state_bytes"] = None
+    out["layer_synapses"] = int(sum(np.asarray(layer.weights).size for layer in getattr(pipeline, "layers", [])))
+    return out
+
+
+class Stages:
+    """Vectors of each stage (sensor rates, layer outputs) for fresh, uninhibited looks, learning off."""
+
+    def __init__(self, pipeline) -> None:
+        self.pipeline = pipeline
+        self.custom = getattr(pipeline, "probe_stages", None)
+
+    def __call__(self, frames: list[np.ndarray]) -> dict[str, np.ndarray]:
+        """``frames``: T arrays (B, 64, 64, 3), one look per column; stage vectors (B, dim) at the last frame.
+
+        The same array object at several time steps (a blank gap, a static view) is pooled once.
+        """
+        if self.custom is not None:
+            return {k: np.asarray(v, np.float32) for k, v in self.custom(np.stack(frames), DT).items()}
+        p = self.pipeline
+        batch = len(frames[0])
+        if hasattr(p, "intensity") and hasattr(p, "habituation"):
+            from hebbian_ros.core.sensing.habituation import initial_state, sense
+
+            state = initial_state((batch, *p.shape))
+            drives: dict[int, np.ndarray] = {}
+            for images in frames:
+                if id(images) not in drives:
+                    drives[id(images)] = np.stack([p.intensity(image) for image in images])
+                rates, state = sense(drives[id(images)], DT, state, p.habituation)
+            x = rates.reshape(batch, -1)
+            input_max = float(p.habituation.max_rate)
+        elif hasattr(p, "retina"):  # the refactored Loop: a Retina per look
+            rows = []
+            for b in range(batch):
+                retina = copy.deepcopy(p.retina)
+                retina.reset()
+                for images in frames:
+                    r = retina.see(images[b].astype(np.float32) / 255.0, DT)
+                rows.append(np.asarray(r, np.float32).ravel())
+            x = np.stack(rows)
+            input_max = float(p.retina.max_rate)
+        else:
+            return {}
+        out = {"rates": x.copy()}
+        for i, layer in enumerate(getattr(p, "layers", [])):
+            x = layer.forward(np.minimum(x / input_max, 1.0) * np.float32(layer.max_rate_hz))
+            input_max = float(layer.max_rate_hz)
+            out[f"layer{i + 1}"] = np.asarray(x, np.float32).copy()
+        return out
+
+
+def probe(pipeline, blank: np.ndarray, view: np.ndarray | list[np.ndarray]) -> dict[str, Any]:
+    """One fresh look with learning off: reset, blank gap, the view; verdict at frame ``VERDICT``."""
+    views = view if isinstance(view, list) else [view] * VIEW_FRAMES
+    pipeline.reset_sensor()
+    for _ in range(GAP_PROBE):
+        pipeline.frame(blank, DT, learn=False)
+    similarity = []
+    seconds = 0.0
+    verdict = None
+    for i, image in enumerate(views):
+        started = time.perf_counter()
+        step = pipeline.frame(image, DT, learn=False)
+        seconds += time.perf_counter() - started
+        similarity.append(float(step.recall.similarity))
+        if i == VERDICT - 1:
+            verdict = step
+    return {
+        "score": similarity[VERDICT - 1],
+        "familiar": bool(verdict.recall.familiar),
+        "memory_id": int(verdict.recall.memory_id),
+        "top": np.asarray(verdict.top, np.float32).ravel().copy(),
+        "max_over_look": max(similarity),
+        "seconds": seconds,
+        "frames": len(views),
+    }
+
+
+# --- nearest-neighbour baselines --------------------------------------------------------------------
+
+
+def calibrated_threshold(stored: np.ndarray, owners: np.ndarray, quantile: float = 0.95) -> float:
+    """95th percentile of each stored vector's cosine to its nearest stored vector of another object."""
+    if len(stored) < 2 or len(set(owners.tolist())) < 2:
+        return 0.99
+    s = unit_rows(stored)
+    best = np.full(len(s), -1.0)
+    for start in range(0, len(s), 1024):
+        sim = s[start : start + 1024] @ s.T
+        same = owners[start : start + 1024, None] == owners[None, :]
+        sim[same] = -np.inf
+        best[start : start + len(sim)] = sim.max(axis=1)
+    return float(np.quantile(best[np.isfinite(best)], quantile))
+
+
+def look_indices(budget: int, n: int) -> list[int]:
+    """Learning-look frames (0-based) an NN memory of ``budget`` entries draws from: frame VERDICT first,
+    then evenly spaced up to the last, as many as one object may get."""
+    per = min(-(-max(1, budget) // n), LEARN_FRAMES - VERDICT + 1)
+    spaced = np.linspace(VERDICT - 1, LEARN_FRAMES - 1, per).round().astype(int)
+    return list(dict.fromkeys(int(i) for i in spaced))
+
+
+def matched_store(looks: np.ndarray, budget: int) -> tuple[np.ndarray, np.ndarray]:
+    """The vectors an NN memory of ``budget`` entries keeps (see module docstring) and their objects.
+
+    ``looks``: (N, K, dim) vectors of the learning-look frames :func:`look_indices` gave (frame VERDICT first).
+    """
+    n, k = looks.shape[:2]
+    budget = max(1, int(budget))
+    if budget < n:
+        owners = np.arange(n - budget, n)
+        return looks[owners, 0], owners
+    per = np.full(n, budget // n)
+    per[: budget % n] += 1
+    rows, owners = [], []
+    for obj in range(n):
+        m = int(min(per[obj], k))
+        idx = np.unique(np.linspace(0, k - 1, m).round().astype(int)) if m > 1 else np.array([0])
+        rows.append(looks[obj, idx])
+        owners += [obj] * len(idx)
+    return np.concatenate(rows), np.asarray(owners)
+
+
+def nn_metrics(stored: np.ndarray, owners: np.ndarray, pos: dict[str, np.ndarray], neg: dict[str, np.ndarray]):
+    """Per view kind: hit, false-familiar (calibrated threshold), AUROC, hit@5%FF, plus timing."""
+    threshold = calibrated_threshold(stored, owners)
+    out: dict[str, Any] = {"threshold": threshold, "stored_vectors": int(len(stored))}
+    scores = {kind: (nn_cosine(stored, pos[kind]), nn_cosine(stored, neg[kind])) for kind in pos}
+    for kind, (p, n) in scores.items():
+        out[kind] = cell(p, n, p > threshold, n > threshold)
+    new = [k for k in scores if k != "same"]
+    if new:
+        p = np.concatenate([scores[k][0] for k in new])
+        n = np.concatenate([scores[k][1] for k in new])
+        out["new"] = cell(p, n, p > threshold, n > threshold)
+    query = unit_rows(next(iter(pos.values()))[:50])
+    s = unit_rows(stored)
+
+    def lookups() -> None:
+        for q in query:
+            int(np.argmax(s @ q))
+
+    out["match_us"] = common.best_time(lookups, repeats=3)["best"] / len(query) * 1e6
+    out["state_bytes"] = int(s.nbytes)
+    out["synapses"] = int(s.size)
+    return out
+
+
+def cell(pos: np.ndarray, neg: np.ndarray, pos_familiar: np.ndarray, neg_familiar: np.ndarray) -> dict[str, float]:
+    return {
+        "hit": float(np.mean(pos_familiar)),
+        "false_familiar": float(np.mean(neg_familiar)),
+        "auroc": auroc(pos, neg),
+        "hit_at_5ff": hit_at_false_familiar(pos, neg, 0.05),
+        "median_learned": float(np.median(pos)),
+        "median_novel": float(np.median(neg)),
+        "probes": int(len(pos) + len(neg)),
+    }
+
+
+# --- one run: N objects --------------------------------------------------------------------------------
+
+
+class Frames:
+    """Learning looks and views of a source, cached across the runs of one source."""
+
+    def __init__(self, source: Source, seed: int) -> None:
+        self.source, self.seed = source, seed
+        self._looks: dict[int, np.ndarray] = {}
+        self._views: dict[tuple[int, str], np.ndarray] = {}
+        self.blank = source.blank()
+
+    def look(self, obj: int) -> np.ndarray:
+        if obj not in self._looks:
+            self._looks[obj] = self.source.learning_look(obj, LEARN_FRAMES, self.seed)
+        return self._looks[obj]
+
+    def view(self, obj: int, kind: str) -> np.ndarray:
+        key = (obj, kind)
+        if key not in self._views:
+            self._views[key] = self.look(obj)[VERDICT - 1] if kind == "same" else self.source.view(obj, kind, self.seed)
+        return self._views[key]
+
+
+def learn(pipeline, frames: Frames, objects: list[int], on_object=None) -> dict[str, Any]:
+    """Learning phase; memory id -> object stored while it was in view; seconds and episodes."""
+    owner: dict[int, int] = {}
+    episodes = 0
+    started = time.perf_counter()
+    count = 0
+    for k, obj in enumerate(objects):
+        for _ in range(GAP_LEARN):
+            pipeline.frame(frames.blank, DT, learn=True)
+        for image in frames.look(obj):
+            step = pipeline.frame(image, DT, learn=True)
+            count += 1
+            if step.recall.stored:
+                owner[int(step.recall.memory_id)] = obj
+            episodes += sum(1 for b in step.broadcasts if getattr(b, "active", False) and _cause(b) == "novelty")
+        if on_object is not None:
+            on_object(k, pipeline)
+    seconds = time.perf_counter() - started
+    return {
+        "owner": owner,
+        "novelty_episodes": episodes,
+        "seconds": seconds,
+        "us_per_frame": seconds / max(1, len(objects) * (GAP_LEARN + LEARN_FRAMES)) * 1e6,
+    }
+
+
+def _cause(broadcast) -> str:
+    cause = getattr(broadcast, "cause", None)
+    return str(getattr(cause, "value", getattr(cause, "name", cause))).lower()
+
+
+def probe_set(pipeline, frames: Frames, objects: list[int], kinds: tuple[str, ...]) -> dict[str, list[dict]]:
+    return {kind: [probe(pipeline, frames.blank, frames.view(obj, kind)) for obj in objects] for kind in kinds}
+
+
+def pipeline_metrics(pos: dict[str, list[dict]], neg: dict[str, list[dict]], learned: list[int], owner) -> dict:
+    out: dict[str, Any] = {}
+    for kind in pos:
+        p = np.array([r["score"] for r in pos[kind]])
+        n = np.array([r["score"] for r in neg[kind]])
+        c = cell(p, n, np.array([r["familiar"] for r in pos[kind]]), np.array([r["familiar"] for r in neg[kind]]))
+        c["hit_same_memory"] = float(
+            np.mean([r["familiar"] and owner.get(r["memory_id"]) == obj for r, obj in zip(pos[kind], learned)])
+        )
+        c["auroc_max_over_look"] = auroc(
+            [r["max_over_look"] for r in pos[kind]], [r["max_over_look"] for r in neg[kind]]
+        )
+        out[kind] = c
+    new = [k for k in pos if k != "same"]
+    p = np.array([r["score"] for k in new for r in pos[k]])
+    n = np.array([r["score"] for k in new for r in neg[k]])
+    pf = np.array([r["familiar"] for k in new for r in pos[k]])
+    nf = np.array([r["familiar"] for k in new for r in neg[k]])
+    out["new"] = cell(p, n, pf, nf)
+    frames = sum(r["frames"] for k in pos for r in pos[k] + neg[k])
+    seconds = sum(r["seconds"] for k in pos for r in pos[k] + neg[k])
+    out["frame_us"] = seconds / max(1, frames) * 1e6
+    return out
+
+
+def memory_match_us(pipeline, tops: np.ndarray) -> float | None:
+    """One memory lookup (``memory.match``), best of 3 over up to 100 probe patterns [µs]."""
+    match = getattr(pipeline.memory, "match", None)
+    if match is None or len(tops) == 0:
+        return None
+    sample = tops[:100]
+
+    def lookups() -> None:
+        for top in sample:
+            match(top)
+
+    return common.best_time(lookups, repeats=3)["best"] / len(sample) * 1e6
+
+
+def run_n(make_pipeline, frames: Frames, n: int, log) -> dict[str, Any]:
+    source = frames.source
+    kinds = source.kinds
+    learned, novel = source.learned_ids(n), source.novel_ids(n)
+    pipeline = make_pipeline()
+    drift: dict[str, Any] = {}
+    drift_kinds = tuple(k for k in ("same", "shift") if k in kinds)
+
+    def after_object(k: int, p) -> None:
+        if n >= DRIFT_MIN_N and k == DRIFT_FIRST - 1:
+            snapshot = copy.deepcopy(p)
+            drift["at_10"] = probe_set(snapshot, frames, learned[:DRIFT_FIRST], drift_kinds)
+
+    t0 = time.perf_counter()
+    learning = learn(pipeline, frames, learned, after_object)
+    owner = learning.pop("owner")
+    size = memory_size(pipeline)
+    log(f"  N={n}: learned in {learning['seconds']:.1f} s, memory {size['units']} units, {size['synapses']} synapses")
+    pos = probe_set(pipeline, frames, learned, kinds)
+    neg = probe_set(pipeline, frames, novel, kinds)
+    look_probes = [probe(pipeline, frames.blank, list(frames.look(obj)[:VIEW_FRAMES])) for obj in learned]
+    methods: dict[str, Any] = {"pipeline": pipeline_metrics(pos, neg, learned, owner)}
+    tops = np.stack([r["top"] for r in pos[kinds[0]]])
+    methods["pipeline"]["match_us"] = memory_match_us(pipeline, tops)
+    methods["pipeline"]["state_bytes"] = size["state_bytes"]
+    methods["pipeline"]["synapses"] = size["synapses"]
+
+    # stage vectors (fresh uninhibited looks, learning off): probes, and learning looks at the frames the
+    # NN memories store (each frame's look: blank gap, then the jittered frames up to it)
+    stages = Stages(pipeline)
+
+    def stage_vectors(views: list[np.ndarray]) -> dict[str, np.ndarray]:
+        out: dict[str, list[np.ndarray]] = {}
+        for start in range(0, len(views), 256):
+            chunk = np.stack(views[start : start + 256])
+            blank = np.repeat(frames.blank[None], len(chunk), axis=0)
+            for name, v in stages([blank] * GAP_PROBE + [chunk] * VERDICT).items():
+                out.setdefault(name, []).append(v)
+        return {k: np.concatenate(v) for k, v in out.items()}
+
+    look_frames = np.stack([frames.look(obj) for obj in learned])  # (N, F, 64, 64, 3)
+    budget = size["stored_vectors"]
+    stored_frames = look_indices(budget, n)
+    look_stage: dict[str, np.ndarray] = {}
+    for j, f in enumerate(stored_frames):
+        for start in range(0, n, 256):
+            chunk = look_frames[start : start + 256]
+            blank = np.repeat(frames.blank[None], len(chunk), axis=0)
+            seq = [blank] * GAP_PROBE + [chunk[:, i] for i in range(f - VERDICT + 1, f + 1)]
+            for name, v in stages(seq).items():
+                look_stage.setdefault(name, np.zeros((n, len(stored_frames), v.shape[1]), np.float32))[
+                    start : start + 256, j
+                ] = v
+    pixels = look_frames[:, stored_frames].reshape(n, len(stored_frames), -1).astype(np.float32)
+    verdict_index = 0  # stored_frames[0] is frame VERDICT
+
+    probe_pixels = {k: np.stack([frames.view(o, k) for o in learned]).reshape(n, -1).astype(np.float32) for k in kinds}
+    novel_pixels = {k: np.stack([frames.view(o, k) for o in novel]).reshape(n, -1).astype(np.float32) for k in kinds}
+    probe_stage = {k: stage_vectors([frames.view(o, k) for o in learned]) for k in kinds}
+    novel_stage = {k: stage_vectors([frames.view(o, k) for o in novel]) for k in kinds}
+
+    if "rates" in look_stage:
+        stored, owners = matched_store(look_stage["rates"], budget)
+        methods["rates_nn"] = nn_metrics(
+            stored, owners, {k: probe_stage[k]["rates"] for k in kinds}, {k: novel_stage[k]["rates"] for k in kinds}
+        )
+
+    def centred(x: np.ndarray) -> np.ndarray:
+        return x - x.mean(axis=-1, keepdims=True)
+
+    variants = {}
+    for variant, f in (("raw", lambda x: x), ("centred", centred)):
+        stored, owners = matched_store(f(pixels), budget)
+        variants[variant] = nn_metrics(
+            stored, owners, {k: f(probe_pixels[k]) for k in kinds}, {k: f(novel_pixels[k]) for k in kinds}
+        )
+    best = max(variants, key=lambda v: variants[v]["new"]["auroc"])
+    methods["pixel_nn"] = {**variants[best], "variant": best}
+    all_pixels = centred(pixels[:, verdict_index]) if best == "centred" else pixels[:, verdict_index]
+    f = centred if best == "centred" else (lambda x: x)
+    methods["pixel_nn_all"] = {
+        **nn_metrics(
+            all_pixels, np.arange(n), {k: f(probe_pixels[k]) for k in kinds}, {k: f(novel_pixels[k]) for k in kinds}
+        ),
+        "variant": best,
+    }
+    methods["pixel_nn"]["other_variant"] = {
+        "variant": "raw" if best == "centred" else "centred",
+        "new": variants["raw" if best == "centred" else "centred"]["new"],
+    }
+
+    # per-stage separation: stored = every learned object's learning look at frame VERDICT
+    stage_table: dict[str, Any] = {}
+    stored_by_stage = {"pixels": pixels[:, verdict_index], **{k: v[:, verdict_index] for k, v in look_stage.items()}}
+    stored_by_stage["memory_input"] = np.stack([r["top"] for r in look_probes])
+    for name, stored in stored_by_stage.items():
+        row: dict[str, Any] = {}
+        pooled_p, pooled_n = [], []
+        for kind in kinds:
+            if name == "pixels":
+                qp, qn = probe_pixels[kind], novel_pixels[kind]
+            elif name == "memory_input":
+                qp = np.stack([r["top"] for r in pos[kind]])
+                qn = np.stack([r["top"] for r in neg[kind]])
+            else:
+                qp, qn = probe_stage[kind][name], novel_stage[kind][name]
+            sp, sn = nn_cosine(stored, qp), nn_cosine(stored, qn)
+            row[kind] = separation(sp, sn)
+            if kind != "same":
+                pooled_p.append(sp)
+                pooled_n.append(sn)
+        if pooled_p:
+            row["new"] = separation(np.concatenate(pooled_p), np.concatenate(pooled_n))
+        stage_table[name] = row
+
+    if drift:
+        at_end = probe_set(pipeline, frames, learned[:DRIFT_FIRST], drift_kinds)
+        drift_out = {}
+        for kind in drift_kinds:
+            before = [r["familiar"] for r in drift["at_10"][kind]]
+            after = [r["familiar"] for r in at_end[kind]]
+            kept = sum(1 for b, a in zip(before, after) if b and a)
+            drift_out[kind] = {
+                "recognised_after_10": int(sum(before)),
+                "recognised_after_n": int(sum(after)),
+                "still_recognised": kept,
+                "still_recognised_share": kept / max(1, sum(before)),
+            }
+        drift = drift_out
+    return {
+        "n": n,
+        "memory": size,
+        "learning": learning,
+        "methods": methods,
+        "stages": stage_table,
+        "drift": drift,
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+# --- output ----------------------------------------------------------------------------------------
+
+
+def _f(value, digits=2) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+def tables(result: dict[str, Any], kind: str = "new") -> str:
+    lines = []
+    for name, source in result["sources"].items():
+        lines.append(f"\n**{name}** ({source['source'].get('objects')} objects available; {kind} views pooled: ")
+        lines[-1] += ", ".join(k for k in source["source"]["kinds"] if k != "same") + ")\n"
+        lines.append(
+            "| N | method | hit | false-fam. | AUROC | hit@5%FF | same-view AUROC | units | synapses | match µs |"
+        )
+        lines.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for n, run in source["runs"].items():
+            for method, m in run["methods"].items():
+                c = m.get(kind, {})
+                units = run["memory"]["units"] if method == "pipeline" else m.get("stored_vectors")
+                label = method + (f" ({m['variant']})" if "variant" in m else "")
+                lines.append(
+                    f"| {n} | {label} | {_f(c.get('hit'))} | {_f(c.get('false_familiar'))} | {_f(c.get('auroc'))} "
+                    f"| {_f(c.get('hit_at_5ff'))} | {_f(m.get('same', {}).get('auroc'))} | {units} "
+                    f"| {m.get('synapses')} | {_f(m.get('match_us'), 1)} |"
+                )
+        lines.append("")
+        lines.append("Per view kind, pipeline AUROC / pixel_nn AUROC:")
+        lines.append("")
+        kinds = [k for k in source["source"]["kinds"]]
+        lines.append("| N | " + " | ".join(kinds) + " |")
+        lines.append("|---:|" + "---|" * len(kinds))
+        for n, run in source["runs"].items():
+            p, x = run["methods"]["pipeline"], run["methods"]["pixel_nn"]
+            lines.append(f"| {n} | " + " | ".join(f"{_f(p[k]['auroc'])} / {_f(x[k]['auroc'])}" for k in kinds) + " |")
+        lines.append("")
+        lines.append("Per-stage separation (new views pooled; median NN cosine learned / never-seen, NN AUROC):")
+        lines.append("")
+        stage_names = list(next(iter(source["runs"].values()))["stages"])
+        lines.append("| N | " + " | ".join(stage_names) + " |")
+        lines.append("|---:|" + "---|" * len(stage_names))
+        for n, run in source["runs"].items():
+            cells = []
+            for s in stage_names:
+                c = run["stages"].get(s, {}).get(kind)
+                cells.append(
+                    "–" if c is None else f"{_f(c['median_learned'])} / {_f(c['median_novel'])}, {_f(c['auroc'])}"
+                )
+            lines.append(f"| {n} | " + " | ".join(cells) + " |")
+        drift_rows = [(n, run["drift"]) for n, run in source["runs"].items() if run.get("drift")]
+        if drift_rows:
+            lines.append("")
+            for n, d in drift_rows:
+                parts = [
+                    f"{k}: {v['still_recognised']}/{v['recognised_after_10']} still recognised "
+                    f"({v['recognised_after_n']}/10 familiar at N)"
+                    for k, v in d.items()
+                ]
+                lines.append(f"Drift, first 10 objects after N = {n}: " + "; ".join(parts) + ".")
+    return "\n".join(lines)
+
+
+def update_results_md(result: dict[str, Any], json_name: str) -> None:
+    path = Path(__file__).resolve().parent / "RESULTS.md"
+    begin, end = "<!-- recognition:begin -->", "<!-- recognition:end -->"
+    p = result["protocol"]
+    body = (
+        f"{begin}\n## 5. Recognition at scale (issue 14) — `bench/run.sh recognition` / `python bench/recognition.py`\n\n"
+        f"Run {result['machine']['date']} ({'quick' if result['quick'] else 'full'}, {result['seconds']:.0f} s), "
+        f"pipeline `{result['pipeline']['name']}`, JSON `bench/results/{json_name}`. Protocol (module docstring of "
+        f"bench/recognition.py): N objects, one look each ({p['gap_learn']} blank + {p['learn_frames']} frames, "
+        f"learning on, the neuromodulator decides), then probes with learning off: a fresh look ({p['gap_probe']} blank + "
+        f"{p['view_frames']} frames), verdict on view frame {p['verdict_frame']}; N learned objects under each view kind "
+        "against N never-seen objects under the same kind. hit / false-fam.: each method's own decision (pipeline: "
+        "memory's `familiar`; NN baselines: threshold calibrated on their stored vectors only); AUROC and hit@5%FF are "
+        "threshold-free comparisons. NN memories store as many vectors as the pipeline's memory (prototypes + copies); "
+        "`pixel_nn_all` stores every learned object. units = pipeline memory units / NN stored vectors; synapses = "
+        "memory synapses (pipeline incl. copies, not layers) / stored numbers; match µs = one memory lookup "
+        "(pipeline: `memory.match`).\n"
+        + tables(result)
+        + f"\n\nPlots: `bench/results/{Path(json_name).stem}_vs_n.png`, `bench/results/{Path(json_name).stem}_stages.png`.\n{end}\n"
+    )
+    text = path.read_text() if path.exists() else ""
+    if begin in text and end in text:
+        text = re.sub(re.escape(begin) + r".*?" + re.escape(end) + r"\n?", lambda _m: body, text, flags=re.S)
+    else:
+        text = text.rstrip("\n") + "\n\n" + body
+    path.write_text(text)
+    print(f"updated {path.relative_to(common.REPO)}")
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(type(value))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="N = 10, 30, 100 on the photos (<= 3 min)")
+    parser.add_argument("--sources", default=None, help="comma-separated: photos, sim, digits")
+    parser.add_argument("--n", default=None, help="comma-separated N values")
+    parser.add_argument("--config", default=None, help="folder with the config YAML files (default: config/)")
+    parser.add_argument("--pipeline", default=None, help="module:function returning a pipeline (Loop interface)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tag", default=None, help="name of the result file (default: recognition[_quick])")
+    parser.add_argument("--no-results-md", action="store_true", help="do not update bench/RESULTS.md")
+    args = parser.parse_args(argv)
+    sources = (args.sources or ("photos" if args.quick else "photos,sim")).split(",")
+    ns = [int(v) for v in args.n.split(",")] if args.n else list(QUICK_N if args.quick else FULL_N)
+    make_pipeline = pipeline_factory(args.config, args.pipeline)
+    started = time.perf_counter()
+
+    def log(message: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f} s] {message}", flush=True)
+
+    result: dict[str, Any] = {
+        "quick": args.quick,
+        "pipeline": {"name": args.pipeline or f"Loop.from_config({args.config or 'config/'})", "config": args.config},
+        "protocol": {
+            "dt": DT,
+            "gap_learn": GAP_LEARN,
+            "learn_frames": LEARN_FRAMES,
+            "gap_probe": GAP_PROBE,
+            "view_frames": VIEW_FRAMES,
+            "verdict_frame": VERDICT,
+            "drift_first": DRIFT_FIRST,
+            "seed": args.seed,
+        },
+        "sources": {},
+    }
+    for name in sources:
+        source = make_source(name, args.seed)
+        frames = Frames(source, args.seed)
+        log(f"source {name}: {source.size} objects, kinds {', '.join(source.kinds)}")
+        runs = {}
+        for n in ns:
+            if n > source.max_n:
+                log(f"  N={n} skipped: {name} holds 2 x {source.max_n} objects")
+                continue
+            runs[str(n)] = run_n(make_pipeline, frames, n, log)
+            m = runs[str(n)]["methods"]
+            log(
+                f"  N={n}: new views AUROC pipeline {m['pipeline']['new']['auroc']:.3f} "
+                f"(hit {m['pipeline']['new']['hit']:.2f}, FF {m['pipeline']['new']['false_familiar']:.2f}), "
+                f"rates_nn {m.get('rates_nn', {}).get('new', {}).get('auroc', float('nan')):.3f}, "
+                f"pixel_nn {m['pixel_nn']['new']['auroc']:.3f}, pixel_nn_all {m['pixel_nn_all']['new']['auroc']:.3f}"
+            )
+        result["sources"][name] = {"source": source.describe(), "runs": runs}
+    result["seconds"] = time.perf_counter() - started
+    print(tables(result))
+    tag = args.tag or ("recognition_quick" if args.quick else "recognition")
+    path = common.save(tag, json.loads(json.dumps(result, default=_json_default)))
+    saved = json.loads(path.read_text())
+    stamp = dt_module.datetime.now(dt_module.timezone.utc).strftime("%Y%m%d-%H%M")
+    dated = path.with_name(f"{tag}_{stamp}.json")
+    dated.write_text(path.read_text())
+    print(f"saved {dated.relative_to(common.REPO)}")
+    for plot, suffix in ((plot_recognition_vs_n, "vs_n"), (plot_stage_separation, "stages")):
+        try:
+            out = plot(saved, path.with_name(f"{tag}_{suffix}.png"))
+            print(f"saved {out.relative_to(common.REPO)}")
+        except Exception as error:  # plots must not lose a finished run
+            print(f"plot {suffix} failed: {error!r}", file=sys.stderr)
+    if not args.no_results_md:
+        update_results_md(saved, path.name)
+    log("done")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

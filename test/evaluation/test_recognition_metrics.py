@@ -1,0 +1,70 @@
+"""Recognition metrics of bench/recognition.py: AUROC, hit rate at a fixed false-familiar rate, NN cosine, plots."""
+
+import json
+
+import numpy as np
+import pytest
+
+from hebbian_ros.evaluation.recognition import (
+    auroc,
+    hit_at_false_familiar,
+    nn_cosine,
+    plot_recognition_vs_n,
+    plot_stage_separation,
+    separation,
+    threshold_at_false_familiar,
+)
+
+
+def test_auroc_hand_computed_with_a_tie():
+    # pairs (p, n): 3>0.5, 3>2, 2>0.5, 2=2 (half), 1>0.5, 1<2  ->  (1+1+1+0.5+1+0) / 6
+    assert auroc([3, 2, 1], [0.5, 2]) == pytest.approx(4.5 / 6)
+
+
+def test_auroc_extremes_and_symmetry():
+    assert auroc([0.9, 0.8], [0.1, 0.2, 0.3]) == 1.0
+    assert auroc([0.1, 0.2], [0.8, 0.9]) == 0.0
+    assert auroc([0.5, 0.5], [0.5]) == 0.5
+    rng = np.random.default_rng(0)
+    p, n = rng.integers(0, 5, 40), rng.integers(0, 4, 60)
+    assert auroc(p, n) == pytest.approx(1 - auroc(n, p))
+    brute = np.mean([(a > b) + 0.5 * (a == b) for a in p for b in n])
+    assert auroc(p, n) == pytest.approx(brute)
+    assert np.isnan(auroc([], [1.0]))
+
+
+def test_hit_at_false_familiar_hand_computed():
+    negatives = [0.1, 0.2, 0.5, 0.85]
+    # 25 % of 4 negatives may score above the threshold: one -> threshold = second highest (0.5)
+    assert threshold_at_false_familiar(negatives, 0.25) == 0.5
+    assert hit_at_false_familiar([0.9, 0.8, 0.3], negatives, 0.25) == pytest.approx(2 / 3)
+    # 5 % of 4 allows none above: threshold = highest negative, only 0.9 is above 0.85
+    assert hit_at_false_familiar([0.9, 0.8, 0.3], negatives, 0.05) == pytest.approx(1 / 3)
+    # 20 negatives at 5 %: exactly one may be above
+    negatives = np.arange(20) / 20
+    t = threshold_at_false_familiar(negatives, 0.05)
+    assert np.mean(negatives > t) == pytest.approx(0.05)
+    assert hit_at_false_familiar([0.89, 0.93, 0.99], negatives, 0.05) == pytest.approx(2 / 3)
+
+
+def test_nn_cosine_and_separation():
+    stored = np.array([[1.0, 0, 0], [0, 2.0, 0]])
+    queries = np.array([[3.0, 0, 0], [1.0, 1.0, 0], [0, 0, 1.0]])
+    assert nn_cosine(stored, queries) == pytest.approx([1.0, np.sqrt(0.5), 0.0], abs=1e-6)
+    assert nn_cosine(stored, stored, exclude_self=True) == pytest.approx([0.0, 0.0], abs=1e-6)
+    assert nn_cosine(np.zeros((0, 3)), queries) == pytest.approx([-1, -1, -1])
+    s = separation(np.array([0.9, 0.8]), np.array([0.1, 0.85]))
+    assert s["median_learned"] == pytest.approx(0.85) and s["auroc"] == pytest.approx(0.75)
+
+
+def test_plots_from_a_result(tmp_path):
+    def cell(a):
+        return {"auroc": a, "hit": a - 0.1, "false_familiar": 0.05, "hit_at_5ff": a - 0.2}
+
+    run = {
+        "methods": {"pipeline": {"new": cell(0.9)}, "pixel_nn": {"new": cell(0.8)}},
+        "stages": {s: {"new": separation(np.array([0.9, 0.95]), np.array([0.5, 0.7]))} for s in ("pixels", "rates")},
+    }
+    result = json.loads(json.dumps({"sources": {"photos": {"runs": {"10": run, "30": run}}}}))
+    assert plot_recognition_vs_n(result, tmp_path / "n.png").stat().st_size > 1000
+    assert plot_stage_separation(result, tmp_path / "s.png").stat().st_size > 1000
