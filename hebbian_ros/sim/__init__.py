@@ -2,6 +2,8 @@
 
 * :mod:`.sdf_world` - parse SDFormat worlds into typed dataclasses (no MuJoCo).
 * :mod:`.mjcf` - convert a parsed world into MJCF XML (no MuJoCo).
+* :mod:`.taxels` - contact points -> taxel grid, shared with the Gazebo path (no MuJoCo).
+* :mod:`.gazebo_contacts` - Gazebo's contact reports -> taxels (no MuJoCo).
 * :mod:`.simulator` - :class:`EmbeddedSimulator` (imports MuJoCo; picks a
   headless GL backend first).
 * :mod:`.exploration` - deterministic camera / finger exploration schedules.
@@ -21,8 +23,9 @@ from .exploration import (
 )
 from .mjcf import to_mjcf
 from .sdf_world import Pose, SdfError, World, parse_sdf, parse_sdf_string  # noqa: F401
+from .taxels import ContactPoint, TaxelLayout, bin_contacts  # noqa: F401
 
-_LAZY = {"EmbeddedSimulator", "TaxelLayout", "ContactPoint", "bin_contacts", "world_path", "worlds_dir"}
+_LAZY = {"EmbeddedSimulator", "world_path", "worlds_dir"}
 
 __all__ = sorted(
     {
@@ -39,6 +42,9 @@ __all__ = sorted(
         "World",
         "parse_sdf",
         "parse_sdf_string",
+        "TaxelLayout",
+        "ContactPoint",
+        "bin_contacts",
     }
     | _LAZY
 )

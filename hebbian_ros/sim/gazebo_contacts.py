@@ -2,7 +2,7 @@
 
 Gazebo's contact sensor reports world-frame contact points with a normal and the wrench on each
 body; ``contacts_to_touch_node`` passes them here with the pad link's world pose (from the
-PosePublisher plugin), and :class:`~hebbian_ros.sim.simulator.TaxelLayout` bins them exactly as
+PosePublisher plugin), and :class:`~hebbian_ros.sim.taxels.TaxelLayout` bins them exactly as
 :meth:`EmbeddedSimulator.touch` does, so the sensing node cannot tell the two simulators apart.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from hebbian_ros.sim.sdf_world import Pose
-from hebbian_ros.sim.simulator import TaxelLayout
+from hebbian_ros.sim.taxels import TaxelLayout
 
 
 def normal_forces(forces: np.ndarray, normals: np.ndarray) -> np.ndarray:
