@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Set up (idempotent) and run the benchmarks: bench/run.sh [--quick] [digits] [plasticity] [loop] [recognition]
-# Default: all (loop = bench/loop_latency.py, the closed loop over DDS; recognition = bench/recognition.py, issue 14). Results: bench/results/<name>.json (+ printed tables). See bench/RESULTS.md.
+# Set up (idempotent) and run the benchmarks: bench/run.sh [--quick] [digits] [plasticity] [loop] [recognition] [camera]
+# Default: all (loop = bench/loop_latency.py, the closed loop over DDS; recognition = bench/recognition.py, issue 14; camera = bench/camera_decoding.py, issue 15). Results: bench/results/<name>.json (+ printed tables). See bench/RESULTS.md.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${HEBBIAN_VENV:-$here/.venv}"
@@ -14,10 +14,11 @@ for arg in "$@"; do
     --quick) quick=(--quick) ;;
     digits|plasticity|recognition) names+=("$arg") ;;
     loop) names+=(loop_latency) ;;
-    *) echo "usage: bench/run.sh [--quick] [digits] [plasticity] [loop] [recognition]" >&2; exit 2 ;;
+    camera) names+=(camera_decoding) ;;
+    *) echo "usage: bench/run.sh [--quick] [digits] [plasticity] [loop] [recognition] [camera]" >&2; exit 2 ;;
   esac
 done
-((${#names[@]})) || names=(digits plasticity loop_latency recognition)
+((${#names[@]})) || names=(digits plasticity loop_latency recognition camera_decoding)
 
 # 1. Python packages of the benchmarks into the project venv (re-run pip only when the list changes).
 if [ ! -x "$venv/bin/python" ]; then

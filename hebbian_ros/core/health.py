@@ -1,8 +1,9 @@
 """Health of a node's input, ROS-free: message rate, drops and their last reason, and the level to report.
 
 The bookkeeping behind ``/diagnostics`` (``hebbian_ros.nodes.diagnostics`` publishes it): every message
-that arrives on a watched input counts as received, every message a node drops counts as dropped (with
-its reason), and once a second :meth:`InputHealth.report` turns the counts into a level and key-values:
+that arrives on a watched input counts as received; the node's drops (counted where it drops them, with
+the last reason) are passed in, and once a second :meth:`InputHealth.report` turns the counts into a
+level and key-values:
 
 - OK: input arrives and at most ``max_drop_ratio`` of it was dropped over the last ``window`` seconds;
 - WARN: nothing arrived yet, or nothing for ``stale_after`` seconds (the input stopped), or more than
@@ -57,7 +58,7 @@ class Report:
 
 
 class InputHealth:
-    """Counts received and dropped messages of one node and reports its health (see the module).
+    """Counts the messages a node receives and reports its health (see the module).
 
     :param inputs: the watched input topics (their silence is a WARN); may be empty.
     :param rules: thresholds.
@@ -69,9 +70,6 @@ class InputHealth:
         self.rules = HealthRules() if rules is None else rules
         check.check_instance("rules", self.rules, HealthRules)
         self.received = 0  #: messages that arrived on the watched inputs
-        self.dropped = 0  #: messages dropped (any topic)
-        self.last_reason = ""  #: why the last one was dropped
-        self.last_drop_topic = ""
         self.last_received: float | None = None  #: time of the last message on a watched input
         self._started = float(now)
         self._snapshots: deque[tuple[float, int, int]] = deque([(float(now), 0, 0)])
@@ -81,27 +79,25 @@ class InputHealth:
         self.received += 1
         self.last_received = now
 
-    def on_dropped(self, topic: str, reason: str) -> None:
-        """A message on ``topic`` was dropped because of ``reason``."""
-        self.dropped += 1
-        self.last_reason = str(reason)
-        self.last_drop_topic = topic
+    def report(self, now: float, dropped: int = 0, last_reason: str = "") -> Report:
+        """The level, message and key-values at ``now``; also closes one measuring step of the window.
 
-    def report(self, now: float) -> Report:
-        """The level, message and key-values at ``now``; also closes one measuring step of the window."""
-        now = float(now)
-        self._snapshots.append((now, self.received, self.dropped))
+        :param dropped: messages the node dropped so far (any topic; the node's rejection count).
+        :param last_reason: why the last one was dropped.
+        """
+        now, total_dropped = float(now), int(dropped)
+        self._snapshots.append((now, self.received, total_dropped))
         while len(self._snapshots) > 2 and now - self._snapshots[1][0] >= self.rules.window:
             self._snapshots.popleft()  # keep the newest snapshot at least one window old as the base
         since, received_before, dropped_before = self._snapshots[0]
         span = max(now - since, 1e-9)
         received = self.received - received_before
-        dropped = self.dropped - dropped_before
+        dropped = total_dropped - dropped_before
         rate = received / span
         level, message = OK, "ok"
         if dropped and (received == 0 or dropped / max(received, dropped) > self.rules.max_drop_ratio):
             level = ERROR if dropped >= received else WARN
-            message = f"{dropped} of {max(received, dropped)} messages dropped in {span:.0f} s: {self.last_reason}"
+            message = f"{dropped} of {max(received, dropped)} messages dropped in {span:.0f} s: {last_reason}"
         if self.inputs:
             silent = now - (self._started if self.last_received is None else self.last_received)
             if self.last_received is None and silent >= self.rules.stale_after:
@@ -117,8 +113,9 @@ class InputHealth:
             ("input rate [Hz]", f"{rate:.1f}"),
             ("seconds since last input", "never" if math.isnan(age) else f"{age:.2f}"),
             ("messages received", str(self.received)),
-            ("messages dropped", str(self.dropped)),
-            (f"dropped in the last {span:.0f} s", str(dropped)),
-            ("last drop reason", f"{self.last_drop_topic}: {self.last_reason}" if self.dropped else "none"),
+            ("messages dropped", str(total_dropped)),
+            ("window [s]", f"{span:.1f}"),
+            ("dropped in window", str(dropped)),
+            ("last drop reason", last_reason if total_dropped else "none"),
         )
         return Report(level, message, values)

@@ -7,6 +7,8 @@
 - The learning mode is state: reliable and transient-local, so a node that starts (or restarts)
   late still receives the current mode; keep-last 10 so that a burst of replay broadcasts is not
   overwritten before it is delivered.
+- ``/diagnostics`` is what robot monitors subscribe to with default QoS: reliable, volatile (as
+  diagnostic_updater publishes it), one status per node per second.
 """
 
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -28,4 +30,10 @@ STATE = QoSProfile(
     depth=10,
     reliability=ReliabilityPolicy.RELIABLE,
     durability=DurabilityPolicy.TRANSIENT_LOCAL,
+)
+DIAGNOSTICS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=10,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.VOLATILE,
 )

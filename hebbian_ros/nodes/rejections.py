@@ -20,10 +20,12 @@ class Rejections:
         self._period = period
         self._last_logged: dict[str, float] = {}
         self.counts: Counter[str] = Counter()
+        self.last_reason = ""  #: "<topic>: <error>" of the last drop (reported on /diagnostics)
 
     def reject(self, topic: str, error: Exception) -> None:
         """Record that a message on ``topic`` was dropped because of ``error``."""
         self.counts[topic] += 1
+        self.last_reason = f"{topic}: {error}"
         text = f"dropped a message on {topic}: {error}"
         key = f"{topic}:{_KIND.sub('#', str(error))}"
         now = time.monotonic()

@@ -5,14 +5,20 @@ import pytest
 from hebbian_ros.core.health import ERROR, OK, WARN, HealthRules, InputHealth
 
 
-def feed(health, start, seconds, rate, drop_every=0, topic="camera/image_raw"):
+class Drops:
+    """What the node's rejection counter holds: drops so far and the last reason."""
+
+    count = 0
+    reason = ""
+
+
+def feed(health, start, seconds, rate, drop_every=0, drops=None):
     """Messages at ``rate`` Hz from ``start`` for ``seconds``; every ``drop_every``-th one dropped."""
-    count = int(seconds * rate)
-    for k in range(count):
+    for k in range(int(seconds * rate)):
         health.on_received(start + k / rate)
         if drop_every and k % drop_every == 0:
-            health.on_dropped(topic, f"image: data length {k} != 12")
-    return start + seconds
+            drops.count += 1
+            drops.reason = f"camera/image_raw: image: data length {k} != 12"
 
 
 def test_steady_input_is_ok_with_its_rate():
@@ -46,18 +52,19 @@ def test_no_input_yet_warns_only_after_a_grace_period():
 
 def test_drops_above_the_ratio_warn_with_the_last_reason_and_all_dropped_is_error():
     health = InputHealth(("camera/image_raw",), HealthRules(max_drop_ratio=0.1, window=2.0), now=0.0)
-    feed(health, 0.0, 1.0, 30, drop_every=20)  # 2 of 30: below 10 %
-    assert health.report(1.0).level == OK
-    feed(health, 1.0, 1.0, 30, drop_every=3)  # 10 of 30 in this second
-    report = health.report(2.0)
+    drops = Drops()
+    feed(health, 0.0, 1.0, 30, drop_every=20, drops=drops)  # 2 of 30: below 10 %
+    assert health.report(1.0, drops.count, drops.reason).level == OK
+    feed(health, 1.0, 1.0, 30, drop_every=3, drops=drops)  # 10 of 30 in this second
+    report = health.report(2.0, drops.count, drops.reason)
     assert report.level == WARN and "dropped" in report.message and "data length" in report.message
     values = dict(report.values)
     assert values["messages dropped"] == "12"
     assert values["last drop reason"].startswith("camera/image_raw: image: data length")
-    feed(health, 2.0, 3.0, 30, drop_every=1)
-    assert health.report(5.0).level == ERROR
+    feed(health, 2.0, 3.0, 30, drop_every=1, drops=drops)
+    assert health.report(5.0, drops.count, drops.reason).level == ERROR
     feed(health, 5.0, 3.0, 30)  # healthy again once the window has passed
-    assert health.report(8.0).level == OK
+    assert health.report(8.0, drops.count, drops.reason).level == OK
 
 
 def test_a_source_without_inputs_never_warns_for_silence():
