@@ -12,8 +12,8 @@ Per frame:
   fields, colour opponent, ON/OFF contrast, habituation) = the sensor node's core work per frame;
 - ``node``: the sensor node's image callback in this process (rclpy node, message in, FiringRates
   published; no DDS transport), when the node has the ``transport`` parameter.
-"DCT /k" decodes at the smallest scale keeping >= 4 pixels per receptive field side (``jpeg_field_pixels``
-4): 1/8 at both sizes. All variants run round-robin in one process, so their ratios share the machine's
+"DCT" decodes at the scale the sensor uses (``jpeg_field_pixels`` 4, :func:`dct_scale`): 1/4 at 640x480
+(120x160 tiles the 8x8 fields exactly), 1/8 at 1280x720; Pillow's ``draft()`` at the same scale. All variants run round-robin in one process, so their ratios share the machine's
 state.
 Writes bench/results/camera_decoding.json (camera_decoding_quick.json with --quick).
 """
@@ -30,7 +30,7 @@ import numpy as np
 import simplejpeg
 from PIL import Image as PILImage
 
-from hebbian_ros.core.sensing.compressed import decode_compressed
+from hebbian_ros.core.sensing.compressed import dct_scale, decode_compressed
 from hebbian_ros.core.sensing.habituation import HabituationParams, initial_state, sense
 from hebbian_ros.core.sensing.image_decoding import decode_image
 from hebbian_ros.core.sensing.receptive_fields import colour_opponent, on_off_contrast, pool_grid
@@ -119,8 +119,8 @@ def variants(width: int, height: int) -> dict[str, tuple[str, object]]:
     buffer = io.BytesIO()
     PILImage.fromarray(rgb).save(buffer, "PNG", compress_level=3)
     png = buffer.getvalue()
-    minimum = (GRID[0] * FIELD_PIXELS, GRID[1] * FIELD_PIXELS)
-    draft = (GRID[1] * FIELD_PIXELS, GRID[0] * FIELD_PIXELS)
+    factor = dct_scale(height, width, GRID, FIELD_PIXELS)  # the same DCT scale for both libraries
+    draft = (-(-width // factor), -(-height // factor))
     sizes = {"rgb8": len(raw), "yuv422_yuy2": len(yuy2), "nv21": len(nv21), "bayer_rggb8": len(bayer)}
     sizes.update({"jpeg": len(jpeg), "png": len(png)})
     return sizes, {
@@ -129,7 +129,7 @@ def variants(width: int, height: int) -> dict[str, tuple[str, object]]:
         "nv21": ("raw", lambda: decode_image(height, width, "nv21", width, nv21)),
         "bayer_rggb8": ("raw", lambda: decode_image(height, width, "bayer_rggb8", width, bayer)),
         "jpeg simplejpeg full": ("jpeg", lambda: decode_compressed("jpeg", jpeg)),
-        "jpeg simplejpeg DCT": ("jpeg", lambda: decode_compressed("jpeg", jpeg, 16_000_000, *minimum)),
+        "jpeg simplejpeg DCT": ("jpeg", lambda: decode_compressed("jpeg", jpeg, 16_000_000, GRID, FIELD_PIXELS)),
         "jpeg Pillow full": ("jpeg", lambda: pillow_jpeg(jpeg)),
         "jpeg Pillow DCT (draft)": ("jpeg", lambda: pillow_jpeg(jpeg, draft)),
         "png Pillow": ("png", lambda: decode_compressed("png", png)),

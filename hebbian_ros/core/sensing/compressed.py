@@ -2,7 +2,8 @@
 
 JPEG is decoded by libjpeg-turbo through ``simplejpeg`` (measured against Pillow in
 ``bench/camera_decoding.py``), optionally scaled down in the DCT domain (1/2, 1/4, 1/8 while decoding:
-most of the work of a full decode is skipped), which is all the sensor's coarse receptive fields need.
+the inverse DCT and colour conversion of the skipped pixels are never done), which is all the sensor's
+coarse receptive fields need.
 PNG is decoded by Pillow. The format comes from the payload's signature, so image_transport's
 ``"bgr8; jpeg compressed bgr8"`` and a driver's plain ``"jpeg"`` are read alike; a ``format`` that
 names the other codec, or ``compressedDepth``, is refused.
@@ -59,28 +60,57 @@ def _check_size(kind: str, height: int, width: int, max_pixels: int) -> None:
         )
 
 
-def jpeg_size(data, min_height: int = 0, min_width: int = 0) -> tuple[int, int]:
-    """(height, width) of a JPEG from its header, as decoded with ``min_height`` / ``min_width``."""
+def jpeg_header(data) -> tuple[int, int, bool]:
+    """(height, width, grey) of a JPEG from its header alone."""
     try:
-        height, width, _, _ = simplejpeg.decode_jpeg_header(data, min_height=min_height, min_width=min_width)
+        height, width, colourspace, _ = simplejpeg.decode_jpeg_header(data)
     except ValueError as error:
         raise ValueError(f"compressed image: corrupt JPEG header ({error})") from None
-    return height, width
+    return height, width, colourspace.lower() == "gray"
 
 
-def decode_jpeg(data, max_pixels: int = MAX_PIXELS, min_height: int = 0, min_width: int = 0) -> np.ndarray:
-    """JPEG -> float32 (H, W, 3) RGB or (H, W, 1) grey in [0, 1].
+def dct_scale(height: int, width: int, grid: tuple[int, int] | None, field_pixels: int) -> int:
+    """The JPEG downscaling factor (1, 2, 4 or 8) to decode a ``height`` x ``width`` image for ``grid`` fields.
 
-    :param min_height, min_width: decode at the smallest DCT scale (1, 1/2, 1/4, 1/8) that keeps at
-        least this many rows / columns (0: full size).
+    The coarsest scale that keeps at least ``field_pixels`` pixels per field side; one step finer if
+    that one tiles the grid exactly (every field the same number of pixels, as at full size) and the
+    coarsest does not. ``grid`` None or ``field_pixels`` 0: full size.
     """
-    height, width = jpeg_size(data)
+    if grid is None or field_pixels <= 0:
+        return 1
+    rows, cols = grid
+
+    def scaled(factor: int) -> tuple[int, int]:
+        return -(-height // factor), -(-width // factor)  # libjpeg-turbo rounds up
+
+    def fits(factor: int) -> bool:
+        h, w = scaled(factor)
+        return h >= rows * field_pixels and w >= cols * field_pixels
+
+    def tiles(factor: int) -> bool:
+        h, w = scaled(factor)
+        return h % rows == 0 and w % cols == 0
+
+    coarsest = next((f for f in (8, 4, 2) if fits(f)), 1)
+    if not tiles(coarsest) and coarsest > 1 and tiles(coarsest // 2):
+        return coarsest // 2
+    return coarsest
+
+
+def decode_jpeg(
+    data, max_pixels: int = MAX_PIXELS, grid: tuple[int, int] | None = None, field_pixels: int = 0
+) -> np.ndarray:
+    """JPEG -> float32 (H, W, 3) RGB or (H, W, 1) grey in [0, 1], scaled down by :func:`dct_scale`."""
+    height, width, grey = jpeg_header(data)
     _check_size("JPEG", height, width, max_pixels)
+    factor = dct_scale(height, width, grid, field_pixels)
     try:
-        _, _, colourspace, _ = simplejpeg.decode_jpeg_header(data)
-        grey = colourspace.lower() == "gray"
         pixels = simplejpeg.decode_jpeg(
-            data, colorspace="GRAY" if grey else "RGB", min_height=min_height, min_width=min_width, strict=True
+            data,
+            colorspace="GRAY" if grey else "RGB",
+            min_height=-(-height // factor),  # the coarsest scale at least this large: 1/factor
+            min_width=-(-width // factor),
+            strict=True,
         )
     except ValueError as error:
         raise ValueError(f"compressed image: corrupt or truncated JPEG ({error})") from None
@@ -119,14 +149,15 @@ def decode_compressed(
     format: str,
     data: bytes | bytearray | memoryview,
     max_pixels: int = MAX_PIXELS,
-    min_height: int = 0,
-    min_width: int = 0,
+    grid: tuple[int, int] | None = None,
+    field_pixels: int = 0,
 ) -> np.ndarray:
     """A CompressedImage payload as float32 (H, W, 1 or 3) intensities in [0, 1], RGB order.
 
     :param max_pixels: largest width x height the header may claim; larger is refused unallocated.
-    :param min_height, min_width: JPEG only: decode scaled down in the DCT domain as far as this
-        allows (PNG has no such scaling and is decoded at full size).
+    :param grid, field_pixels: JPEG only: decode scaled down in the DCT domain for a (rows, cols) grid
+        of receptive fields, keeping ``field_pixels`` pixels per field side (:func:`dct_scale`; 0: full
+        size). PNG has no such scaling and is decoded at full size.
     :raises ValueError: for empty, unknown, mislabelled, corrupt, truncated or oversized data.
     """
     max_pixels = check.as_int("max_pixels", max_pixels)
@@ -139,5 +170,5 @@ def decode_compressed(
     if data.nbytes == 0:
         raise ValueError("compressed image: empty data")
     if compressed_kind(format, data) == "jpeg":
-        return decode_jpeg(data, max_pixels, min_height, min_width)
+        return decode_jpeg(data, max_pixels, grid, field_pixels)
     return decode_png(data, max_pixels)

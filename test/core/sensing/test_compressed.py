@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
-from hebbian_ros.core.sensing.compressed import decode_compressed, jpeg_size
+from hebbian_ros.core.sensing.compressed import dct_scale, decode_compressed
 from hebbian_ros.core.sensing.receptive_fields import pool_grid
 
 
@@ -39,13 +39,27 @@ def test_jpeg_matches_pillow_decoding(format):
     np.testing.assert_allclose(image, pillow_decoded(data), atol=3 / 255)  # two IDCT implementations
 
 
-def test_jpeg_scaled_in_the_dct_domain_gives_the_same_fields():
+@pytest.mark.parametrize("field_pixels, shape", [(2, (24, 32, 3)), (4, (48, 64, 3)), (8, (96, 128, 3))])
+def test_jpeg_scaled_in_the_dct_domain_gives_the_same_fields(field_pixels, shape):
     data = encode(smooth_rgb(), "JPEG", quality=90)
-    small = decode_compressed("jpeg", data, min_height=16, min_width=16)
-    assert small.shape == (24, 32, 3)  # 1/4: the smallest scale keeping >= 16 rows and columns... of 96x128
-    assert jpeg_size(data, 16, 16) == (24, 32)
+    small = decode_compressed("jpeg", data, grid=(8, 8), field_pixels=field_pixels)
+    assert small.shape == shape
     reference = pool_grid(pillow_decoded(data), 8, 8, 3)
     np.testing.assert_allclose(pool_grid(small, 8, 8, 3, validate=False), reference, atol=0.01)
+
+
+@pytest.mark.parametrize(
+    "size, grid, field_pixels, factor",
+    [
+        ((480, 640), (8, 8), 4, 4),  # 1/8 = 60x80 fits but 60 rows do not tile 8 fields; 1/4 = 120x160 does
+        ((720, 1280), (8, 8), 4, 8),  # neither 90 nor 180 rows tile 8 fields: the coarsest, 1/8
+        ((64, 64), (8, 8), 4, 2),  # 1/2 = 32x32 is the coarsest with 4 pixels per field
+        ((480, 640), (8, 8), 0, 1),  # 0: full size
+        ((480, 640), (256, 256), 4, 1),  # a grid finer than the image: full size
+    ],
+)
+def test_dct_scale(size, grid, field_pixels, factor):
+    assert dct_scale(*size, grid, field_pixels) == factor
 
 
 def test_grey_jpeg_and_png_give_one_channel():
