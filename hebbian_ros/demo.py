@@ -19,11 +19,11 @@ import rclpy
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 
+from hebbian_ros.evaluation.monitor_node import MonitorNode
 from hebbian_ros.evaluation.report import summary_markdown, write_report
 from hebbian_ros.evaluation.summary import RunSummary, summarise
 from hebbian_ros.graph.spec import config_dir, load_graph
 from hebbian_ros.graph.supervisor import Supervisor
-from hebbian_ros.nodes.monitor_node import MonitorNode
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

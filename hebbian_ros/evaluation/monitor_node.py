@@ -1,7 +1,9 @@
 """Monitor node: records what the loop does (rates, recognition, inhibition, learning mode, ground truth).
 
 Read-only: it subscribes and never publishes, so it can watch any running graph. The demo and the
-tests read its :class:`~hebbian_ros.evaluation.run_log.RunLog`.
+tests read its :class:`~hebbian_ros.evaluation.run_log.RunLog`. An observer, not part of the loop: it
+lives in ``evaluation/`` (nodes never import evaluation) and uses only the graph's QoS contract and the
+process lifecycle of ``nodes/`` (:mod:`hebbian_ros.nodes.qos`, :mod:`hebbian_ros.nodes.spin`).
 """
 
 from __future__ import annotations
@@ -10,13 +12,13 @@ import sys
 import threading
 
 import numpy as np
+from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 
+from hebbian_ros.evaluation.probe import stamp_seconds
 from hebbian_ros.evaluation.run_log import Event, RunLog
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition, SceneLabel, StructuralEvent
 from hebbian_ros.nodes import qos
-from hebbian_ros.nodes.conversions import stamp_seconds
-from hebbian_ros.nodes.parameters import declare
 from hebbian_ros.nodes.spin import spin_node
 
 
@@ -25,13 +27,11 @@ class MonitorNode(Node):
 
     def __init__(self, name: str = "monitor", **kwargs) -> None:
         super().__init__(name, **kwargs)
-        populations = declare(
-            self,
+        populations = self.declare_parameter(
             "populations",
             ["sensor", "layer1", "layer2", "memory"],
-            "Populations whose rates are recorded.",
-            read_only=True,
-        )
+            ParameterDescriptor(description="Populations whose rates are recorded.", read_only=True),
+        ).value
         self.log = RunLog()
         self.lock = threading.Lock()
         self.phase = ""

@@ -9,6 +9,14 @@ from pathlib import Path
 import yaml
 
 PACKAGE = "hebbian_ros"
+#: Executables whose code is not ``hebbian_ros.nodes.<executable>`` (the observers live in ``evaluation/``);
+#: the same as their console scripts in setup.cfg (test/graph/test_spec.py checks every one).
+MODULES = {"monitor_node": f"{PACKAGE}.evaluation.monitor_node"}
+
+
+def executable_module(executable: str) -> str:
+    """The Python module of a node executable: the one with its node class, ``NODE`` and ``main``."""
+    return MODULES.get(executable, f"{PACKAGE}.nodes.{executable}")
 
 
 @dataclass(frozen=True)
@@ -16,7 +24,8 @@ class NodeSpec:
     """One node of the graph.
 
     :param name: node name (also its key in the parameter files).
-    :param executable: console script; its code is ``hebbian_ros.nodes.<executable>``.
+    :param executable: console script; its code is :func:`executable_module` (``hebbian_ros.nodes.<executable>``
+        for the nodes of the loop).
     :param parameters: parameter files, absolute paths, applied in order.
     :param namespace: ROS namespace ('' = the graph's).
     :param remappings: topic remappings ``from -> to``.
@@ -33,7 +42,7 @@ class NodeSpec:
     @property
     def module(self) -> str:
         """Python module holding the node class and its ``main``."""
-        return f"{PACKAGE}.nodes.{self.executable}"
+        return executable_module(self.executable)
 
     def ros_arguments(self, extra_parameter_files: tuple[str, ...] = ()) -> list[str]:
         """Command-line ROS arguments that give the node its name, namespace, parameters and remaps."""

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from hebbian_ros.graph.spec import load_graph
+from hebbian_ros.graph.spec import MODULES, executable_module, load_graph
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -24,6 +24,17 @@ def test_every_graph_node_is_a_registered_executable_with_a_node_class():
         assert callable(module.main) and module.NODE.__name__.endswith("Node")
         for path in spec.parameters:
             assert Path(path).is_file(), path
+
+
+def test_every_node_executable_resolves_to_its_console_script():
+    """The graph runs ``python -m <module>``: the module must be the console script's, wherever it lives."""
+    scripts = console_scripts()
+    nodes = {name: target for name, target in scripts.items() if name.endswith("_node")}
+    assert set(MODULES) <= set(nodes)
+    for name, target in nodes.items():
+        assert f"{executable_module(name)}:main" == target
+        assert hasattr(importlib.import_module(executable_module(name)), "NODE"), name
+    assert scripts["monitor_node"] == "hebbian_ros.evaluation.monitor_node:main"
 
 
 def test_groups_select_nodes():

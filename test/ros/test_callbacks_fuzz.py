@@ -39,6 +39,7 @@ from hebbian_ros.core.neuromodulation.neuromodulator import Neuromodulator
 from hebbian_ros.core.plasticity.layer import Layer
 from hebbian_ros.core.sensing.habituation import HabituationState
 from hebbian_ros.core.sensing.image_decoding import ENCODINGS
+from hebbian_ros.graph.spec import MODULES, executable_module
 
 EXAMPLES = int(os.environ.get("HEBBIAN_FUZZ_EXAMPLES", "100"))
 # Nodes without subscriptions, or that need a simulator to construct: nothing to fuzz.
@@ -83,11 +84,11 @@ class Target:
 
 
 def node_modules():
-    names = [m.name for m in pkgutil.iter_modules(hebbian_ros.nodes.__path__)]
+    names = [m.name for m in pkgutil.iter_modules(hebbian_ros.nodes.__path__)] + list(MODULES)  # + observers
     return [
         n
         for n in sorted(names)
-        if n not in NOT_FUZZED and hasattr(importlib.import_module(f"hebbian_ros.nodes.{n}"), "NODE")
+        if n not in NOT_FUZZED and hasattr(importlib.import_module(executable_module(n)), "NODE")
     ]
 
 
@@ -103,7 +104,7 @@ def targets(tmp_path_factory):
         nodes, found, skipped = [], {}, {}
         try:
             for module_name in node_modules():
-                node_class = importlib.import_module(f"hebbian_ros.nodes.{module_name}").NODE
+                node_class = importlib.import_module(executable_module(module_name)).NODE
                 for index, overrides in enumerate(CONFIGURATIONS.get(module_name, [{}])):
                     node_id = f"{module_name}[{index}]"
                     try:
