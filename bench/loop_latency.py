@@ -79,11 +79,11 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
-from hebbian_ros.core.sensing.habituation import HabituationParams, initial_state, sense
+from hebbian_ros.core.parameters import read_overrides
 from hebbian_ros.core.sensing.image_decoding import decode_image
-from hebbian_ros.core.sensing.receptive_fields import colour_opponent, on_off_contrast, pool_grid
+from hebbian_ros.core.sensing.retina import Retina, RetinaParams
 from hebbian_ros.experiments.stimuli import scene
-from hebbian_ros.graph.spec import load_graph
+from hebbian_ros.graph.spec import config_dir, load_graph
 from hebbian_ros.graph.supervisor import Supervisor
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition
 from hebbian_ros.nodes import qos
@@ -293,22 +293,20 @@ def process_snapshot(pids: dict[str, int]) -> dict[str, tuple[float, float, floa
 # --------------------------------------------------------------------------------------------- idle wake
 def wake_penalty(rounds: int, idle_s: float = 1 / 30) -> dict:
     """Two pieces of work timed back to back and right after sleeping ``idle_s`` (a 30 fps camera's gap
-    between frames), in this process: the sensor's per-frame core (decode, pool, colour opponent,
+    between frames), in this process: the sensor's per-frame core (decode, then Retina.see: pool, colour opponent,
     contrast, sense) and a single small numpy add.
 
     Every process of the loop sleeps between 30 fps frames, so each hop starts like this; the ratios
     are what waking from idle costs on this machine, without DDS.
     """
     msg = image_to_msg(scene("red_box"), Header(frame_id="camera"))
-    params = HabituationParams()
-    state = initial_state((8, 8, 6))
+    # the sensor node's retina, as config/sensor.yaml configures it (the node's decode + Retina.see)
+    retina = Retina(RetinaParams.from_parameters(read_overrides(config_dir() / "sensor.yaml", "sensor")))
     vector = np.ones(384, np.float32)
 
     def sensor_frame() -> None:
-        nonlocal state
         image = decode_image(msg.height, msg.width, msg.encoding, msg.step, msg.data)
-        fields = colour_opponent(pool_grid(image, 8, 8, 3, validate=False), 0.5, validate=False)
-        _, state = sense(on_off_contrast(fields, 2.0, validate=False), 1 / 30, state, params, validate=False)
+        retina.see(image, 1 / 30, validate=False)
 
     def timed(work, gap: float) -> float:
         times = []

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from hebbian_ros import resources
 from hebbian_ros.evaluation.run_log import RunLog
 
 #: What the recorder records unless told otherwise: every hebbian topic, the sensory input, the
@@ -105,17 +106,10 @@ def normalize_type(type_name: str, package: str | None = None) -> str:
 
 
 def msg_file(type_name: str) -> Path:
-    """The installed ``.msg`` file of ``pkg/msg/Type`` (share/<pkg>/msg/<Type>.msg in the ament index)."""
-    from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
-
+    """The ``.msg`` file of ``pkg/msg/Type`` (share/<pkg>/msg/<Type>.msg, see :func:`hebbian_ros.resources.msg_file`)."""
     package, _, name = normalize_type(type_name).split("/")
-    try:
-        path = Path(get_package_share_directory(package)) / "msg" / f"{name}.msg"
-    except PackageNotFoundError:
-        path = None
-    if (path is None or not path.is_file()) and package == "hebbian_ros":
-        path = Path(__file__).resolve().parents[2] / "msg" / f"{name}.msg"  # source checkout
-    if path is None or not path.is_file():
+    path = resources.msg_file(package, name)
+    if path is None:
         raise ValueError(
             f"type_name: no .msg file for {type_name!r} (is its package installed and AMENT_PREFIX_PATH set?)"
         )

@@ -24,7 +24,22 @@ from hebbian_ros.core.checkpoint import (
     remove_stale_temporaries,
     save_checkpoint,
 )
-from hebbian_ros.nodes.parameters import declare
+from hebbian_ros.core.parameters import NODE_NAME, Parameter, Schema
+from hebbian_ros.nodes.parameters import declare_all
+
+#: Parameters every learning node declares through :class:`Checkpointing`.
+CHECKPOINTING = Schema(
+    Parameter("checkpoint_dir", "", "Folder of this node's checkpoints; empty: none.", read_only=True),
+    Parameter("checkpoint_name", NODE_NAME, "File name (without .npz) inside checkpoint_dir.", read_only=True),
+    Parameter(
+        "checkpoint_period",
+        30.0,
+        "Seconds between periodic saves; 0: only on demand and on shutdown.",
+        0.0,
+        86400.0,
+        read_only=True,
+    ),
+)
 
 State = dict[str, np.ndarray]
 
@@ -44,21 +59,8 @@ class Checkpointing:
         self._node = node
         self._get_state = get_state
         self._set_state = set_state
-        directory = declare(
-            node, "checkpoint_dir", "", "Folder of this node's checkpoints; empty: none.", read_only=True
-        )
-        name = declare(
-            node, "checkpoint_name", node.get_name(), "File name (without .npz) inside checkpoint_dir.", read_only=True
-        )
-        period = declare(
-            node,
-            "checkpoint_period",
-            30.0,
-            "Seconds between periodic saves; 0: only on demand and on shutdown.",
-            0.0,
-            86400.0,
-            read_only=True,
-        )
+        values = declare_all(node, CHECKPOINTING)
+        directory, name, period = (values[k] for k in ("checkpoint_dir", "checkpoint_name", "checkpoint_period"))
         self.path = checkpoint_path(directory, name) if directory else None
         self.last_save_seconds = 0.0
         self.last_load_seconds = 0.0

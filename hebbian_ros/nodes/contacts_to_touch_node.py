@@ -15,14 +15,24 @@ import numpy as np
 from rclpy.node import Node
 from std_msgs.msg import Header
 
+from hebbian_ros.core.parameters import Parameter, Schema
 from hebbian_ros.msg import Touch
 from hebbian_ros.nodes import qos
-from hebbian_ros.nodes.parameters import declare
+from hebbian_ros.nodes.parameters import declare_all
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.nodes.spin import spin_node
+from hebbian_ros.resources import world_file
 from hebbian_ros.sim.gazebo_contacts import contact_taxels
 from hebbian_ros.sim.sdf_world import parse_sdf
-from hebbian_ros.sim.simulator import TaxelLayout, world_path
+from hebbian_ros.sim.taxels import TaxelLayout
+
+#: Every parameter of this node, written once (declared by :func:`~hebbian_ros.nodes.parameters.declare_all`).
+PARAMETERS = Schema(
+    Parameter("world", "touch", "World the contacts come from.", read_only=True),
+    Parameter("sensor", "finger_contact", "Contact sensor in the world.", read_only=True),
+    Parameter("rows", 4, "Taxel rows.", 1, 256, read_only=True),
+    Parameter("cols", 4, "Taxel columns.", 1, 256, read_only=True),
+)
 
 
 class ContactsToTouchNode(Node):
@@ -33,10 +43,11 @@ class ContactsToTouchNode(Node):
         from ros_gz_interfaces.msg import Contacts  # only on machines with ros_gz
         from tf2_msgs.msg import TFMessage
 
-        world = parse_sdf(world_path(declare(self, "world", "touch", "World the contacts come from.", read_only=True)))
-        sensor = declare(self, "sensor", "finger_contact", "Contact sensor in the world.", read_only=True)
-        rows = declare(self, "rows", 4, "Taxel rows.", 1, 256, read_only=True)
-        cols = declare(self, "cols", 4, "Taxel columns.", 1, 256, read_only=True)
+        parameters = declare_all(self, PARAMETERS)
+        world = parse_sdf(world_file(parameters["world"]))
+        sensor = parameters["sensor"]
+        rows = parameters["rows"]
+        cols = parameters["cols"]
         model, link, contact = world.find_sensor(sensor)
         collision = link.collision(contact.collision)
         half = collision.geometry.half_extents()

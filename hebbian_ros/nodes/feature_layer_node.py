@@ -24,26 +24,16 @@ import numpy as np
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 
-from hebbian_ros.core.plasticity.layer import RULES, Layer
+from hebbian_ros.core.parameters import FEATURE_LAYER
+from hebbian_ros.core.plasticity.layer import layer_from_parameters
 from hebbian_ros.core.visualization import receptive_field_mosaic, weight_norms
 from hebbian_ros.msg import FiringRates, LearningMode
 from hebbian_ros.nodes import qos
-from hebbian_ros.nodes.checkpointing import Checkpointing
+from hebbian_ros.nodes.checkpointing import CHECKPOINTING, Checkpointing
 from hebbian_ros.nodes.conversions import image_to_msg, plasticity_level, rates_from_msg, rates_to_msg
-from hebbian_ros.nodes.parameters import declare
+from hebbian_ros.nodes.parameters import declare_all
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.nodes.spin import spin_node
-
-
-def rule_params(rule: str, learning_rate: float, k: int, soft: bool, temperature: float, tau_theta: float) -> dict:
-    """The rule's parameter fields from the node's flat parameters."""
-    if rule == "stdp":
-        return {"a_plus": learning_rate, "a_minus": 1.05 * learning_rate}
-    if rule == "competitive":
-        return {"eta": learning_rate, "k": k, "soft": soft, "temperature": temperature}
-    if rule == "bcm":
-        return {"eta": learning_rate, "tau_theta": tau_theta}
-    return {"eta": learning_rate}
 
 
 class FeatureLayerNode(Node):
@@ -51,60 +41,10 @@ class FeatureLayerNode(Node):
 
     def __init__(self, name: str = "layer", **kwargs) -> None:
         super().__init__(name, **kwargs)
-        self.population = declare(
-            self,
-            "population",
-            self.get_name(),
-            "Name of the published population (default: the node name).",
-            read_only=True,
-        )
-        self.input_topic = declare(
-            self, "input_topic", "hebbian/sensor/rates", "Rates of the layer below.", read_only=True
-        )
-        rule = declare(self, "rule", "sanger", f"Learning rule: {', '.join(RULES)}.", read_only=True)
-        n_in = declare(self, "n_in", 384, "Units in the layer below.", 1, 10_000_000, read_only=True)
-        n_out = declare(self, "n_out", 128, "Units in this layer.", 1, 10_000_000, read_only=True)
-        params = rule_params(
-            rule,
-            declare(
-                self,
-                "learning_rate",
-                0.002,
-                "Learning rate at level 1 (eta; a_plus for stdp).",
-                0.0,
-                1.0,
-                read_only=True,
-            ),
-            declare(self, "k", 4, "Winners of the competitive rule (k-WTA).", 1, 1_000_000, read_only=True),
-            declare(self, "soft", False, "Soft (softmax) instead of hard k-WTA.", read_only=True),
-            declare(self, "temperature", 0.1, "Soft-WTA temperature.", 1e-6, 1e3, read_only=True),
-            declare(
-                self, "tau_theta", 20.0, "BCM sliding-threshold time constant [updates].", 1.0, 1e9, read_only=True
-            ),
-        )
-        self.layer = Layer(
-            n_in,
-            n_out,
-            rule,
-            params,
-            seed=declare(self, "seed", 0, "Seed of the initial weights.", 0, 2**31 - 1, read_only=True),
-            bounds=declare(
-                self, "bounds", "default", "Weight bounds: default, none, clip, l2 or l1.", read_only=True
-            ).replace("default", "")
-            or None,
-            activation="relu",
-            input_norm=declare(self, "input_norm", "l2", "Input normalisation: l2, scale or divisive.", read_only=True),
-            semi_saturation_hz=declare(
-                self,
-                "semi_saturation",
-                0.0,
-                "Semi-saturation of divisive normalisation [Hz].",
-                0.0,
-                1e6,
-                read_only=True,
-            ),
-            max_rate_hz=declare(self, "max_rate", 100.0, "Highest rate in and out [Hz].", 1e-3, 1e4, read_only=True),
-        )
+        parameters = declare_all(self, FEATURE_LAYER)
+        self.population = parameters["population"]
+        self.input_topic = parameters["input_topic"]
+        self.layer = layer_from_parameters(parameters)
         self.level = 0.0
         self.rejections = Rejections(self)
         self.checkpointing = Checkpointing(
@@ -117,15 +57,7 @@ class FeatureLayerNode(Node):
         self.rates_pub = self.create_publisher(FiringRates, f"hebbian/{self.population}/rates", qos.STREAM)
         self.create_subscription(FiringRates, self.input_topic, self.on_rates, qos.STREAM)
         self.create_subscription(LearningMode, "hebbian/learning_mode", self.on_learning_mode, qos.STATE)
-        self.weights_period = declare(
-            self,
-            "weights_image_period",
-            1.0,
-            "Period of the receptive-field image and the weight-row norms [s, node clock]; 0 disables both.",
-            0.0,
-            3600.0,
-            read_only=True,
-        )
+        self.weights_period = parameters["weights_image_period"]
         self._last_header = None
         self._input_shape: tuple[int, ...] | None = None
         if self.weights_period > 0:
@@ -177,9 +109,7 @@ class FeatureLayerNode(Node):
     def on_rates(self, msg: FiringRates) -> None:
         """Transform (and, in learning mode, learn from) one sample; publish this layer's rates."""
         try:
-            x = rates_from_msg(msg, self.layer.n_in)
-            x = np.minimum(x / msg.max_rate, 1.0) * np.float32(self.layer.max_rate_hz)
-            y = self.layer.step(x, self.level)
+            y = self.layer.step_rates(rates_from_msg(msg, self.layer.n_in), msg.max_rate, self.level)
         except ValueError as error:
             self.rejections.reject(self.input_topic, error)
             return
@@ -196,6 +126,7 @@ def main(args: list[str] | None = None) -> int:
 
 
 NODE = FeatureLayerNode
+PARAMETERS = FEATURE_LAYER + CHECKPOINTING
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -20,13 +20,13 @@ from dataclasses import replace
 import numpy as np
 from rclpy.node import Node
 
-from hebbian_ros.core.loop import memory_params
-from hebbian_ros.core.memory.pattern_memory import MemoryParams, PatternMemory
+from hebbian_ros.core.memory.pattern_memory import PatternMemory, memory_params
+from hebbian_ros.core.parameters import MEMORY
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition, StructuralEvent
 from hebbian_ros.nodes import qos
-from hebbian_ros.nodes.checkpointing import Checkpointing
+from hebbian_ros.nodes.checkpointing import CHECKPOINTING, Checkpointing
 from hebbian_ros.nodes.conversions import plasticity_level, rates_from_msg, rates_to_msg
-from hebbian_ros.nodes.parameters import declare, follow_updates
+from hebbian_ros.nodes.parameters import declare_all, follow_updates
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.nodes.spin import spin_node
 
@@ -36,59 +36,13 @@ class MemoryNode(Node):
 
     def __init__(self, name: str = "memory", **kwargs) -> None:
         super().__init__(name, **kwargs)
-        self.input_topic = declare(
-            self, "input_topic", "hebbian/layer2/rates", "Rates of the top feature layer.", read_only=True
-        )
-        dim = declare(self, "dim", 64, "Units in the top layer (pattern size).", 1, 1_000_000, read_only=True)
-        self.memory = PatternMemory(
-            MemoryParams(
-                dim=dim,
-                capacity=declare(
-                    self,
-                    "capacity",
-                    64,
-                    "Patterns that fit before the least used is recycled.",
-                    1,
-                    1_000_000,
-                    read_only=True,
-                ),
-                familiarity_threshold=declare(
-                    self, "familiarity_threshold", 0.93, "Cosine similarity at which a pattern is familiar.", 0.01, 1.0
-                ),
-                consolidation_rate=declare(
-                    self,
-                    "consolidation_rate",
-                    0.2,
-                    "Step of a recognised memory towards the pattern while learning.",
-                    0.0,
-                    1.0,
-                ),
-                min_activity=declare(
-                    self, "min_activity", 0.2, "Mean rate below which nothing is stored [Hz].", 0.0, 1e4
-                ),
-                drift_similarity=declare(
-                    self,
-                    "drift_similarity",
-                    0.85,
-                    "Within a learning episode, a novel view "
-                    "this similar to the episode's memory is that stimulus drifting: consolidated "
-                    "into it, not stored anew (>= familiarity_threshold: off).",
-                    0.01,
-                    1.0,
-                ),
-            )
-        )
-        self.inhibition_strength = declare(
-            self,
-            "inhibition_strength",
-            0.35,
-            "Strength of the feedback sent per familiar sample (scaled by similarity).",
-            0.0,
-            1.0,
-        )
-        self.inhibition_target = declare(self, "inhibition_target", "sensor", "Population to inhibit (empty: all).")
-        self.max_rate = declare(self, "max_rate", 100.0, "Rate of a memory unit at similarity 1 [Hz].", 1e-3, 1e4)
-        self._declare_structure()
+        parameters = declare_all(self, MEMORY)
+        self.input_topic = parameters["input_topic"]
+        self.memory = PatternMemory(memory_params(parameters))
+        self.inhibition_strength = parameters["inhibition_strength"]
+        self.inhibition_target = parameters["inhibition_target"]
+        self.max_rate = parameters["max_rate"]
+        self.population = parameters["population"]
         self.level = 0.0
         self.rejections = Rejections(self)
         self.checkpointing = Checkpointing(self, self.memory.state_dict, self.memory.load_state_dict)
@@ -117,109 +71,6 @@ class MemoryNode(Node):
                 setattr(self, attribute, value)
 
         return apply
-
-    def _declare_structure(self) -> None:
-        """Structural-plasticity parameters; rebuild the memory with them when any is switched on."""
-        flat = {
-            "structural": declare(
-                self,
-                "structural",
-                False,
-                "Structural plasticity: duplicate copies grown at the a-ha, pruning, synapse budget.",
-                read_only=True,
-            ),
-            "copies": declare(
-                self, "copies", 8, "Copies a memory may grow besides its prototype.", 1, 10_000, read_only=True
-            ),
-            "synapse_budget": declare(
-                self,
-                "synapse_budget",
-                0,
-                "Bound on stored synapses, (prototypes + copies) x dim; 0: every unit with all its copies.",
-                0,
-                2**62,
-                read_only=True,
-            ),
-            "path_similarity": declare(
-                self,
-                "path_similarity",
-                0.85,
-                "After an a-ha, a novel sample this similar to the confirmed memory becomes a copy of it.",
-                0.0,
-                1.0,
-                read_only=True,
-            ),
-            "copy_distinct_below": declare(
-                self,
-                "copy_distinct_below",
-                0.995,
-                "Samples more similar than this to an entry are not copied.",
-                0.01,
-                1.0,
-                read_only=True,
-            ),
-            "copy_noise": declare(
-                self,
-                "copy_noise",
-                0.0,
-                "Relative noise of perturbed copies filling up the copies at the a-ha; 0: samples only.",
-                0.0,
-                1.0,
-                read_only=True,
-            ),
-            "unused_lifetime": declare(
-                self,
-                "unused_lifetime",
-                5000,
-                "Presentations without a win after which a copy is pruned.",
-                1,
-                2**62,
-                read_only=True,
-            ),
-            "episode_samples": declare(
-                self,
-                "episode_samples",
-                32,
-                "Learning-mode samples kept as candidate copies.",
-                1,
-                100_000,
-                read_only=True,
-            ),
-            "max_capacity": declare(
-                self,
-                "max_capacity",
-                0,
-                "Neurogenesis: most units memory may grow to on GROWTH grants; <= capacity: none.",
-                0,
-                1_000_000,
-                read_only=True,
-            ),
-            "growth_wait": declare(
-                self,
-                "growth_wait",
-                10,
-                "Novel samples a full memory waits for a grant before recycling.",
-                0,
-                100_000,
-                read_only=True,
-            ),
-        }
-        self.population = declare(self, "population", "memory", "Name in hebbian/structure events.", read_only=True)
-        if flat["structural"] or flat["max_capacity"] > self.memory.params.capacity:
-            p = self.memory.params
-            self.memory = PatternMemory(
-                memory_params(
-                    {
-                        **flat,
-                        "dim": p.dim,
-                        "capacity": p.capacity,
-                        "familiarity_threshold": p.familiarity_threshold,
-                        "consolidation_rate": p.consolidation_rate,
-                        "min_activity": p.min_activity,
-                        "drift_similarity": p.drift_similarity,
-                    }
-                )
-            )
 
     def on_structure(self, msg: StructuralEvent) -> None:
         """Grow the units a GROWTH grant for this population allows."""
@@ -305,6 +156,7 @@ def main(args: list[str] | None = None) -> int:
 
 
 NODE = MemoryNode
+PARAMETERS = MEMORY + CHECKPOINTING
 
 if __name__ == "__main__":
     sys.exit(main())

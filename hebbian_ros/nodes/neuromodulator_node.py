@@ -18,11 +18,12 @@ from rclpy.node import Node
 from std_srvs.srv import SetBool
 
 from hebbian_ros.core.neuromodulation.neuromodulator import Broadcast, Cause, Neuromodulator, NeuromodulatorParams
+from hebbian_ros.core.parameters import NEUROMODULATOR
 from hebbian_ros.core.structure.neurogenesis import GrowthGate, GrowthParams
 from hebbian_ros.msg import LearningMode, Recognition, StructuralEvent
 from hebbian_ros.nodes import qos
-from hebbian_ros.nodes.checkpointing import Checkpointing
-from hebbian_ros.nodes.parameters import declare, follow_updates
+from hebbian_ros.nodes.checkpointing import CHECKPOINTING, Checkpointing
+from hebbian_ros.nodes.parameters import declare_all, follow_updates
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.nodes.spin import spin_node
 
@@ -32,39 +33,10 @@ class NeuromodulatorNode(Node):
 
     def __init__(self, name: str = "neuromodulator", **kwargs) -> None:
         super().__init__(name, **kwargs)
-        self.enabled = declare(
-            self, "enabled", True, "When false, novelty never switches learning on (manual switching still works)."
-        )
-        self.core = Neuromodulator(
-            NeuromodulatorParams(
-                threshold=declare(
-                    self, "threshold", 0.3, "Accumulated unpropagated activity that starts learning [Hz*s].", 1e-6, 1e9
-                ),
-                tau_decay=declare(self, "tau_decay", 0.5, "Decay time constant of the accumulation [s].", 1e-3, 1e6),
-                confirm_samples=declare(
-                    self, "confirm_samples", 3, "Consecutive recognitions of a new memory that make an a-ha.", 1, 10_000
-                ),
-                replays=declare(self, "replays", 5, "Consolidation repeats after an a-ha.", 0, 10_000),
-                replay_interval=declare(self, "replay_interval", 0.1, "Time between replays [s].", 1e-3, 60.0),
-                learning_level=declare(self, "learning_level", 1.0, "Plasticity level while learning.", 0.01, 1.0),
-                replay_level=declare(self, "replay_level", 0.5, "Plasticity level of a replay.", 0.01, 1.0),
-                max_learning_time=declare(
-                    self, "max_learning_time", 5.0, "Longest learning episode without an a-ha [s].", 0.01, 3600.0
-                ),
-                growth_units=declare(
-                    self,
-                    "growth_units",
-                    0,
-                    "Units granted to a full memory per request (neurogenesis); 0: none.",
-                    0,
-                    1_000_000,
-                ),
-                growth_interval=declare(
-                    self, "growth_interval", 1.0, "Shortest time between two growth grants [s].", 0.0, 86400.0
-                ),
-            )
-        )
-        tick_rate = declare(self, "tick_rate", 50.0, "Rate of the clock that paces replays [Hz].", 1.0, 1000.0)
+        parameters = declare_all(self, NEUROMODULATOR)
+        self.enabled = parameters["enabled"]
+        self.core = Neuromodulator(NeuromodulatorParams.from_parameters(parameters))
+        tick_rate = parameters["tick_rate"]
         self.rejections = Rejections(self)
         self.checkpointing = Checkpointing(self, self.core.state_dict, self.core.load_state_dict)
         self.mode_pub = self.create_publisher(LearningMode, "hebbian/learning_mode", qos.STATE)
@@ -175,6 +147,7 @@ def main(args: list[str] | None = None) -> int:
 
 
 NODE = NeuromodulatorNode
+PARAMETERS = NEUROMODULATOR + CHECKPOINTING
 
 if __name__ == "__main__":
     sys.exit(main())

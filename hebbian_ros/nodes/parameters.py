@@ -1,4 +1,8 @@
-"""Declare node parameters with a type, a range and a description in one call."""
+"""Declare node parameters with a type, a range and a description: a whole schema, or one at a time.
+
+The loop's nodes declare theirs from :mod:`hebbian_ros.core.parameters` (:func:`declare_all`), the one
+place where each default, range and description is written.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from typing import Any
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.node import Node
+
+from hebbian_ros.core.parameters import NODE_NAME, Schema
 
 
 def declare(
@@ -17,12 +23,15 @@ def declare(
     low: float | None = None,
     high: float | None = None,
     read_only: bool = False,
+    choices: tuple[str, ...] = (),
 ) -> Any:
     """Declare ``name`` (typed by ``default``) with an optional inclusive range; return its value.
 
     rclpy refuses a later ``set_parameters`` outside the range, with the range as the reason.
     """
     descriptor = ParameterDescriptor(description=description, read_only=read_only)
+    if choices:
+        descriptor.additional_constraints = f"one of: {', '.join(choices)}"
     if low is not None or high is not None:
         if isinstance(default, bool) or not isinstance(default, (int, float)):
             raise TypeError(f"{name}: a range needs a numeric default")
@@ -32,7 +41,23 @@ def declare(
             descriptor.floating_point_range = [
                 FloatingPointRange(from_value=float(low), to_value=float(high), step=0.0)
             ]
-    return node.declare_parameter(name, default, descriptor).value
+    value = node.declare_parameter(name, default, descriptor).value
+    if choices and value not in choices:
+        raise ValueError(f"{name}: must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+def declare_all(node: Node, schema: Schema) -> dict[str, Any]:
+    """Declare every parameter of ``schema`` on ``node`` (see :func:`declare`); return ``{name: value}``.
+
+    A string default of :data:`~hebbian_ros.core.parameters.NODE_NAME` is the node's name.
+    """
+    values = {}
+    for p in schema.values():
+        default = node.get_name() if p.default == NODE_NAME else p.default
+        default = list(default) if isinstance(default, tuple) else default
+        values[p.name] = declare(node, p.name, default, p.description, p.low, p.high, p.read_only, p.choices)
+    return values
 
 
 def follow_updates(node: Node, prepare: Callable[[dict[str, Any]], Callable[[], None]]) -> None:

@@ -21,13 +21,55 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
+from hebbian_ros.core.parameters import Parameter, Schema
 from hebbian_ros.msg import SceneLabel, Touch
 from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.conversions import image_to_msg
-from hebbian_ros.nodes.parameters import declare
+from hebbian_ros.nodes.parameters import declare_all
 from hebbian_ros.nodes.spin import spin_node
 from hebbian_ros.sim.exploration import ExplorationStep, camera_exploration, touch_exploration
 from hebbian_ros.sim.sdf_world import Pose
+
+#: Every parameter of this node, written once (declared by :func:`~hebbian_ros.nodes.parameters.declare_all`).
+PARAMETERS = Schema(
+    Parameter("world", "tabletop", "World name in worlds/ (or a path to an .sdf).", read_only=True),
+    Parameter("seed", 0, "Seed of camera noise and exploration jitter.", 0, 2**31 - 1, read_only=True),
+    Parameter("frame_rate", 30.0, "Frames per simulated second.", 1.0, 1000.0, read_only=True),
+    Parameter("real_time_factor", 1.0, "Simulated seconds per wall second.", 0.01, 100.0, read_only=True),
+    Parameter(
+        "exploration",
+        "auto",
+        'Scripted exploration: "camera", "touch", "auto" (what the world has) or "none".',
+        read_only=True,
+    ),
+    Parameter("frames_per_view", 30, "Frames per object visit.", 1, 100_000, read_only=True),
+    Parameter("gap_frames", 15, "Blank frames before each visit.", 0, 100_000, read_only=True),
+    Parameter(
+        "rounds",
+        2,
+        "Rounds of visits: the first introduces the objects one by one "
+        "(A, B A, C B A, ...), each further one revisits all in a seeded shuffled order.",
+        1,
+        1000,
+        read_only=True,
+    ),
+    Parameter("jitter", 0.0, "Per-frame camera / per-press finger jitter [m].", 0.0, 0.1, read_only=True),
+    Parameter("loop", False, "Start the exploration again when it ends.", read_only=True),
+    Parameter(
+        "wait_for_subscribers",
+        ("camera/image_raw",),
+        "Hold the exploration (the clock runs) until each of these topics has a subscriber.",
+        read_only=True,
+    ),
+    Parameter(
+        "settle_time",
+        1.0,
+        "Further wall time to hold after that, so every subscriber is matched [s].",
+        0.0,
+        60.0,
+        read_only=True,
+    ),
+)
 
 
 class SimulatorNode(Node):
@@ -37,51 +79,19 @@ class SimulatorNode(Node):
         super().__init__(name, **kwargs)
         from hebbian_ros.sim.simulator import EmbeddedSimulator  # imports MuJoCo: only in this node
 
-        world = declare(self, "world", "tabletop", "World name in worlds/ (or a path to an .sdf).", read_only=True)
-        seed = declare(self, "seed", 0, "Seed of camera noise and exploration jitter.", 0, 2**31 - 1, read_only=True)
-        self.frame_rate = declare(self, "frame_rate", 30.0, "Frames per simulated second.", 1.0, 1000.0, read_only=True)
-        self.real_time_factor = declare(
-            self, "real_time_factor", 1.0, "Simulated seconds per wall second.", 0.01, 100.0, read_only=True
-        )
-        exploration = declare(
-            self,
-            "exploration",
-            "auto",
-            'Scripted exploration: "camera", "touch", "auto" (what the world has) or "none".',
-            read_only=True,
-        )
-        frames_per_view = declare(self, "frames_per_view", 30, "Frames per object visit.", 1, 100_000, read_only=True)
-        gap_frames = declare(self, "gap_frames", 15, "Blank frames before each visit.", 0, 100_000, read_only=True)
-        rounds = declare(
-            self,
-            "rounds",
-            2,
-            "Rounds of visits: the first introduces the objects one by one "
-            "(A, B A, C B A, ...), each further one revisits all in a seeded shuffled order.",
-            1,
-            1000,
-            read_only=True,
-        )
-        jitter = declare(
-            self, "jitter", 0.0, "Per-frame camera / per-press finger jitter [m].", 0.0, 0.1, read_only=True
-        )
-        self.loop = declare(self, "loop", False, "Start the exploration again when it ends.", read_only=True)
-        self.wait_for = declare(
-            self,
-            "wait_for_subscribers",
-            ["camera/image_raw"],
-            "Hold the exploration (the clock runs) until each of these topics has a subscriber.",
-            read_only=True,
-        )
-        self.settle_time = declare(
-            self,
-            "settle_time",
-            1.0,
-            "Further wall time to hold after that, so every subscriber is matched [s].",
-            0.0,
-            60.0,
-            read_only=True,
-        )
+        parameters = declare_all(self, PARAMETERS)
+        world = parameters["world"]
+        seed = parameters["seed"]
+        self.frame_rate = parameters["frame_rate"]
+        self.real_time_factor = parameters["real_time_factor"]
+        exploration = parameters["exploration"]
+        frames_per_view = parameters["frames_per_view"]
+        gap_frames = parameters["gap_frames"]
+        rounds = parameters["rounds"]
+        jitter = parameters["jitter"]
+        self.loop = parameters["loop"]
+        self.wait_for = parameters["wait_for_subscribers"]
+        self.settle_time = parameters["settle_time"]
         self._ready_since: float | None = None
 
         self.sim = EmbeddedSimulator(world, seed=seed)

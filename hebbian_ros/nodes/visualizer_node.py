@@ -33,6 +33,7 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import ColorRGBA, Header
 from visualization_msgs.msg import Marker, MarkerArray
 
+from hebbian_ros.core.parameters import Parameter, Schema
 from hebbian_ros.core.visualization import (
     MarkerStyle,
     label_colour,
@@ -44,11 +45,54 @@ from hebbian_ros.core.visualization import (
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition
 from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.conversions import image_to_msg, rates_from_msg
-from hebbian_ros.nodes.parameters import declare
+from hebbian_ros.nodes.parameters import declare_all
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.nodes.spin import spin_node
 
 STATUS_TOPIC = "hebbian/status/markers"
+
+
+#: Every parameter of this node, written once (declared by :func:`~hebbian_ros.nodes.parameters.declare_all`).
+PARAMETERS = Schema(
+    Parameter(
+        "populations",
+        ("sensor", "layer1", "layer2", "memory"),
+        "Populations drawn (hebbian/<population>/rates).",
+        read_only=True,
+    ),
+    Parameter("frame_id", "hebbian", "Frame of the markers and images (the rviz fixed frame).", read_only=True),
+    Parameter("marker_type", "cube", 'Unit marker: "cube" or "cylinder".', read_only=True),
+    Parameter("spacing", 0.1, "Distance between unit centres [m].", 1e-4, 100.0, read_only=True),
+    Parameter("unit_size", 0.08, "Footprint of a unit marker [m].", 1e-4, 100.0, read_only=True),
+    Parameter("max_height", 0.5, "Height of a unit at max_rate [m].", 1e-4, 100.0, read_only=True),
+    Parameter("min_height", 0.005, "Height of a silent unit [m].", 1e-4, 100.0, read_only=True),
+    Parameter("text_size", 0.12, "Height of label letters [m].", 1e-4, 100.0, read_only=True),
+    Parameter(
+        "population_spacing",
+        2.0,
+        "Distance between the origins of successive populations along -y [m].",
+        0.0,
+        1000.0,
+        read_only=True,
+    ),
+    Parameter("heatmap_scale", 8, "Heatmap pixels per unit (each way).", 1, 64, read_only=True),
+    Parameter(
+        "publish_period",
+        0.1,
+        "Least wall time between two drawings of a population [s]; 0: draw every sample.",
+        0.0,
+        60.0,
+        read_only=True,
+    ),
+    Parameter(
+        "inhibition_hold",
+        0.5,
+        "Wall time a population counts as inhibited after an inhibition message [s].",
+        0.0,
+        60.0,
+        read_only=True,
+    ),
+)
 
 
 class VisualizerNode(Node):
@@ -56,61 +100,24 @@ class VisualizerNode(Node):
 
     def __init__(self, name: str = "visualizer", **kwargs) -> None:
         super().__init__(name, **kwargs)
-        self.populations = list(
-            declare(
-                self,
-                "populations",
-                ["sensor", "layer1", "layer2", "memory"],
-                "Populations drawn (hebbian/<population>/rates).",
-                read_only=True,
-            )
-        )
-        self.frame_id = declare(
-            self, "frame_id", "hebbian", "Frame of the markers and images (the rviz fixed frame).", read_only=True
-        )
-        shape = declare(self, "marker_type", "cube", 'Unit marker: "cube" or "cylinder".', read_only=True)
+        parameters = declare_all(self, PARAMETERS)
+        self.populations = list(parameters["populations"])
+        self.frame_id = parameters["frame_id"]
+        shape = parameters["marker_type"]
         if shape not in ("cube", "cylinder"):
             raise ValueError(f'marker_type: must be "cube" or "cylinder", got {shape!r}')
         self.marker_type = Marker.CUBE if shape == "cube" else Marker.CYLINDER
         self.style = MarkerStyle(
-            spacing=declare(self, "spacing", 0.1, "Distance between unit centres [m].", 1e-4, 100.0, read_only=True),
-            unit_size=declare(self, "unit_size", 0.08, "Footprint of a unit marker [m].", 1e-4, 100.0, read_only=True),
-            max_height=declare(
-                self, "max_height", 0.5, "Height of a unit at max_rate [m].", 1e-4, 100.0, read_only=True
-            ),
-            min_height=declare(self, "min_height", 0.005, "Height of a silent unit [m].", 1e-4, 100.0, read_only=True),
-            text_size=declare(self, "text_size", 0.12, "Height of label letters [m].", 1e-4, 100.0, read_only=True),
+            spacing=parameters["spacing"],
+            unit_size=parameters["unit_size"],
+            max_height=parameters["max_height"],
+            min_height=parameters["min_height"],
+            text_size=parameters["text_size"],
         )
-        self.population_spacing = declare(
-            self,
-            "population_spacing",
-            2.0,
-            "Distance between the origins of successive populations along -y [m].",
-            0.0,
-            1000.0,
-            read_only=True,
-        )
-        self.heatmap_scale = declare(
-            self, "heatmap_scale", 8, "Heatmap pixels per unit (each way).", 1, 64, read_only=True
-        )
-        self.publish_period = declare(
-            self,
-            "publish_period",
-            0.1,
-            "Least wall time between two drawings of a population [s]; 0: draw every sample.",
-            0.0,
-            60.0,
-            read_only=True,
-        )
-        self.inhibition_hold = declare(
-            self,
-            "inhibition_hold",
-            0.5,
-            "Wall time a population counts as inhibited after an inhibition message [s].",
-            0.0,
-            60.0,
-            read_only=True,
-        )
+        self.population_spacing = parameters["population_spacing"]
+        self.heatmap_scale = parameters["heatmap_scale"]
+        self.publish_period = parameters["publish_period"]
+        self.inhibition_hold = parameters["inhibition_hold"]
         self.rejections = Rejections(self)
         self.latest: dict[str, FiringRates] = {}
         self.drawn_sizes: dict[str, int] = {}

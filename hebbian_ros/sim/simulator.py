@@ -45,6 +45,8 @@ GL_BACKEND = _select_gl_backend()
 import mujoco  # noqa: E402  (must follow the backend choice)
 import numpy as np  # noqa: E402
 
+from hebbian_ros.resources import world_file, worlds_dir  # noqa: E402
+
 from .mjcf import (  # noqa: E402
     SDF_TO_MJ_CAMERA,
     actuator_name,
@@ -69,38 +71,9 @@ __all__ = ["EmbeddedSimulator", "TaxelLayout", "ContactPoint", "bin_contacts", "
 PoseLike = Pose | Sequence[float]
 
 
-def worlds_dir() -> Path:
-    """Directory holding the SDF worlds.
-
-    ``$HEBBIAN_ROS_WORLDS`` if set, else the source tree's ``worlds/``, else
-    the installed package share directory (ament index, then
-    ``<sys.prefix>/share/hebbian_ros/worlds``).
-    """
-    env = os.environ.get("HEBBIAN_ROS_WORLDS")
-    if env:
-        return Path(env)
-    src = Path(__file__).resolve().parents[2] / "worlds"
-    if src.is_dir():
-        return src
-    try:  # installed as a ROS package
-        from ament_index_python.packages import get_package_share_directory
-
-        return Path(get_package_share_directory("hebbian_ros")) / "worlds"
-    except Exception:  # pragma: no cover - no ROS / not installed
-        prefix = Path(sys.prefix) / "share" / "hebbian_ros" / "worlds"
-        return prefix if prefix.is_dir() else src
-
-
 def world_path(world: str | Path) -> Path:
-    """Resolve ``'tabletop'``, ``'tabletop.sdf'`` or a path to an SDF file."""
-    p = Path(world)
-    if p.suffix == ".sdf" and p.exists():
-        return p
-    name = p.name if p.suffix == ".sdf" else p.name + ".sdf"
-    cand = worlds_dir() / name
-    if not cand.exists():
-        raise FileNotFoundError(f"no SDF world {world!r} (looked in {worlds_dir()})")
-    return cand
+    """Resolve ``'tabletop'``, ``'tabletop.sdf'`` or a path to an SDF file (see :mod:`hebbian_ros.resources`)."""
+    return world_file(world)
 
 
 class EmbeddedSimulator:

@@ -17,10 +17,12 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import Marker, MarkerArray
 
+from hebbian_ros.core.parameters import read_overrides
 from hebbian_ros.graph.spec import config_dir
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode
 from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.conversions import rates_to_msg
+from hebbian_ros.nodes.visualizer_node import PARAMETERS
 
 ORANGE, BLUE, WHITE = (1.0, 0.55, 0.0), (0.25, 0.55, 1.0), (1.0, 1.0, 1.0)
 
@@ -184,7 +186,7 @@ def test_visualizer_draws_rates_inhibition_and_learning_mode(ros_env, tmp_path):
 
 def test_rviz_config_opens_every_display():
     config = yaml.safe_load((config_dir() / "hebbian.rviz").read_text())
-    visualizer = yaml.safe_load((config_dir() / "visualizer.yaml").read_text())["visualizer"]["ros__parameters"]
+    visualizer = PARAMETERS.resolve(read_overrides(config_dir() / "visualizer.yaml", "visualizer"))
     manager = config["Visualization Manager"]
     assert manager["Global Options"]["Fixed Frame"] == visualizer["frame_id"] == "hebbian"
     shown = {(d["Class"], d["Topic"]["Value"]) for d in manager["Displays"] if "Topic" in d}

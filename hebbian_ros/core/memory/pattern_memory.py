@@ -13,12 +13,14 @@ grant (:meth:`PatternMemory.grow_units`). Changes are reported by :meth:`Pattern
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from hebbian_ros.core import validation as check
+from hebbian_ros.core.parameters import MEMORY
 from hebbian_ros.core.structure.neurogenesis import GrowthDemand, NeurogenesisParams, grown_capacity
 from hebbian_ros.core.structure.structural import (
     DuplicatePool,
@@ -50,11 +52,11 @@ class MemoryParams:
     """
 
     dim: int
-    capacity: int = 64
-    familiarity_threshold: float = 0.9
-    consolidation_rate: float = 0.2
-    min_activity: float = 0.5
-    drift_similarity: float = 0.85
+    capacity: int = MEMORY.default("capacity")
+    familiarity_threshold: float = MEMORY.default("familiarity_threshold")
+    consolidation_rate: float = MEMORY.default("consolidation_rate")
+    min_activity: float = MEMORY.default("min_activity")
+    drift_similarity: float = MEMORY.default("drift_similarity")
     structural: StructuralParams | None = None
     neurogenesis: NeurogenesisParams | None = None
 
@@ -472,3 +474,36 @@ def _unit(vector: np.ndarray) -> np.ndarray | None:
         vector = np.asarray(vector, np.float64)
         norm = float(np.linalg.norm(vector))
     return None if norm == 0.0 else (vector / norm).astype(np.float32)
+
+
+def memory_params(parameters: Mapping[str, Any] | None = None) -> MemoryParams:
+    """:class:`MemoryParams` from memory_node's flat parameters (:data:`~hebbian_ros.core.parameters.MEMORY`).
+
+    ``parameters`` may hold any subset (the rest are the schema's defaults) and names of the node that
+    are not memory's (``input_topic``, ``inhibition_strength``, ...); an unknown name raises ``ValueError``.
+    """
+    p = MEMORY.resolve(parameters)
+    structural = neurogenesis = None
+    if p["structural"]:
+        structural = StructuralParams(
+            copies=p["copies"],
+            synapse_budget=p["synapse_budget"],
+            path_similarity=p["path_similarity"],
+            distinct_below=p["copy_distinct_below"],
+            noise=p["copy_noise"],
+            unused_lifetime=p["unused_lifetime"],
+            episode_samples=p["episode_samples"],
+            seed=p["copy_seed"],
+        )
+    if p["max_capacity"] > p["capacity"]:
+        neurogenesis = NeurogenesisParams(max_capacity=p["max_capacity"], wait_samples=p["growth_wait"])
+    return MemoryParams(
+        dim=p["dim"],
+        capacity=p["capacity"],
+        familiarity_threshold=p["familiarity_threshold"],
+        consolidation_rate=p["consolidation_rate"],
+        min_activity=p["min_activity"],
+        drift_similarity=p["drift_similarity"],
+        structural=structural,
+        neurogenesis=neurogenesis,
+    )

@@ -17,13 +17,15 @@ time (see :mod:`hebbian_ros.core.structure.neurogenesis`).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from hebbian_ros.core import validation as check
+from hebbian_ros.core.parameters import NEUROMODULATOR
 from hebbian_ros.core.structure.neurogenesis import GrowthGate, GrowthParams
 
 
@@ -61,16 +63,16 @@ class NeuromodulatorParams:
     :param growth_interval: shortest time between two growth grants [s].
     """
 
-    threshold: float = 0.3
-    tau_decay: float = 0.5
-    confirm_samples: int = 3
-    replays: int = 5
-    replay_interval: float = 0.1
-    learning_level: float = 1.0
-    replay_level: float = 0.5
-    max_learning_time: float = 5.0
-    growth_units: int = 0
-    growth_interval: float = 1.0
+    threshold: float = NEUROMODULATOR.default("threshold")
+    tau_decay: float = NEUROMODULATOR.default("tau_decay")
+    confirm_samples: int = NEUROMODULATOR.default("confirm_samples")
+    replays: int = NEUROMODULATOR.default("replays")
+    replay_interval: float = NEUROMODULATOR.default("replay_interval")
+    learning_level: float = NEUROMODULATOR.default("learning_level")
+    replay_level: float = NEUROMODULATOR.default("replay_level")
+    max_learning_time: float = NEUROMODULATOR.default("max_learning_time")
+    growth_units: int = NEUROMODULATOR.default("growth_units")
+    growth_interval: float = NEUROMODULATOR.default("growth_interval")
 
     def __post_init__(self) -> None:
         for name in (
@@ -94,6 +96,12 @@ class NeuromodulatorParams:
         if self.confirm_samples < 1 or self.replays < 0:
             raise ValueError("confirm_samples must be >= 1 and replays >= 0")
         GrowthParams(self.growth_units, self.growth_interval)  # validates both
+
+    @classmethod
+    def from_parameters(cls, parameters: Mapping[str, Any] | None = None) -> NeuromodulatorParams:
+        """From neuromodulator_node's flat parameters (any subset; the rest are the schema's defaults)."""
+        p = NEUROMODULATOR.resolve(parameters)
+        return cls(**{name: p[name] for name in cls.__dataclass_fields__})
 
 
 class Broadcast(NamedTuple):

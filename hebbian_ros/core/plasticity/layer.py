@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from hebbian_ros.core import validation as check
+from hebbian_ros.core.parameters import FEATURE_LAYER
 from hebbian_ros.core.plasticity import kernels
 from hebbian_ros.core.plasticity.bcm import BCMParams, BCMState, bcm_init_state, bcm_step
 from hebbian_ros.core.plasticity.bounds import (
@@ -306,6 +307,17 @@ class Layer:
             self._learn(x, y, level)
         return y
 
+    def step_rates(self, rates: np.ndarray, input_max_rate: float, level: float = 1.0) -> np.ndarray:
+        """:meth:`step` on the rates [Hz] of a population whose full drive is ``input_max_rate`` [Hz].
+
+        The one place where rates from below are rescaled to this layer's ``max_rate_hz`` (clipped at
+        full drive), for the feature layer node and :class:`hebbian_ros.core.loop.Loop` alike.
+        """
+        if not (math.isfinite(input_max_rate) and input_max_rate > 0):
+            raise ValueError(f"input_max_rate: must be finite and > 0, got {input_max_rate}")
+        x = np.minimum(rates / input_max_rate, 1.0) * np.float32(self._max_rate)
+        return self.step(x, level)
+
     # --- checkpoints -----------------------------------------------------------------------
 
     def warm_up(self) -> None:
@@ -502,3 +514,42 @@ class Layer:
             f"params={self._params!r}, bounds={self._bounds.mode.value!r}, "
             f"n_updates={self._n_updates})"
         )
+
+
+def rule_params(rule: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of ``rule``'s parameter dataclass from feature_layer_node's flat parameters."""
+    learning_rate = parameters["learning_rate"]
+    if rule == "stdp":
+        return {"a_plus": learning_rate, "a_minus": 1.05 * learning_rate}
+    if rule == "competitive":
+        return {
+            "eta": learning_rate,
+            "k": parameters["k"],
+            "soft": parameters["soft"],
+            "temperature": parameters["temperature"],
+        }
+    if rule == "bcm":
+        return {"eta": learning_rate, "tau_theta": parameters["tau_theta"]}
+    return {"eta": learning_rate}
+
+
+def layer_from_parameters(parameters: Mapping[str, Any] | None = None, *, compiled: bool | None = None) -> Layer:
+    """The :class:`Layer` of feature_layer_node's flat parameters (:data:`~hebbian_ros.core.parameters.FEATURE_LAYER`).
+
+    ``parameters`` may hold any subset (the rest are the schema's defaults); an unknown name raises
+    ``ValueError``. Node and :class:`hebbian_ros.core.loop.Loop` build their layers with this.
+    """
+    p = FEATURE_LAYER.resolve(parameters)
+    return Layer(
+        p["n_in"],
+        p["n_out"],
+        p["rule"],
+        rule_params(p["rule"], p),
+        seed=p["seed"],
+        bounds=None if p["bounds"] == "default" else p["bounds"],
+        activation="relu",
+        input_norm=p["input_norm"],
+        semi_saturation_hz=p["semi_saturation"],
+        max_rate_hz=p["max_rate"],
+        compiled=compiled,
+    )

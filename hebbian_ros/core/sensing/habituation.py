@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from hebbian_ros.core import validation as check
+from hebbian_ros.core.parameters import SENSOR
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,12 @@ class HabituationParams:
     :param gain_floor: lowest gain inhibition can drive a unit to.
     """
 
-    max_rate: float = 100.0
-    sustained_weight: float = 0.5
-    transient_weight: float = 1.0
-    tau_adapt: float = 0.5
-    tau_recover: float = 1.0
-    gain_floor: float = 0.02
+    max_rate: float = SENSOR.default("max_rate")
+    sustained_weight: float = SENSOR.default("sustained_weight")
+    transient_weight: float = SENSOR.default("transient_weight")
+    tau_adapt: float = SENSOR.default("tau_adapt")
+    tau_recover: float = SENSOR.default("tau_recover")
+    gain_floor: float = SENSOR.default("gain_floor")
 
     def __post_init__(self) -> None:
         for name in ("max_rate", "sustained_weight", "transient_weight", "tau_adapt", "tau_recover", "gain_floor"):

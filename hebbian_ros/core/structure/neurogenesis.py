@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 
 from hebbian_ros.core import validation as check
+from hebbian_ros.core.parameters import MEMORY, NEUROMODULATOR
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class NeurogenesisParams:
     """
 
     max_capacity: int
-    wait_samples: int = 10
+    wait_samples: int = MEMORY.default("growth_wait")
 
     def __post_init__(self) -> None:
         check.as_int("max_capacity", self.max_capacity, minimum=1)
@@ -76,8 +77,8 @@ class GrowthParams:
     :param interval: shortest time between two grants [s].
     """
 
-    units: int = 0
-    interval: float = 1.0
+    units: int = NEUROMODULATOR.default("growth_units")
+    interval: float = NEUROMODULATOR.default("growth_interval")
 
     def __post_init__(self) -> None:
         check.as_int("units", self.units, minimum=0)

@@ -29,6 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from hebbian_ros.core import validation as check
+from hebbian_ros.core.parameters import MEMORY
 
 
 class StructuralKind(IntEnum):
@@ -69,14 +70,14 @@ class StructuralParams:
     :param seed: seeds the perturbed copies (together with the memory id and the clock).
     """
 
-    copies: int = 8
-    synapse_budget: int = 0
-    path_similarity: float = 0.85
-    distinct_below: float = 0.995
-    noise: float = 0.0
-    unused_lifetime: int = 5000
-    episode_samples: int = 32
-    seed: int = 0
+    copies: int = MEMORY.default("copies")
+    synapse_budget: int = MEMORY.default("synapse_budget")
+    path_similarity: float = MEMORY.default("path_similarity")
+    distinct_below: float = MEMORY.default("copy_distinct_below")
+    noise: float = MEMORY.default("copy_noise")
+    unused_lifetime: int = MEMORY.default("unused_lifetime")
+    episode_samples: int = MEMORY.default("episode_samples")
+    seed: int = MEMORY.default("copy_seed")
 
     def __post_init__(self) -> None:
         check.as_int("copies", self.copies, minimum=1)

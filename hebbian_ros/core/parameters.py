@@ -1,0 +1,316 @@
+"""Every parameter of the learning loop's nodes, written once: name, default, description, range, read-only.
+
+A :class:`Schema` is one node's table. The nodes declare their ROS parameters from it
+(:func:`hebbian_ros.nodes.parameters.declare_all`: typed by the default, ranged, described, read-only
+flags), :class:`hebbian_ros.core.loop.Loop` resolves the same ``config/*.yaml`` files against it, and
+the core's parameter dataclasses take their defaults from it (``SENSOR.default("tau_adapt")``), so a
+default, a range or a description cannot disagree between node, loop and core. The YAML files hold
+only what differs from these defaults (``test/graph/test_parameter_files.py`` checks that).
+
+Pure data (and :func:`read_overrides` of a YAML file): nothing here imports ROS, numpy or the rest of the core.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: Default of a string parameter that is the node's name (``population``, ``checkpoint_name``).
+NODE_NAME = "<node name>"
+
+Value = bool | int | float | str | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One ROS parameter: typed by ``default``, inclusive ``[low, high]`` for numbers, ``choices`` for strings."""
+
+    name: str
+    default: Value
+    description: str
+    low: float | None = None
+    high: float | None = None
+    read_only: bool = False
+    choices: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if (self.low is not None or self.high is not None) and (
+            isinstance(self.default, bool) or not isinstance(self.default, (int, float))
+        ):
+            raise TypeError(f"{self.name}: a range needs a numeric default")
+        if self.choices and self.default not in self.choices and self.default != NODE_NAME:
+            raise ValueError(f"{self.name}: default {self.default!r} is not one of {self.choices}")
+
+    def check(self, value: Any) -> Value:
+        """``value`` as this parameter's type (an int is a float where a float is due); ``ValueError`` if not."""
+        kind = type(self.default)
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if kind is tuple and isinstance(value, list):
+            value = tuple(value)
+        if type(value) is not kind or (kind is tuple and not all(isinstance(v, str) for v in value)):
+            raise ValueError(f"{self.name}: expected {kind.__name__}, got {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{self.name}: must be finite, got {value}")
+        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+            raise ValueError(f"{self.name}: must be within [{self.low}, {self.high}], got {value}")
+        if self.choices and value not in self.choices:
+            raise ValueError(f"{self.name}: must be one of {', '.join(self.choices)}; got {value!r}")
+        return value
+
+
+class Schema(Mapping[str, Parameter]):
+    """One node's parameters, in declaration order; ``a + b`` joins two tables."""
+
+    def __init__(self, *parameters: Parameter) -> None:
+        self._table = {p.name: p for p in parameters}
+        if len(self._table) != len(parameters):
+            raise ValueError("schema: a parameter is listed twice")
+
+    def __getitem__(self, name: str) -> Parameter:
+        return self._table[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __add__(self, other: Schema) -> Schema:
+        return Schema(*self.values(), *other.values())
+
+    def default(self, name: str) -> Value:
+        """The default of ``name``."""
+        return self._table[name].default
+
+    def resolve(self, overrides: Mapping[str, Any] | None = None, node_name: str = "") -> dict[str, Value]:
+        """Every parameter's value: the defaults with ``overrides`` applied and checked (unknown names refused)."""
+        unknown = sorted(set(overrides or {}) - set(self._table))
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)}: not a parameter (known: {', '.join(self._table)})")
+        values = {}
+        for name, p in self._table.items():
+            value = (overrides or {}).get(name, p.default)
+            values[name] = node_name if value == NODE_NAME else p.check(value)
+        return values
+
+
+def read_overrides(path: str | os.PathLike, node: str) -> dict[str, Any]:
+    """``node``'s ``ros__parameters`` in the ROS parameter file ``path`` (``{}`` if the file does not name it)."""
+    import yaml
+
+    document = yaml.safe_load(Path(path).read_text()) or {}
+    return dict((document.get(node) or {}).get("ros__parameters") or {})
+
+
+def _p(name, default, description, low=None, high=None, *, read_only=False, choices=()) -> Parameter:
+    return Parameter(name, default, description, low, high, read_only, tuple(choices))
+
+
+#: sensor_node (camera or touch): :class:`hebbian_ros.core.sensing.retina.Retina`.
+SENSOR = Schema(
+    _p(
+        "modality",
+        "camera",
+        'Input: "camera" (sensor_msgs/Image) or "touch" (hebbian_ros/Touch).',
+        read_only=True,
+        choices=("camera", "touch"),
+    ),
+    _p("population", "sensor", "Name of the published population.", read_only=True),
+    _p("rows", 8, "Receptive-field grid rows.", 1, 256, read_only=True),
+    _p("cols", 8, "Receptive-field grid columns.", 1, 256, read_only=True),
+    _p(
+        "channels",
+        3,
+        "Colour channels per field: 1 (luminance) or 3 (RGB); touch always uses 1.",
+        1,
+        3,
+        read_only=True,
+    ),
+    _p(
+        "contrast",
+        True,
+        "ON/OFF centre-surround cells (2 per channel) instead of raw intensity: a uniform scene drives nothing.",
+        read_only=True,
+    ),
+    _p("contrast_gain", 2.0, "Contrast gain: 1/gain drives a cell fully.", 1e-3, 1e3),
+    _p(
+        "colour_coding",
+        "opponent",
+        'Colour channels: "opponent" (luminance, red-green, blue-yellow) or "rgb".',
+        read_only=True,
+        choices=("opponent", "rgb"),
+    ),
+    _p("luminance_weight", 0.5, "Weight of luminance against the opponent axes.", 0.0, 1.0),
+    _p("max_pressure", 5.0, "Touch pressure that drives a field fully [N].", 1e-6, 1e6),
+    _p("max_rate", 100.0, "Rate of a fully driven field [Hz].", 1e-3, 1e4),
+    _p("sustained_weight", 0.5, "Share of the rate following the current intensity.", 0.0, 10.0),
+    _p("transient_weight", 1.0, "Share of the rate following change from the adapted baseline (novelty).", 0.0, 10.0),
+    _p("tau_adapt", 0.5, "Baseline adaptation time constant [s].", 1e-3, 1e4),
+    _p("tau_recover", 1.0, "Gain recovery time constant after inhibition [s].", 1e-3, 1e4),
+    _p("gain_floor", 0.02, "Lowest gain inhibition can reach.", 0.0, 0.99),
+    _p(
+        "selective_inhibition",
+        True,
+        "Inhibition without a per-unit gain slows each unit in proportion to its current rate (stimulus-specific "
+        "habituation), so a new stimulus elsewhere still fires fast.",
+    ),
+)
+
+#: feature_layer_node: :func:`hebbian_ros.core.plasticity.layer.layer_from_parameters`.
+FEATURE_LAYER = Schema(
+    _p("population", NODE_NAME, "Name of the published population (default: the node name).", read_only=True),
+    _p("input_topic", "hebbian/sensor/rates", "Rates of the layer below.", read_only=True),
+    _p(
+        "rule",
+        "sanger",
+        "Learning rule: hebb, oja, sanger, bcm, competitive, stdp.",
+        read_only=True,
+        choices=("hebb", "oja", "sanger", "bcm", "competitive", "stdp"),
+    ),
+    _p("n_in", 384, "Units in the layer below.", 1, 10_000_000, read_only=True),
+    _p("n_out", 128, "Units in this layer.", 1, 10_000_000, read_only=True),
+    _p("learning_rate", 0.002, "Learning rate at level 1 (eta; a_plus for stdp).", 0.0, 1.0, read_only=True),
+    _p("k", 4, "Winners of the competitive rule (k-WTA).", 1, 1_000_000, read_only=True),
+    _p("soft", False, "Soft (softmax) instead of hard k-WTA.", read_only=True),
+    _p("temperature", 0.1, "Soft-WTA temperature.", 1e-6, 1e3, read_only=True),
+    _p("tau_theta", 20.0, "BCM sliding-threshold time constant [updates].", 1.0, 1e9, read_only=True),
+    _p("seed", 0, "Seed of the initial weights.", 0, 2**31 - 1, read_only=True),
+    _p(
+        "bounds",
+        "default",
+        "Weight bounds: default, none, clip, l2 or l1.",
+        read_only=True,
+        choices=("default", "none", "clip", "l2", "l1"),
+    ),
+    _p(
+        "input_norm",
+        "l2",
+        "Input normalisation: l2, scale or divisive.",
+        read_only=True,
+        choices=("l2", "scale", "divisive"),
+    ),
+    _p("semi_saturation", 0.0, "Semi-saturation of divisive normalisation [Hz].", 0.0, 1e6, read_only=True),
+    _p("max_rate", 100.0, "Highest rate in and out [Hz].", 1e-3, 1e4, read_only=True),
+    _p(
+        "weights_image_period",
+        1.0,
+        "Period of the receptive-field image and the weight-row norms [s, node clock]; 0 disables both.",
+        0.0,
+        3600.0,
+        read_only=True,
+    ),
+)
+
+#: memory_node: :func:`hebbian_ros.core.memory.pattern_memory.memory_params`.
+MEMORY = Schema(
+    _p("input_topic", "hebbian/layer2/rates", "Rates of the top feature layer.", read_only=True),
+    _p("dim", 64, "Units in the top layer (pattern size).", 1, 1_000_000, read_only=True),
+    _p("capacity", 64, "Patterns that fit before the least used is recycled.", 1, 1_000_000, read_only=True),
+    _p("familiarity_threshold", 0.93, "Cosine similarity at which a pattern is familiar.", 0.01, 1.0),
+    _p("consolidation_rate", 0.2, "Step of a recognised memory towards the pattern while learning.", 0.0, 1.0),
+    _p("min_activity", 0.2, "Mean rate below which nothing is stored [Hz].", 0.0, 1e4),
+    _p(
+        "drift_similarity",
+        0.85,
+        "Within a learning episode, a novel view this similar to the episode's memory is that stimulus drifting: "
+        "consolidated into it, not stored anew (>= familiarity_threshold: off).",
+        0.01,
+        1.0,
+    ),
+    _p(
+        "inhibition_strength",
+        0.35,
+        "Strength of the feedback sent per familiar sample (scaled by similarity).",
+        0.0,
+        1.0,
+    ),
+    _p("inhibition_target", "sensor", "Population to inhibit (empty: all)."),
+    _p("max_rate", 100.0, "Rate of a memory unit at similarity 1 [Hz].", 1e-3, 1e4),
+    _p(
+        "structural",
+        False,
+        "Structural plasticity: duplicate copies grown at the a-ha, pruning, synapse budget.",
+        read_only=True,
+    ),
+    _p("copies", 8, "Copies a memory may grow besides its prototype.", 1, 10_000, read_only=True),
+    _p(
+        "synapse_budget",
+        0,
+        "Bound on stored synapses, (prototypes + copies) x dim; 0: every unit with all its copies.",
+        0,
+        2**62,
+        read_only=True,
+    ),
+    _p(
+        "path_similarity",
+        0.85,
+        "After an a-ha, a novel sample this similar to the confirmed memory becomes a copy of it.",
+        0.0,
+        1.0,
+        read_only=True,
+    ),
+    _p(
+        "copy_distinct_below",
+        0.995,
+        "Samples more similar than this to an entry are not copied.",
+        0.01,
+        1.0,
+        read_only=True,
+    ),
+    _p(
+        "copy_noise",
+        0.0,
+        "Relative noise of perturbed copies filling up the copies at the a-ha; 0: samples only.",
+        0.0,
+        1.0,
+        read_only=True,
+    ),
+    _p("copy_seed", 0, "Seed of the perturbed copies.", 0, 2**31 - 1, read_only=True),
+    _p(
+        "unused_lifetime",
+        5000,
+        "Presentations without a win after which a copy is pruned.",
+        1,
+        2**62,
+        read_only=True,
+    ),
+    _p("episode_samples", 32, "Learning-mode samples kept as candidate copies.", 1, 100_000, read_only=True),
+    _p(
+        "max_capacity",
+        0,
+        "Neurogenesis: most units memory may grow to on GROWTH grants; <= capacity: none.",
+        0,
+        1_000_000,
+        read_only=True,
+    ),
+    _p(
+        "growth_wait",
+        10,
+        "Novel samples a full memory waits for a grant before recycling.",
+        0,
+        100_000,
+        read_only=True,
+    ),
+    _p("population", "memory", "Name in hebbian/structure events.", read_only=True),
+)
+
+#: neuromodulator_node: :class:`hebbian_ros.core.neuromodulation.neuromodulator.NeuromodulatorParams`.
+NEUROMODULATOR = Schema(
+    _p("enabled", True, "When false, novelty never switches learning on (manual switching still works)."),
+    _p("threshold", 0.3, "Accumulated unpropagated activity that starts learning [Hz*s].", 1e-6, 1e9),
+    _p("tau_decay", 0.5, "Decay time constant of the accumulation [s].", 1e-3, 1e6),
+    _p("confirm_samples", 3, "Consecutive recognitions of a new memory that make an a-ha.", 1, 10_000),
+    _p("replays", 5, "Consolidation repeats after an a-ha.", 0, 10_000),
+    _p("replay_interval", 0.1, "Time between replays [s].", 1e-3, 60.0),
+    _p("learning_level", 1.0, "Plasticity level while learning.", 0.01, 1.0),
+    _p("replay_level", 0.5, "Plasticity level of a replay.", 0.01, 1.0),
+    _p("max_learning_time", 5.0, "Longest learning episode without an a-ha [s].", 0.01, 3600.0),
+    _p("growth_units", 0, "Units granted to a full memory per request (neurogenesis); 0: none.", 0, 1_000_000),
+    _p("growth_interval", 1.0, "Shortest time between two growth grants [s].", 0.0, 86400.0),
+    _p("tick_rate", 50.0, "Rate of the clock that paces replays [Hz].", 1.0, 1000.0),
+)

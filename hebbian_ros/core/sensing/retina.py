@@ -1,0 +1,195 @@
+"""The sensor's per-frame composition, once: image or taxels -> receptive fields -> (colour opponent) -> ON/OFF -> rates.
+
+:class:`Retina` owns the sensor's state (habituation baseline and gain, the last rates and drive, the
+stimulus kept for replay) and does everything the sensor does with it: :meth:`Retina.see` a camera
+image, :meth:`Retina.touch` a taxel grid, :meth:`Retina.inhibit` on feedback from memory (selectively:
+in proportion to each unit's current rate), :meth:`Retina.keep_for_replay` on an a-ha and
+:meth:`Retina.replay` the kept stimulus. ``sensor_node`` decodes messages, calls it and publishes;
+:class:`hebbian_ros.core.loop.Loop` and the benchmarks call the same object, so the three cannot differ.
+
+Per frame the chain runs unchecked (``validate=False`` below): a decoded image and clipped taxels are
+valid by construction, each stage's output is the next one's valid input, and the parameters were
+checked when :class:`RetinaParams` was built. ``see(..., validate=True)`` checks a caller's image first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from hebbian_ros.core import validation as check
+from hebbian_ros.core.parameters import SENSOR
+from hebbian_ros.core.sensing.habituation import HabituationParams, HabituationState, inhibit, initial_state, sense
+from hebbian_ros.core.sensing.receptive_fields import colour_opponent, on_off_contrast, pool_grid
+
+_HABITUATION_FIELDS = tuple(HabituationParams.__dataclass_fields__)
+
+
+def check_pressure(pressure: np.ndarray) -> np.ndarray:
+    """``pressure`` as a float32 (rows, cols) grid of finite pressures >= 0 [N]; ``ValueError`` if it is not."""
+    pressure = np.asarray(pressure, dtype=np.float32)
+    if pressure.ndim != 2 or pressure.size == 0:
+        raise ValueError(f"pressure: expected a non-empty (rows, cols) grid, got shape {pressure.shape}")
+    if not np.all(np.isfinite(pressure)) or pressure.min() < 0:
+        raise ValueError("pressure: values must be finite and >= 0")
+    return pressure
+
+
+@dataclass(frozen=True)
+class RetinaParams:
+    """Parameters of :class:`Retina` (descriptions and ranges: :data:`hebbian_ros.core.parameters.SENSOR`).
+
+    ``channels`` is the fields' colour depth (1 or 3; touch: 1); ``colour_coding`` applies to 3 channels.
+    """
+
+    rows: int = SENSOR.default("rows")
+    cols: int = SENSOR.default("cols")
+    channels: int = SENSOR.default("channels")
+    colour_coding: str = SENSOR.default("colour_coding")
+    contrast: bool = SENSOR.default("contrast")
+    contrast_gain: float = SENSOR.default("contrast_gain")
+    luminance_weight: float = SENSOR.default("luminance_weight")
+    max_pressure: float = SENSOR.default("max_pressure")
+    selective_inhibition: bool = SENSOR.default("selective_inhibition")
+    habituation: HabituationParams = field(default_factory=HabituationParams)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rows", check.as_int("rows", self.rows, minimum=1))
+        object.__setattr__(self, "cols", check.as_int("cols", self.cols, minimum=1))
+        if check.as_int("channels", self.channels) not in (1, 3):
+            raise ValueError(f"channels: must be 1 or 3, got {self.channels}")
+        for name in ("colour_coding", "contrast_gain", "luminance_weight", "max_pressure"):
+            SENSOR[name].check(getattr(self, name))
+        for name in ("contrast", "selective_inhibition"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name}: expected a bool, got {getattr(self, name)!r}")
+        check.check_instance("habituation", self.habituation, HabituationParams)
+
+    @classmethod
+    def from_parameters(cls, parameters: Mapping[str, Any] | None = None) -> RetinaParams:
+        """From sensor_node's flat parameters (any subset; the rest are the schema's defaults)."""
+        p = SENSOR.resolve(parameters)
+        return cls(
+            rows=p["rows"],
+            cols=p["cols"],
+            channels=1 if p["modality"] == "touch" else p["channels"],
+            colour_coding=p["colour_coding"],
+            contrast=p["contrast"],
+            contrast_gain=p["contrast_gain"],
+            luminance_weight=p["luminance_weight"],
+            max_pressure=p["max_pressure"],
+            selective_inhibition=p["selective_inhibition"],
+            habituation=HabituationParams(**{name: p[name] for name in _HABITUATION_FIELDS}),
+        )
+
+    def updated(self, changes: Mapping[str, Any]) -> RetinaParams:
+        """A copy with sensor parameters ``changes`` (flat names; others ignored), validated."""
+        habituation = {k: v for k, v in changes.items() if k in _HABITUATION_FIELDS}
+        own = {k: v for k, v in changes.items() if k in self.__dataclass_fields__ and k != "habituation"}
+        if habituation:
+            own["habituation"] = HabituationParams(**{**self.habituation.__dict__, **habituation})
+        return RetinaParams(**{**self.__dict__, **own})
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """Shape of the population: rows, cols, channels (x 2 with ON/OFF contrast)."""
+        return (self.rows, self.cols, self.channels * (2 if self.contrast else 1))
+
+
+class Retina:
+    """Receptive fields with habituation, inhibition and replay: the sensor's state and per-frame chain."""
+
+    def __init__(self, params: RetinaParams | None = None) -> None:
+        params = RetinaParams() if params is None else params
+        check.check_instance("params", params, RetinaParams)
+        self.params = params
+        self.reset()
+        self.kept: np.ndarray | None = None  #: drive kept for replay at the last a-ha
+
+    @property
+    def params(self) -> RetinaParams:
+        """The parameters; a new value must keep :attr:`RetinaParams.shape` (the state is kept)."""
+        return self._params
+
+    @params.setter
+    def params(self, params: RetinaParams) -> None:
+        if hasattr(self, "_params") and params.shape != self._params.shape:
+            raise ValueError(f"params: shape {params.shape} differs from the retina's {self._params.shape}")
+        self._params = params
+        self._opponent = params.channels == 3 and params.colour_coding == "opponent"
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """Shape of the population's rates."""
+        return self._params.shape
+
+    @property
+    def max_rate(self) -> float:
+        """Rate of a fully driven unit [Hz]."""
+        return self._params.habituation.max_rate
+
+    def reset(self) -> None:
+        """Forget habituation and inhibition (a fresh look); the stimulus kept for replay stays."""
+        self.state: HabituationState = initial_state(self.shape)
+        self.rates = np.zeros(self.shape, np.float32)  #: rates of the last frame [Hz]
+        self.drive: np.ndarray | None = None  #: receptive-field drive (0..1) of the last frame
+
+    def see(self, image: np.ndarray, dt: float, *, validate: bool = True) -> np.ndarray:
+        """Rates [Hz] for one camera frame (H, W) or (H, W, 1 or 3) in [0, 1], ``dt`` seconds after the last.
+
+        ``validate=False`` is for images valid by construction (float32 from ``decode_image``).
+        """
+        if validate:
+            dt = check.non_negative("dt", dt)
+        p = self._params
+        return self._sense(pool_grid(image, p.rows, p.cols, p.channels, validate=validate), dt)
+
+    def touch(self, pressure: np.ndarray, dt: float, *, validate: bool = True) -> np.ndarray:
+        """Rates [Hz] for one (rows, cols) taxel grid of pressures [N], ``dt`` seconds after the last.
+
+        ``validate=False`` is for a grid that passed :func:`check_pressure`.
+        """
+        if validate:
+            pressure, dt = check_pressure(pressure), check.non_negative("dt", dt)
+        p = self._params
+        taxels = np.clip(pressure[:, :, None] / p.max_pressure, 0.0, 1.0)
+        return self._sense(pool_grid(taxels, p.rows, p.cols, 1, validate=False), dt)
+
+    def _sense(self, fields: np.ndarray, dt: float) -> np.ndarray:
+        p = self._params
+        if self._opponent:
+            fields = colour_opponent(fields, p.luminance_weight, validate=False)
+        drive = on_off_contrast(fields, p.contrast_gain, validate=False) if p.contrast else fields
+        self.rates, self.state = sense(drive, dt, self.state, p.habituation, validate=False)
+        self.drive = drive
+        return self.rates
+
+    def inhibit(self, strength: float, unit_gain: np.ndarray | None = None) -> None:
+        """One inhibitory feedback: gain *= 1 - strength * unit_gain, floored.
+
+        Without ``unit_gain`` (``None`` or empty) and with ``selective_inhibition``, each unit is inhibited
+        in proportion to its current rate (stimulus-specific habituation); without either, uniformly.
+        """
+        if (unit_gain is None or np.size(unit_gain) == 0) and self._params.selective_inhibition:
+            unit_gain = (self.rates / max(float(self.rates.max()), 1e-9)).ravel()
+        self.state = inhibit(self.state, strength, unit_gain, self._params.habituation)
+
+    def keep_for_replay(self) -> bool:
+        """Keep the current stimulus (an a-ha confirmed it); ``False`` if nothing was seen yet."""
+        if self.drive is None:
+            return False
+        self.kept = self.drive.copy()
+        return True
+
+    def replay(self) -> np.ndarray | None:
+        """Rates [Hz] of the kept stimulus as first seen (full gain, nothing adapted); ``None`` if none kept.
+
+        The retina's own state does not change.
+        """
+        if self.kept is None:
+            return None
+        rates, _ = sense(self.kept, 0.0, initial_state(self.shape), self._params.habituation, validate=False)
+        return rates
