@@ -166,7 +166,13 @@ def _decode_packed(height: int, width: int, encoding: str, step: int, data: memo
 
 
 def decode_image(
-    height: int, width: int, encoding: str, step: int, data: bytes | bytearray | memoryview, is_bigendian: bool = False
+    height: int,
+    width: int,
+    encoding: str,
+    step: int,
+    data: bytes | bytearray | memoryview,
+    is_bigendian: bool = False,
+    max_pixels: int | None = None,
 ) -> np.ndarray:
     """Return the image as float32 intensities in [0, 1], shape (height, width, 1 or 3).
 
@@ -174,6 +180,8 @@ def decode_image(
     scaled by their full range, 32FC1 is clipped to [0, 1] with NaN treated as 0. Packed encodings
     (:data:`PACKED`: YUV, Bayer) come back RGB at their colour-sample resolution (see the module).
 
+    :param max_pixels: largest ``height * width`` accepted (None: only :data:`MAX_SIDE` per side); the
+        float32 image is 4-12x the message's size, so a node caps it.
     :raises ValueError: naming the problem for an unknown encoding, a zero or absurd size, a step
         shorter than a row, an odd size for a packed encoding, or a data length different from
         ``height * step`` (``nv21``: ``1.5 * height * step``).
@@ -186,6 +194,8 @@ def decode_image(
         raise ValueError(f"image: zero size ({width}x{height})")
     if height > MAX_SIDE or width > MAX_SIDE:
         raise ValueError(f"image: absurd size {width}x{height} (max side {MAX_SIDE})")
+    if max_pixels is not None and height * width > max_pixels:
+        raise ValueError(f"image: {width}x{height} = {width * height} pixels, above max_pixels {max_pixels}")
     if encoding in PACKED:
         return _decode_packed(height, width, encoding, step, data)
     kind, channels, rgb, full_scale = ENCODINGS[encoding]

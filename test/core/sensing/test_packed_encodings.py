@@ -166,3 +166,9 @@ def test_malformed_packed_images_name_the_problem(args, problem):
 def test_every_issue_15_encoding_is_supported():
     wanted = {"yuv422_yuy2", "uyvy", "nv21", "bayer_rggb8", "bayer_bggr8", "bayer_gbrg8", "bayer_grbg8"}
     assert wanted <= set(SUPPORTED)
+
+
+def test_max_pixels_caps_raw_images_too():
+    assert decode_image(2, 4, "mono8", 4, bytes(8), max_pixels=8).shape == (2, 4, 1)
+    with pytest.raises(ValueError, match="above max_pixels 7"):
+        decode_image(2, 4, "yuv422_yuy2", 8, bytes(16), max_pixels=7)
