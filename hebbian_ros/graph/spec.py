@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from hebbian_ros.resources import config_dir
 
 PACKAGE = "hebbian_ros"
 #: Executables whose code is not ``hebbian_ros.nodes.<executable>`` (the observers live in ``evaluation/``);
@@ -17,6 +18,9 @@ MODULES = {"monitor_node": f"{PACKAGE}.evaluation.monitor_node"}
 def executable_module(executable: str) -> str:
     """The Python module of a node executable: the one with its node class, ``NODE`` and ``main``."""
     return MODULES.get(executable, f"{PACKAGE}.nodes.{executable}")
+
+
+__all__ = ["NodeSpec", "config_dir", "executable_module", "load_graph", "MODULES", "PACKAGE"]
 
 
 @dataclass(frozen=True)
@@ -54,18 +58,6 @@ class NodeSpec:
         for path in self.parameters + tuple(extra_parameter_files):
             args += ["--params-file", path]
         return args
-
-
-def config_dir() -> Path:
-    """The config/ folder: $HEBBIAN_CONFIG_DIR, else the source checkout's, else the installed share/."""
-    if os.environ.get("HEBBIAN_CONFIG_DIR"):
-        return Path(os.environ["HEBBIAN_CONFIG_DIR"])
-    source = Path(__file__).resolve().parents[2] / "config"
-    if (source / "graph.yaml").is_file():
-        return source
-    from ament_index_python.packages import get_package_share_directory
-
-    return Path(get_package_share_directory(PACKAGE)) / "config"
 
 
 def load_graph(path: Path | None = None, groups: tuple[str, ...] = ("loop",)) -> list[NodeSpec]:

@@ -14,8 +14,8 @@ from hebbian_ros.resources import config_dir
 SPECS = load_graph(groups=())
 
 
-def node_schema(executable: str):
-    return importlib.import_module(f"hebbian_ros.nodes.{executable}").PARAMETERS
+def node_schema(spec):
+    return importlib.import_module(spec.module).PARAMETERS
 
 
 def entries():
@@ -37,7 +37,7 @@ def test_every_parameter_file_of_the_graph_is_read():
 @pytest.mark.parametrize("entry", list(entries()), ids=lambda e: f"{e[1].rsplit('/', 1)[-1]}:{e[2]}")
 def test_every_key_is_a_declared_parameter_that_overrides_its_default(entry):
     spec, path, name, values = entry
-    schema = node_schema(spec.executable)
+    schema = node_schema(spec)
     for key, value in values.items():
         assert key in schema, f"{path}: {name}.{key} is not a parameter of {spec.executable}"
         assert schema[key].check(value) != schema[key].default, (
