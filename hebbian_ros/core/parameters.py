@@ -159,6 +159,32 @@ SENSOR = Schema(
         "Inhibition without a per-unit gain slows each unit in proportion to its current rate (stimulus-specific "
         "habituation), so a new stimulus elsewhere still fires fast.",
     ),
+    _p(
+        "transport",
+        "raw",
+        'Camera input: "raw" (sensor_msgs/Image on camera/image_raw) or "compressed" (sensor_msgs/CompressedImage, '
+        "JPEG or PNG, on camera/image_raw/compressed: image_transport's naming).",
+        read_only=True,
+        choices=("raw", "compressed"),
+    ),
+    _p(
+        "max_pixels",
+        16_000_000,
+        "Largest width x height of a camera image; larger, or a compressed header claiming more, is dropped "
+        "before it is decoded.",
+        1,
+        268_435_456,
+        read_only=True,
+    ),
+    _p(
+        "jpeg_field_pixels",
+        4,
+        "JPEG: decode scaled down in the DCT domain to at least this many pixels per receptive field side "
+        "(0: full size).",
+        0,
+        64,
+        read_only=True,
+    ),
 )
 
 #: feature_layer_node: :func:`hebbian_ros.core.plasticity.layer.layer_from_parameters`.

@@ -9,9 +9,10 @@ with the last reason (from the node's :class:`~hebbian_ros.nodes.rejections.Reje
 node adds (learning level, memory size and capacity, checkpoint age). rqt_robot_monitor, Foxglove and
 diagnostic_aggregator read it as they read any driver's.
 
-A node wires it in with one call and counts its input by wrapping the input's callback::
+A node wires it in with one call, counts its input by wrapping the input's callback, and adds
+:data:`DIAGNOSTICS` to its ``PARAMETERS``::
 
-    self.diagnostics = Diagnostics(self, self.rejections, inputs=("camera/image_raw",), values=lambda: {...})
+    self.diagnostics = Diagnostics(self, self.rejections, ("camera/image_raw",), lambda: {"learning level": ...})
     self.create_subscription(Image, "camera/image_raw", self.diagnostics.counted(self.on_image), qos.STREAM)
 
 The timer runs on the steady clock, so diagnostics keep coming when simulated time stops.
@@ -30,13 +31,40 @@ from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 
 from hebbian_ros.core.health import HealthRules, InputHealth
+from hebbian_ros.core.parameters import Parameter, Schema
 from hebbian_ros.nodes import qos
-from hebbian_ros.nodes.parameters import declare
+from hebbian_ros.nodes.parameters import declare_all
 from hebbian_ros.nodes.rejections import Rejections
 
 TOPIC = "/diagnostics"
 PERIOD = 1.0  #: seconds between two reports (the convention: 1 Hz)
 _LEVELS = {0: DiagnosticStatus.OK, 1: DiagnosticStatus.WARN, 2: DiagnosticStatus.ERROR}
+
+#: Parameters every node declares through :class:`Diagnostics` (defaults: :class:`HealthRules`).
+DIAGNOSTICS = Schema(
+    Parameter(
+        "hardware_id",
+        "",
+        "/diagnostics hardware_id (the camera's serial, the robot); empty: host name.",
+        read_only=True,
+    ),
+    Parameter(
+        "diagnostics_stale_after",
+        HealthRules.stale_after,
+        "Seconds without input after which /diagnostics reports WARN (input stopped).",
+        0.1,
+        3600.0,
+        read_only=True,
+    ),
+    Parameter(
+        "diagnostics_max_drop_ratio",
+        HealthRules.max_drop_ratio,
+        "Share of the input dropped over the last 5 s above which /diagnostics reports WARN.",
+        0.0,
+        1.0,
+        read_only=True,
+    ),
+)
 
 
 def checkpoint_age(path: str | os.PathLike | None) -> str:
@@ -52,8 +80,7 @@ def checkpoint_age(path: str | os.PathLike | None) -> str:
 class Diagnostics:
     """A node's ``/diagnostics`` publisher (see the module).
 
-    :param node: the node reported on; its parameters ``hardware_id``, ``diagnostics_stale_after`` and
-        ``diagnostics_max_drop_ratio`` are declared here.
+    :param node: the node reported on; its parameters :data:`DIAGNOSTICS` are declared here.
     :param rejections: the node's drop counter (drops and last reason come from it).
     :param inputs: watched input topics: silence for ``diagnostics_stale_after`` s is a WARN.
     :param values: called once per report for the node's own key-values (name -> value, any type).
@@ -69,28 +96,10 @@ class Diagnostics:
         self._node = node
         self._rejections = rejections
         self._values = values
-        hardware_id = declare(
-            node, "hardware_id", "", "diagnostics hardware_id (the camera or robot); empty: host name.", read_only=True
-        )
+        parameters = declare_all(node, DIAGNOSTICS)
+        hardware_id = parameters["hardware_id"]
         rules = HealthRules(
-            stale_after=declare(
-                node,
-                "diagnostics_stale_after",
-                HealthRules.stale_after,
-                "Seconds without input after which /diagnostics reports WARN (input stopped).",
-                0.1,
-                3600.0,
-                read_only=True,
-            ),
-            max_drop_ratio=declare(
-                node,
-                "diagnostics_max_drop_ratio",
-                HealthRules.max_drop_ratio,
-                "Share of dropped input messages (over 5 s) above which /diagnostics reports WARN.",
-                0.0,
-                1.0,
-                read_only=True,
-            ),
+            stale_after=parameters["diagnostics_stale_after"], max_drop_ratio=parameters["diagnostics_max_drop_ratio"]
         )
         self.hardware_id = hardware_id or socket.gethostname()
         self.name = node.get_fully_qualified_name().lstrip("/")

@@ -1,8 +1,9 @@
 """Sensor node: camera images or touch pressures -> firing rates over a grid of receptive fields.
 
-Subscribes ``camera/image_raw`` (sensor_msgs/Image) or ``touch`` (hebbian_ros/Touch), publishes
-``hebbian/<population>/rates``. Inhibitory feedback on ``hebbian/inhibition`` lowers its gain (the
-"slow down" command). On an a-ha it keeps the current stimulus and re-publishes it once per replay
+Subscribes ``camera/image_raw`` (sensor_msgs/Image; with ``transport: compressed``
+``camera/image_raw/compressed``, sensor_msgs/CompressedImage JPEG or PNG) or ``touch``
+(hebbian_ros/Touch), publishes ``hebbian/<population>/rates`` and its health on ``/diagnostics``.
+Inhibitory feedback on ``hebbian/inhibition`` lowers its gain (the "slow down" command). On an a-ha it keeps the current stimulus and re-publishes it once per replay
 broadcast on ``hebbian/learning_mode`` so that the new pattern is repeated and consolidated.
 """
 
@@ -13,15 +14,17 @@ from collections.abc import Callable
 
 import numpy as np
 from rclpy.node import Node
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import CompressedImage, Image
 
 from hebbian_ros.core.parameters import SENSOR
+from hebbian_ros.core.sensing.compressed import decode_compressed
 from hebbian_ros.core.sensing.habituation import HabituationParams
 from hebbian_ros.core.sensing.image_decoding import decode_image
 from hebbian_ros.core.sensing.retina import Retina, RetinaParams, check_pressure
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Touch
 from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.conversions import StampClock, rates_to_msg
+from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, Diagnostics
 from hebbian_ros.nodes.parameters import declare_all, follow_updates
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.nodes.spin import spin_node
@@ -32,7 +35,7 @@ class SensorNode(Node):
 
     def __init__(self, name: str = "sensor", **kwargs) -> None:
         super().__init__(name, **kwargs)
-        parameters = declare_all(self, PARAMETERS)
+        parameters = declare_all(self, SENSOR)
         self.modality = parameters["modality"]
         self.population = parameters["population"]
         self.retina = Retina(RetinaParams.from_parameters(parameters))
@@ -40,15 +43,18 @@ class SensorNode(Node):
         self.stamps = StampClock()
         self.rejections = Rejections(self)
         self._last_header = None
+        self.max_pixels, self.jpeg_field_pixels = parameters["max_pixels"], parameters["jpeg_field_pixels"]
+        self.grid = (parameters["rows"], parameters["cols"])
 
         self.rates_topic = f"hebbian/{self.population}/rates"
         self.rates_pub = self.create_publisher(FiringRates, self.rates_topic, qos.STREAM)
-        if self.modality == "camera":
-            self.input_topic = "camera/image_raw"
-            self.create_subscription(Image, self.input_topic, self.on_image, qos.STREAM)
-        else:
-            self.input_topic = "touch"
-            self.create_subscription(Touch, self.input_topic, self.on_touch, qos.STREAM)
+        compressed = self.modality == "camera" and parameters["transport"] == "compressed"
+        self.input_topic = "touch" if self.modality == "touch" else f"camera/image_raw{'/compressed' * compressed}"
+        self.diagnostics = Diagnostics(self, self.rejections, (self.input_topic,))
+        msg_type, callback = {"touch": (Touch, self.on_touch), "camera": (Image, self.on_image)}[self.modality]
+        if compressed:
+            msg_type, callback = CompressedImage, self.on_compressed
+        self.create_subscription(msg_type, self.input_topic, self.diagnostics.counted(callback), qos.STREAM)
         self.create_subscription(Inhibition, "hebbian/inhibition", self.on_inhibition, qos.EVENT)
         self.create_subscription(LearningMode, "hebbian/learning_mode", self.on_learning_mode, qos.STATE)
         follow_updates(self, self._prepare_update)
@@ -70,8 +76,18 @@ class SensorNode(Node):
     def on_image(self, msg: Image) -> None:
         """Decode, pool and sense one camera frame."""
         try:
-            image = decode_image(msg.height, msg.width, msg.encoding, msg.step, msg.data, bool(msg.is_bigendian))
+            image = decode_image(
+                msg.height, msg.width, msg.encoding, msg.step, msg.data, bool(msg.is_bigendian), self.max_pixels
+            )
             # unchecked: a decoded image is valid by construction
+            self._publish(self.retina.see(image, self._dt(msg.header), validate=False), msg.header)
+        except ValueError as error:
+            self.rejections.reject(self.input_topic, error)
+
+    def on_compressed(self, msg: CompressedImage) -> None:
+        """Decode (JPEG scaled down to what the fields need), pool and sense one compressed frame."""
+        try:
+            image = decode_compressed(msg.format, msg.data, self.max_pixels, self.grid, self.jpeg_field_pixels)
             self._publish(self.retina.see(image, self._dt(msg.header), validate=False), msg.header)
         except ValueError as error:
             self.rejections.reject(self.input_topic, error)
@@ -126,7 +142,7 @@ def main(args: list[str] | None = None) -> int:
 
 
 NODE = SensorNode
-PARAMETERS = SENSOR
+PARAMETERS = SENSOR + DIAGNOSTICS
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -24,10 +24,11 @@ import simplejpeg
 from PIL import Image as PILImage
 
 from hebbian_ros.core import validation as check
+from hebbian_ros.core.parameters import SENSOR
 from hebbian_ros.core.sensing.image_decoding import MAX_SIDE
 
 #: Default limit on the pixels a compressed image may claim (a 4K frame is 8.3 Mpx).
-MAX_PIXELS = 16_000_000
+MAX_PIXELS = SENSOR.default("max_pixels")
 
 JPEG_SIGNATURE = b"\xff\xd8\xff"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
