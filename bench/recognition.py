@@ -46,7 +46,7 @@ dt, learn)`` -> a step with ``.recall`` (``similarity``, ``familiar``, ``memory_
 dt)`` (frames ``(T, B, 64, 64, 3)`` uint8, a fresh look each) returning ``{stage: (B, dim)}`` vectors at
 the last frame; without it the stages are computed from the Loop's sensor and layers as above.
 
-Usage: python bench/recognition.py [--quick] [--sources photos,sim] [--n 10,30,100,300,1000]
+Usage: python bench/recognition.py [--quick] [--sources photos,sim,digits] [--n 10,30,100,300,1000]
        [--config DIR] [--pipeline module:function] [--seed 0] [--tag NAME]
 Writes bench/results/recognition.json (recognition_quick.json with --quick) and a dated copy, PNG plots
 next to them, and the recognition section of bench/RESULTS.md.
@@ -141,35 +141,22 @@ class Stages:
     def __call__(self, frames: list[np.ndarray]) -> dict[str, np.ndarray]:
         """``frames``: T arrays (B, 64, 64, 3), one look per column; stage vectors (B, dim) at the last frame.
 
-        The same array object at several time steps (a blank gap, a static view) is pooled once.
+        Sensor: a copy of the pipeline's ``retina``, reset for every look (no inhibition); layers: ``forward``.
         """
         if self.custom is not None:
             return {k: np.asarray(v, np.float32) for k, v in self.custom(np.stack(frames), DT).items()}
         p = self.pipeline
-        batch = len(frames[0])
-        if hasattr(p, "intensity") and hasattr(p, "habituation"):
-            from hebbian_ros.core.sensing.habituation import initial_state, sense
-
-            state = initial_state((batch, *p.shape))
-            drives: dict[int, np.ndarray] = {}
-            for images in frames:
-                if id(images) not in drives:
-                    drives[id(images)] = np.stack([p.intensity(image) for image in images])
-                rates, state = sense(drives[id(images)], DT, state, p.habituation)
-            x = rates.reshape(batch, -1)
-            input_max = float(p.habituation.max_rate)
-        elif hasattr(p, "retina"):  # the refactored Loop: a Retina per look
-            rows = []
-            for b in range(batch):
-                retina = copy.deepcopy(p.retina)
-                retina.reset()
-                for images in frames:
-                    r = retina.see(images[b].astype(np.float32) / 255.0, DT)
-                rows.append(np.asarray(r, np.float32).ravel())
-            x = np.stack(rows)
-            input_max = float(p.retina.max_rate)
-        else:
+        if not hasattr(p, "retina"):
             return {}
+        retina = copy.deepcopy(p.retina)  # the pipeline's sensor, its parameters, none of its state
+        rows = []
+        for b in range(len(frames[0])):
+            retina.reset()
+            for images in frames:
+                rates = retina.see(images[b].astype(np.float32) / np.float32(255.0), DT, validate=False)
+            rows.append(np.asarray(rates, np.float32).ravel())
+        x = np.stack(rows)
+        input_max = float(retina.max_rate)
         out = {"rates": x.copy()}
         for i, layer in enumerate(getattr(p, "layers", [])):
             x = layer.forward(np.minimum(x / input_max, 1.0) * np.float32(layer.max_rate_hz))
@@ -630,7 +617,9 @@ def _json_default(value):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="N = 10, 30, 100 on the photos (<= 3 min)")
-    parser.add_argument("--sources", default=None, help="comma-separated: photos, sim, digits")
+    parser.add_argument(
+        "--sources", default=None, help="comma-separated: photos, sim, digits (default: all; --quick: photos)"
+    )
     parser.add_argument("--n", default=None, help="comma-separated N values")
     parser.add_argument("--config", default=None, help="folder with the config YAML files (default: config/)")
     parser.add_argument("--pipeline", default=None, help="module:function returning a pipeline (Loop interface)")
@@ -638,7 +627,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tag", default=None, help="name of the result file (default: recognition[_quick])")
     parser.add_argument("--no-results-md", action="store_true", help="do not update bench/RESULTS.md")
     args = parser.parse_args(argv)
-    sources = (args.sources or ("photos" if args.quick else "photos,sim")).split(",")
+    sources = (args.sources or ("photos" if args.quick else "photos,sim,digits")).split(",")
     ns = [int(v) for v in args.n.split(",")] if args.n else list(QUICK_N if args.quick else FULL_N)
     make_pipeline = pipeline_factory(args.config, args.pipeline)
     started = time.perf_counter()
@@ -661,6 +650,9 @@ def main(argv: list[str] | None = None) -> int:
         },
         "sources": {},
     }
+    from threadpoolctl import threadpool_limits
+
+    blas = threadpool_limits(1)  # one BLAS thread: NN lookups timed without thread hand-offs on a shared machine
     for name in sources:
         source = make_source(name, args.seed)
         frames = Frames(source, args.seed)
@@ -679,6 +671,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"pixel_nn {m['pixel_nn']['new']['auroc']:.3f}, pixel_nn_all {m['pixel_nn_all']['new']['auroc']:.3f}"
             )
         result["sources"][name] = {"source": source.describe(), "runs": runs}
+    blas.restore_original_limits()
     result["seconds"] = time.perf_counter() - started
     print(tables(result))
     tag = args.tag or ("recognition_quick" if args.quick else "recognition")
