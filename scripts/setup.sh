@@ -70,4 +70,25 @@ fi
 cmake --build "$build" -j "$(nproc)" >"$build/setup.log" 2>&1 || { cat "$build/setup.log" >&2; exit 1; }
 cmake --install "$build" >>"$build/setup.log" 2>&1 || { cat "$build/setup.log" >&2; exit 1; }
 "$venv/bin/python" -c "from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition, Touch"
+
+# 5. numba's on-disk cache (cache=True: __pycache__ next to each source file, keyed by its path, mtime and
+#    size), warmed once for each copy that runs: the checkout (tests, demo.sh, the graph from the repo root;
+#    --all: also what only the tests run) and the venv install (ros2 run / launch). Without it every node
+#    process compiles its kernels cold (seconds) until one of them has written the cache.
+installed=$(cd / && env -u PYTHONPATH "$venv/bin/python" -c "import hebbian_ros, os; print(os.path.dirname(hebbian_ros.__file__))")
+numba_key() { # what numba's cache index checks: path, mtime and size of every compiled module, + numba
+  { find "$1" -name '*.py' -not -path '*/__pycache__/*' -exec grep -l numba {} + | sort | xargs stat -c '%n %Y %s'
+    "$venv/bin/python" -c "import numba; print(numba.__version__)"; } | sha256sum | cut -c1-16
+}
+for tree in "$here/hebbian_ros" "$installed"; do
+  stamp="$stamps/numba-$(printf %s "$tree" | sha256sum | cut -c1-8)-$(numba_key "$tree")"
+  [ -f "$stamp" ] && continue
+  if [ "$tree" = "$here/hebbian_ros" ]; then
+    (cd "$here" && PYTHONPATH="$here" "$venv/bin/python" "$here/scripts/warm_numba.py" --all)
+  else
+    (cd / && env -u PYTHONPATH "$venv/bin/python" "$here/scripts/warm_numba.py")
+  fi
+  rm -f "$stamps/numba-$(printf %s "$tree" | sha256sum | cut -c1-8)-"*
+  touch "$stamp"
+done
 log "ready: $venv (a ROS 2 prefix)"
