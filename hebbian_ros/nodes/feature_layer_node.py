@@ -31,6 +31,7 @@ from hebbian_ros.msg import FiringRates, LearningMode
 from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.checkpointing import CHECKPOINTING, Checkpointing
 from hebbian_ros.nodes.conversions import image_to_msg, plasticity_level, rates_from_msg, rates_to_msg
+from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, Diagnostics, checkpoint_age
 from hebbian_ros.nodes.parameters import declare_all
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.nodes.spin import spin_node
@@ -55,7 +56,13 @@ class FeatureLayerNode(Node):
         if time.monotonic() - started > 0.5:
             self.get_logger().info(f"learning kernels compiled in {time.monotonic() - started:.1f} s")
         self.rates_pub = self.create_publisher(FiringRates, f"hebbian/{self.population}/rates", qos.STREAM)
-        self.create_subscription(FiringRates, self.input_topic, self.on_rates, qos.STREAM)
+        self.diagnostics = Diagnostics(
+            self,
+            self.rejections,
+            (self.input_topic,),
+            lambda: {"learning level": self.level, "checkpoint age [s]": checkpoint_age(self.checkpointing.path)},
+        )
+        self.create_subscription(FiringRates, self.input_topic, self.diagnostics.counted(self.on_rates), qos.STREAM)
         self.create_subscription(LearningMode, "hebbian/learning_mode", self.on_learning_mode, qos.STATE)
         self.weights_period = parameters["weights_image_period"]
         self._last_header = None
@@ -126,7 +133,7 @@ def main(args: list[str] | None = None) -> int:
 
 
 NODE = FeatureLayerNode
-PARAMETERS = FEATURE_LAYER + CHECKPOINTING
+PARAMETERS = FEATURE_LAYER + CHECKPOINTING + DIAGNOSTICS
 
 if __name__ == "__main__":
     sys.exit(main())

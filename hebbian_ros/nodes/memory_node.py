@@ -26,6 +26,7 @@ from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition, 
 from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.checkpointing import CHECKPOINTING, Checkpointing
 from hebbian_ros.nodes.conversions import plasticity_level, rates_from_msg, rates_to_msg
+from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, Diagnostics, checkpoint_age
 from hebbian_ros.nodes.parameters import declare_all, follow_updates
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.nodes.spin import spin_node
@@ -50,7 +51,8 @@ class MemoryNode(Node):
         self.inhibition_pub = self.create_publisher(Inhibition, "hebbian/inhibition", qos.EVENT)
         self.rates_pub = self.create_publisher(FiringRates, "hebbian/memory/rates", qos.STREAM)
         self.structure_pub = self.create_publisher(StructuralEvent, "hebbian/structure", qos.EVENT)
-        self.create_subscription(FiringRates, self.input_topic, self.on_rates, qos.STREAM)
+        self.diagnostics = Diagnostics(self, self.rejections, (self.input_topic,), self._diagnostic_values)
+        self.create_subscription(FiringRates, self.input_topic, self.diagnostics.counted(self.on_rates), qos.STREAM)
         self.create_subscription(LearningMode, "hebbian/learning_mode", self.on_learning_mode, qos.STATE)
         self.create_subscription(StructuralEvent, "hebbian/structure", self.on_structure, qos.EVENT)
         follow_updates(self, self._prepare_update)
@@ -97,6 +99,14 @@ class MemoryNode(Node):
                     memory_size=self.memory.size,
                 )
             )
+
+    def _diagnostic_values(self) -> dict:
+        return {
+            "learning level": self.level,
+            "memory size": self.memory.size,
+            "memory capacity": self.memory.capacity,
+            "checkpoint age [s]": checkpoint_age(self.checkpointing.path),
+        }
 
     def on_shutdown(self) -> None:
         """Keep what was learned."""
@@ -156,7 +166,7 @@ def main(args: list[str] | None = None) -> int:
 
 
 NODE = MemoryNode
-PARAMETERS = MEMORY + CHECKPOINTING
+PARAMETERS = MEMORY + CHECKPOINTING + DIAGNOSTICS
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -23,6 +23,7 @@ from hebbian_ros.core.structure.neurogenesis import GrowthGate, GrowthParams
 from hebbian_ros.msg import LearningMode, Recognition, StructuralEvent
 from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.checkpointing import CHECKPOINTING, Checkpointing
+from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, Diagnostics, checkpoint_age
 from hebbian_ros.nodes.parameters import declare_all, follow_updates
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.nodes.spin import spin_node
@@ -40,7 +41,20 @@ class NeuromodulatorNode(Node):
         self.rejections = Rejections(self)
         self.checkpointing = Checkpointing(self, self.core.state_dict, self.core.load_state_dict)
         self.mode_pub = self.create_publisher(LearningMode, "hebbian/learning_mode", qos.STATE)
-        self.create_subscription(Recognition, "hebbian/recognition", self.on_recognition, qos.EVENT)
+        self.level = 0.0  # of the last broadcast
+        self.diagnostics = Diagnostics(
+            self,
+            self.rejections,
+            ("hebbian/recognition",),
+            lambda: {
+                "learning level": self.level,
+                "phase": self.core.phase.name,
+                "accumulation [Hz*s]": self.core.accumulation,
+                "checkpoint age [s]": checkpoint_age(self.checkpointing.path),
+            },
+        )
+        recognition = self.diagnostics.counted(self.on_recognition)
+        self.create_subscription(Recognition, "hebbian/recognition", recognition, qos.EVENT)
         self.structure_pub = self.create_publisher(StructuralEvent, "hebbian/structure", qos.EVENT)
         self.create_subscription(StructuralEvent, "hebbian/structure", self.on_structure, qos.EVENT)
         self.create_service(SetBool, "~/set_learning_mode", self.on_set_learning_mode)
@@ -121,6 +135,7 @@ class NeuromodulatorNode(Node):
         return response
 
     def _publish(self, change: Broadcast) -> None:
+        self.level = change.level
         msg = LearningMode(
             active=change.active,
             level=change.level,
@@ -147,7 +162,7 @@ def main(args: list[str] | None = None) -> int:
 
 
 NODE = NeuromodulatorNode
-PARAMETERS = NEUROMODULATOR + CHECKPOINTING
+PARAMETERS = NEUROMODULATOR + CHECKPOINTING + DIAGNOSTICS
 
 if __name__ == "__main__":
     sys.exit(main())
