@@ -50,6 +50,18 @@ def hit_at_false_familiar(
     return float(np.mean(p > threshold_at_false_familiar(negatives, rate)))
 
 
+def false_familiar_at_hit(
+    positives: Sequence[float] | np.ndarray, negatives: Sequence[float] | np.ndarray, hit: float = 0.9
+) -> float:
+    """False-familiar rate (share of negatives scoring >= t) at the highest threshold t with a hit rate >= ``hit``."""
+    p = np.sort(np.asarray(positives, np.float64).ravel())[::-1]
+    n = np.asarray(negatives, np.float64).ravel()
+    if p.size == 0 or n.size == 0:
+        return float("nan")
+    k = max(1, int(np.ceil(hit * p.size - 1e-9)))
+    return float(np.mean(n >= p[k - 1]))
+
+
 def unit_rows(vectors: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero), float32."""
     v = np.asarray(vectors, np.float32).reshape(len(vectors), -1)

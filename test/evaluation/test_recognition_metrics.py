@@ -7,6 +7,7 @@ import pytest
 
 from hebbian_ros.evaluation.recognition import (
     auroc,
+    false_familiar_at_hit,
     hit_at_false_familiar,
     nn_cosine,
     plot_recognition_vs_n,
@@ -45,6 +46,13 @@ def test_hit_at_false_familiar_hand_computed():
     t = threshold_at_false_familiar(negatives, 0.05)
     assert np.mean(negatives > t) == pytest.approx(0.05)
     assert hit_at_false_familiar([0.89, 0.93, 0.99], negatives, 0.05) == pytest.approx(2 / 3)
+
+
+def test_false_familiar_at_hit_rate_hand_computed():
+    positives = np.arange(1, 11) / 10  # 0.1 .. 1.0: 90 % hit needs t = 0.2
+    assert false_familiar_at_hit(positives, [0.05, 0.15, 0.2, 0.5], 0.9) == pytest.approx(0.5)
+    assert false_familiar_at_hit(positives, [0.05, 0.15, 0.2, 0.5], 1.0) == pytest.approx(0.75)
+    assert false_familiar_at_hit([0.9, 0.8], [0.1], 0.9) == 0.0
 
 
 def test_nn_cosine_and_separation():
