@@ -304,7 +304,7 @@ class Frames:
 def learn(pipeline, frames: Frames, objects: list[int], on_object=None) -> dict[str, Any]:
     """Learning phase; memory id -> object stored while it was in view; seconds and episodes."""
     owner: dict[int, int] = {}
-    episodes = 0
+    episodes = {"novelty": 0, "aha": 0}  # learning episodes begun, a-has confirmed
     started = time.perf_counter()
     count = 0
     for k, obj in enumerate(objects):
@@ -315,13 +315,16 @@ def learn(pipeline, frames: Frames, objects: list[int], on_object=None) -> dict[
             count += 1
             if step.recall.stored:
                 owner[int(step.recall.memory_id)] = obj
-            episodes += sum(1 for b in step.broadcasts if getattr(b, "active", False) and _cause(b) == "novelty")
+            for b in step.broadcasts:
+                if getattr(b, "active", False) and _cause(b) in episodes:
+                    episodes[_cause(b)] += 1
         if on_object is not None:
             on_object(k, pipeline)
     seconds = time.perf_counter() - started
     return {
         "owner": owner,
-        "novelty_episodes": episodes,
+        "learning_episodes": episodes["novelty"],
+        "aha": episodes["aha"],
         "seconds": seconds,
         "us_per_frame": seconds / max(1, len(objects) * (GAP_LEARN + LEARN_FRAMES)) * 1e6,
     }
@@ -329,7 +332,7 @@ def learn(pipeline, frames: Frames, objects: list[int], on_object=None) -> dict[
 
 def _cause(broadcast) -> str:
     cause = getattr(broadcast, "cause", None)
-    return str(getattr(cause, "value", getattr(cause, "name", cause))).lower()
+    return str(getattr(cause, "name", cause)).lower()
 
 
 def probe_set(pipeline, frames: Frames, objects: list[int], kinds: tuple[str, ...]) -> dict[str, list[dict]]:
