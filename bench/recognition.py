@@ -48,8 +48,9 @@ the last frame; without it the stages are computed from the Loop's sensor and la
 
 Usage: python bench/recognition.py [--quick] [--sources photos,sim,digits] [--n 10,30,100,300,1000]
        [--config DIR] [--pipeline module:function] [--seed 0] [--tag NAME]
-Writes bench/results/recognition.json (recognition_quick.json with --quick) and a dated copy, PNG plots
-next to them, and the recognition section of bench/RESULTS.md.
+Writes bench/results/recognition.json (``_custom`` with --config/--pipeline, ``_quick`` with --quick, or
+--tag NAME) and a dated copy, PNG plots next to them; the default full run also rewrites the recognition
+section of bench/RESULTS.md (the baseline).
 """
 
 from __future__ import annotations
@@ -104,7 +105,9 @@ def pipeline_factory(config: str | None, hook: str | None):
     """A function returning a fresh pipeline: ``Loop.from_config(config)`` or the ``module:function`` hook."""
     if hook:
         module, _, name = hook.partition(":")
-        function = getattr(importlib.import_module(module), name or "build")
+        function = importlib.import_module(module)
+        for part in (name or "build").split("."):  # e.g. hebbian_ros.core.loop:Loop.from_config
+            function = getattr(function, part)
         return lambda: function(config)
     from hebbian_ros.core.loop import Loop
 
@@ -695,8 +698,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pipeline", default=None, help="module:function returning a pipeline (Loop interface)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--drift-from", type=int, default=DRIFT_MIN_N, help="smallest N with the drift test")
-    parser.add_argument("--tag", default=None, help="name of the result file (default: recognition[_quick])")
-    parser.add_argument("--no-results-md", action="store_true", help="do not update bench/RESULTS.md")
+    parser.add_argument("--tag", default=None, help="name of the result files (default: recognition[_custom][_quick])")
+    parser.add_argument(
+        "--no-results-md",
+        action="store_true",
+        help="do not update bench/RESULTS.md (only a full default run without --tag, --config or --pipeline does)",
+    )
     args = parser.parse_args(argv)
     sources = (args.sources or ("photos" if args.quick else "photos,sim,digits")).split(",")
     ns = [int(v) for v in args.n.split(",")] if args.n else list(QUICK_N if args.quick else FULL_N)
@@ -745,7 +752,8 @@ def main(argv: list[str] | None = None) -> int:
     blas.restore_original_limits()
     result["seconds"] = time.perf_counter() - started
     print(tables(result))
-    tag = args.tag or ("recognition_quick" if args.quick else "recognition")
+    custom = args.config is not None or args.pipeline is not None
+    tag = args.tag or "recognition" + ("_custom" if custom else "") + ("_quick" if args.quick else "")
     path = common.save(tag, json.loads(json.dumps(result, default=_json_default)))
     saved = json.loads(path.read_text())
     stamp = dt_module.datetime.now(dt_module.timezone.utc).strftime("%Y%m%d-%H%M")
@@ -758,7 +766,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"saved {out.relative_to(common.REPO)}")
         except Exception as error:  # plots must not lose a finished run
             print(f"plot {suffix} failed: {error!r}", file=sys.stderr)
-    if not args.no_results_md:
+    if not (args.no_results_md or args.quick or custom or args.tag):  # only the default full run is the baseline
         update_results_md(saved, path.name)
     log("done")
     return 0
