@@ -18,6 +18,7 @@ from std_msgs.msg import Header
 from hebbian_ros.core.parameters import Parameter, Schema
 from hebbian_ros.msg import Touch
 from hebbian_ros.nodes import qos
+from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, Diagnostics
 from hebbian_ros.nodes.parameters import declare_all
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.nodes.spin import spin_node
@@ -33,6 +34,7 @@ PARAMETERS = Schema(
     Parameter("rows", 4, "Taxel rows.", 1, 256, read_only=True),
     Parameter("cols", 4, "Taxel columns.", 1, 256, read_only=True),
 )
+PARAMETERS += DIAGNOSTICS  # hardware_id and the /diagnostics thresholds, declared with the rest
 
 
 class ContactsToTouchNode(Node):
@@ -59,7 +61,8 @@ class ContactsToTouchNode(Node):
         self.rejections = Rejections(self)
         self.touch_pub = self.create_publisher(Touch, "touch", qos.STREAM)
         self.create_subscription(TFMessage, "touch/finger_pose", self.on_pose, qos.STREAM)
-        self.create_subscription(Contacts, "touch/contacts", self.on_contacts, qos.STREAM)
+        self.diagnostics = Diagnostics(self, self.rejections, ("touch/contacts",))
+        self.create_subscription(Contacts, "touch/contacts", self.diagnostics.counted(self.on_contacts), qos.STREAM)
 
     def on_pose(self, msg) -> None:
         """Keep the pad link's latest world pose."""

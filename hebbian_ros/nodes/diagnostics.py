@@ -96,7 +96,9 @@ class Diagnostics:
         self._node = node
         self._rejections = rejections
         self._values = values
-        parameters = declare_all(node, DIAGNOSTICS)
+        undeclared = Schema(*(p for p in DIAGNOSTICS.values() if not node.has_parameter(p.name)))
+        parameters = {p: node.get_parameter(p).value for p in DIAGNOSTICS if node.has_parameter(p)}
+        parameters.update(declare_all(node, undeclared))  # a node whose PARAMETERS include them declared them
         hardware_id = parameters["hardware_id"]
         rules = HealthRules(
             stale_after=parameters["diagnostics_stale_after"], max_drop_ratio=parameters["diagnostics_max_drop_ratio"]

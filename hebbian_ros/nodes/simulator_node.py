@@ -25,7 +25,9 @@ from hebbian_ros.core.parameters import Parameter, Schema
 from hebbian_ros.msg import SceneLabel, Touch
 from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.conversions import image_to_msg
+from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, Diagnostics
 from hebbian_ros.nodes.parameters import declare_all
+from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.nodes.spin import spin_node
 from hebbian_ros.sim.exploration import ExplorationStep, camera_exploration, touch_exploration
 from hebbian_ros.sim.sdf_world import Pose
@@ -70,6 +72,7 @@ PARAMETERS = Schema(
         read_only=True,
     ),
 )
+PARAMETERS += DIAGNOSTICS  # hardware_id and the /diagnostics thresholds, declared with the rest
 
 
 class SimulatorNode(Node):
@@ -134,6 +137,9 @@ class SimulatorNode(Node):
             self.info_pub = self.create_publisher(CameraInfo, "camera/camera_info", qos.STREAM)
         if self.contact:
             self.touch_pub = self.create_publisher(Touch, "touch", qos.STREAM)
+        self.diagnostics = Diagnostics(  # a source: no input to watch; frames published so far
+            self, Rejections(self), (), lambda: {"frames published": self.index, "frames": len(self.steps)}
+        )
         # The simulator is the source of /clock, so its own pace follows the wall clock.
         self.create_timer(
             self.dt / self.real_time_factor, self.on_tick, clock=RosClock(clock_type=ClockType.STEADY_TIME)

@@ -45,6 +45,7 @@ from hebbian_ros.core.visualization import (
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition
 from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.conversions import image_to_msg, rates_from_msg
+from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, Diagnostics
 from hebbian_ros.nodes.parameters import declare_all
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.nodes.spin import spin_node
@@ -93,6 +94,7 @@ PARAMETERS = Schema(
         read_only=True,
     ),
 )
+PARAMETERS += DIAGNOSTICS  # hardware_id and the /diagnostics thresholds, declared with the rest
 
 
 class VisualizerNode(Node):
@@ -127,13 +129,18 @@ class VisualizerNode(Node):
         self.inhibited_until: dict[str, float] = {}
         self.marker_pubs = {}
         self.heatmap_pubs = {}
+        inputs = tuple(f"hebbian/{population}/rates" for population in self.populations)
+        self.diagnostics = Diagnostics(self, self.rejections, inputs)
         for index, population in enumerate(self.populations):
             self.marker_pubs[population] = self.create_publisher(
                 MarkerArray, f"hebbian/{population}/markers", qos.EVENT
             )
             self.heatmap_pubs[population] = self.create_publisher(Image, f"hebbian/{population}/heatmap", qos.EVENT)
             self.create_subscription(
-                FiringRates, f"hebbian/{population}/rates", lambda msg, p=population: self.on_rates(p, msg), qos.STREAM
+                FiringRates,
+                f"hebbian/{population}/rates",
+                self.diagnostics.counted(lambda msg, p=population: self.on_rates(p, msg)),
+                qos.STREAM,
             )
         self.origins = {p: (0.0, -i * self.population_spacing, 0.0) for i, p in enumerate(self.populations)}
         self.status_pub = self.create_publisher(MarkerArray, STATUS_TOPIC, qos.EVENT)
