@@ -72,7 +72,6 @@ if __name__ == "__main__" and "--echo" not in sys.argv:
 
 import numpy as np
 import rclpy
-from builtin_interfaces.msg import Time
 from rclpy.context import Context
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
@@ -82,6 +81,7 @@ from std_msgs.msg import Header
 from hebbian_ros.core.parameters import read_overrides
 from hebbian_ros.core.sensing.image_decoding import decode_image
 from hebbian_ros.core.sensing.retina import Retina, RetinaParams
+from hebbian_ros.evaluation.probe import ns_to_stamp, stamp_ns, wait_until
 from hebbian_ros.experiments.stimuli import scene
 from hebbian_ros.graph.spec import config_dir, load_graph
 from hebbian_ros.graph.supervisor import Supervisor
@@ -107,10 +107,6 @@ TOPIC_TYPES = {
     "hebbian/inhibition": (Inhibition, qos.EVENT),
 }
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def key(stamp) -> int:
-    return stamp.sec * 1_000_000_000 + stamp.nanosec
 
 
 # --------------------------------------------------------------------------------------------- echo side
@@ -183,9 +179,9 @@ class Probe:
 
         def record(msg) -> None:
             now = time.perf_counter()
-            arrivals.setdefault(key(msg.header.stamp), now)
+            arrivals.setdefault(stamp_ns(msg.header.stamp), now)
             if topic == "hebbian/recognition":
-                self.familiar[key(msg.header.stamp)] = bool(msg.familiar)
+                self.familiar[stamp_ns(msg.header.stamp)] = bool(msg.familiar)
                 if self.aha and msg.familiar:
                     self.familiar_after_aha = True
 
@@ -204,8 +200,7 @@ class Probe:
         """Now on the node clock, strictly increasing (a unique stamp per frame)."""
         ns = max(self.node.get_clock().now().nanoseconds, self._last_stamp + 1)
         self._last_stamp = ns
-        sec, nanosec = divmod(ns, 1_000_000_000)
-        return Time(sec=sec, nanosec=nanosec), ns
+        return ns_to_stamp(ns), ns
 
     def publish_frame(self, name: str) -> tuple[int, float]:
         """Publish one camera frame with a fresh stamp; return (stamp key, perf_counter at publish)."""
@@ -343,15 +338,6 @@ def percentiles(seconds) -> dict[str, float]:
     }
 
 
-def wait_until(predicate, timeout: float, poll: float = 0.05) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(poll)
-    return predicate()
-
-
 def settle(
     probe: Probe,
     sent: list[tuple[int, float]],
@@ -372,12 +358,13 @@ def settle(
 
 def wait_for_graph(probe: Probe, timeout: float) -> None:
     """Publish blank frames until the top of the chain answers (discovery done)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
+
+    def answered() -> bool:
         sent = probe.present("blank", 3, 10.0)
-        if any(k in probe.arrivals["hebbian/recognition"] for k, _ in sent):
-            return
-    raise TimeoutError("the graph did not answer within the timeout")
+        return any(k in probe.arrivals["hebbian/recognition"] for k, _ in sent)
+
+    if not wait_until(answered, timeout, poll=0.0):
+        raise TimeoutError("the graph did not answer within the timeout")
 
 
 def teach(probe: Probe, timeout: float) -> float:

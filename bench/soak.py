@@ -36,7 +36,6 @@ import random
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -46,6 +45,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 import numpy as np
+
+from hebbian_ros.evaluation.probe import Observer, stamp_ns, wait_until
 
 LEARNERS = ("layer1", "layer2", "memory", "neuromodulator")
 LOOP = ("sensor", *LEARNERS)
@@ -122,46 +123,6 @@ def rss_growth(samples: list[tuple[float, int]], duration: float) -> dict:
 # --- receiving side --------------------------------------------------------------------------------
 
 
-class Receiver:
-    """One DDS participant in this process, recording what arrives (with arrival time)."""
-
-    def __init__(self, name: str, topics: dict) -> None:
-        import rclpy
-        from rclpy.context import Context
-        from rclpy.executors import SingleThreadedExecutor
-        from rclpy.node import Node
-
-        self.context = Context()
-        rclpy.init(context=self.context)
-        self.node = Node(name, context=self.context)
-        self.lock = threading.Lock()
-        self.received: dict[str, list] = defaultdict(list)
-        for topic, (msg_type, profile) in topics.items():
-            self.node.create_subscription(msg_type, topic, self._recorder(topic), profile)
-        self.executor = SingleThreadedExecutor(context=self.context)
-        self.executor.add_node(self.node)
-        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
-        self.thread.start()
-
-    def _recorder(self, topic):
-        def record(msg):
-            with self.lock:
-                self.received[topic].append((time.monotonic(), msg))
-
-        return record
-
-    def messages(self, topic: str) -> list:
-        with self.lock:
-            return list(self.received[topic])
-
-    def close(self) -> None:
-        import rclpy
-
-        self.executor.shutdown()
-        self.node.destroy_node()
-        rclpy.try_shutdown(context=self.context)
-
-
 def deep(profile):
     """``profile`` with a history deep enough for minutes of this process being starved of CPU."""
     from rclpy.qos import QoSProfile
@@ -169,10 +130,6 @@ def deep(profile):
     return QoSProfile(
         history=profile.history, depth=100_000, reliability=profile.reliability, durability=profile.durability
     )
-
-
-def stamp_key(stamp) -> int:
-    return stamp.sec * 1_000_000_000 + stamp.nanosec
 
 
 def inhibition_accounting(
@@ -187,7 +144,7 @@ def inhibition_accounting(
     first: dict[int, tuple[float, object]] = {}
     familiar_stamps = set()
     for arrival, msg in recognitions:
-        key = stamp_key(msg.header.stamp)
+        key = stamp_ns(msg.header.stamp)
         first.setdefault(key, (arrival, msg))
         if msg.familiar:
             familiar_stamps.add(key)
@@ -205,7 +162,7 @@ def inhibition_accounting(
     seen: dict[int, tuple] = {}
     duplicate_examples = []
     for arrival, msg in inhibitions:
-        key = stamp_key(msg.header.stamp)
+        key = stamp_ns(msg.header.stamp)
         counts[key] += 1
         if key in seen and len(duplicate_examples) < 5:
             first_arrival, first_msg = seen[key]
@@ -239,11 +196,11 @@ def learning_mode_accounting(stream_a, stream_b, replays: int, window: tuple[int
     """
 
     def key(msg):
-        return (stamp_key(msg.header.stamp), msg.cause, msg.active, msg.replays_left, msg.memory_id)
+        return (stamp_ns(msg.header.stamp), msg.cause, msg.active, msg.replays_left, msg.memory_id)
 
     if window is not None:
         stream_a, stream_b = (
-            [(t, m) for t, m in stream if window[0] <= stamp_key(m.header.stamp) <= window[1]]
+            [(t, m) for t, m in stream if window[0] <= stamp_ns(m.header.stamp) <= window[1]]
             for stream in (stream_a, stream_b)
         )
     a, b = [key(m) for _, m in stream_a], [key(m) for _, m in stream_b]
@@ -267,7 +224,7 @@ def learning_mode_accounting(stream_a, stream_b, replays: int, window: tuple[int
                     }
                 )
             gaps += gap
-        previous = (msg.cause, msg.replays_left, round(stamp_key(msg.header.stamp) * 1e-9, 3))
+        previous = (msg.cause, msg.replays_left, round(stamp_ns(msg.header.stamp) * 1e-9, 3))
         if msg.cause == LearningMode.CAUSE_AHA:
             expected_next = replays - 1 if replays > 0 else -1
         elif msg.cause == LearningMode.CAUSE_REPLAY:
@@ -368,7 +325,7 @@ def run_soak(
     # The receivers keep a deep queue (same reliability and durability as the nodes' subscriptions), so a
     # moment of starvation of this process is not counted as a loss in the graph.
     event, state = deep(qos.EVENT), deep(qos.STATE)
-    a = Receiver(
+    a = Observer(
         "soak_receiver_a",
         {
             "hebbian/recognition": (Recognition, event),
@@ -377,7 +334,7 @@ def run_soak(
             "hebbian/layer2/rates": (FiringRates, deep(qos.STREAM)),
         },
     )
-    b = Receiver("soak_receiver_b", {"hebbian/learning_mode": (LearningMode, state)})
+    b = Observer("soak_receiver_b", {"hebbian/learning_mode": (LearningMode, state)})
     camera = a.node.create_publisher(Image, "camera/image_raw", qos.STREAM)
     published: dict[int, float] = {}
     rss: dict[str, list] = {name: [] for name in LOOP}
@@ -386,18 +343,16 @@ def run_soak(
     try:
         # Wait until the loop answers (discovery), with blank frames.
         blank = scene("blank")
-        deadline = time.monotonic() + 60.0
-        while not a.messages("hebbian/recognition"):
-            if time.monotonic() > deadline:
-                raise TimeoutError("the graph did not answer within 60 s")
+
+        def publish_blank() -> None:
             camera.publish(image_to_msg(blank, Header(stamp=a.node.get_clock().now().to_msg())))
             supervisor.poll()
-            time.sleep(0.05)
-        with a.lock:
-            a.received.clear()
-        with b.lock:
-            b.received.clear()
-        window_start = stamp_key(a.node.get_clock().now().to_msg())  # broadcasts counted from here on
+
+        if not wait_until(lambda: a.records("hebbian/recognition"), 60.0, poll=0.05, each=publish_blank):
+            raise TimeoutError("the graph did not answer within 60 s")
+        a.clear()
+        b.clear()
+        window_start = stamp_ns(a.node.get_clock().now().to_msg())  # broadcasts counted from here on
         log(f"graph up (pids {pids}); soaking {duration:g} s at {rate:g} frames/s")
 
         images: dict = {}
@@ -424,7 +379,7 @@ def run_soak(
                     images[key] = scene(name, offset=offset)
                 current = images[key]
             stamp = a.node.get_clock().now().to_msg()
-            published[stamp_key(stamp)] = time.monotonic()
+            published[stamp_ns(stamp)] = time.monotonic()
             camera.publish(image_to_msg(current, Header(stamp=stamp, frame_id="camera")))
             frames += 1
             remaining -= 1
@@ -438,32 +393,32 @@ def run_soak(
                     next_frame = time.monotonic()
         elapsed = time.monotonic() - start
         time.sleep(1.0)  # let the last answers arrive
-        window_end = stamp_key(a.node.get_clock().now().to_msg())
+        window_end = stamp_ns(a.node.get_clock().now().to_msg())
         time.sleep(0.5)  # broadcasts stamped before window_end reach both receivers
         results["frames_published"] = frames
         results["achieved_rate_hz"] = frames / elapsed
         results["frames_behind_schedule"] = late
-        top = a.messages("hebbian/layer2/rates")
-        live_stamps = [stamp_key(m.header.stamp) for _, m in top if not m.replay]
+        top = a.records("hebbian/layer2/rates")
+        live_stamps = [stamp_ns(m.header.stamp) for _, m in top if not m.replay]
         results["top_layer_rates_received"] = len(top)
         results["top_layer_replays_received"] = sum(1 for _, m in top if m.replay)
         results["top_layer_live_duplicate_stamps"] = len(live_stamps) - len(set(live_stamps))
-        results["recognition_duplicate_stamps_first_answers"] = sum(1 for _ in a.messages("hebbian/recognition")) - len(
-            {stamp_key(m.header.stamp) for _, m in a.messages("hebbian/recognition")}
+        results["recognition_duplicate_stamps_first_answers"] = sum(1 for _ in a.records("hebbian/recognition")) - len(
+            {stamp_ns(m.header.stamp) for _, m in a.records("hebbian/recognition")}
         )
         results["stamps_published_unique"] = len(published) == frames
         results["restarts"] = list(supervisor.events)
         results["same_pids"] = {name: child.process.pid for name, child in supervisor.children.items()} == pids
         results["inhibition"] = inhibition_accounting(
-            a.messages("hebbian/recognition"),
-            a.messages("hebbian/inhibition"),
+            a.records("hebbian/recognition"),
+            a.records("hebbian/inhibition"),
             published,
             live_latency,
-            {stamp_key(m.header.stamp) for _, m in top if m.replay},
+            {stamp_ns(m.header.stamp) for _, m in top if m.replay},
         )
         results["learning_mode"] = learning_mode_accounting(
-            a.messages("hebbian/learning_mode"),
-            b.messages("hebbian/learning_mode"),
+            a.records("hebbian/learning_mode"),
+            b.records("hebbian/learning_mode"),
             replays,
             (window_start, window_end),
         )

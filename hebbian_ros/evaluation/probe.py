@@ -76,9 +76,17 @@ class Observer:
             self.subscribe(topic, msg_type, profile)
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
-        self.thread = threading.Thread(target=self.executor.spin, daemon=True) if spin else None
+        self.thread = threading.Thread(target=self._spin, daemon=True) if spin else None
         if self.thread is not None:
             self.thread.start()
+
+    def _spin(self) -> None:
+        from rclpy.executors import ExternalShutdownException
+
+        try:
+            self.executor.spin()
+        except ExternalShutdownException:
+            pass
 
     def subscribe(self, topic: str, msg_type: type, profile: Any) -> Any:
         """Record ``topic`` from now on; returns the subscription."""
@@ -110,8 +118,11 @@ class Observer:
         return wait_until(predicate, timeout, poll)
 
     def close(self) -> None:
+        """Stop spinning (the context's shutdown wakes the thread), then destroy the node."""
         import rclpy
 
+        rclpy.try_shutdown(context=self.context)
+        if self.thread is not None:
+            self.thread.join(5.0)
         self.executor.shutdown()
         self.node.destroy_node()
-        rclpy.try_shutdown(context=self.context)

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from hebbian_ros import resources
+from hebbian_ros.evaluation.probe import stamp_seconds
 from hebbian_ros.evaluation.run_log import RunLog
 
 #: What the recorder records unless told otherwise: every hebbian topic, the sensory input, the
@@ -332,7 +333,7 @@ def topic_summary(path: str | Path) -> dict[str, tuple[str, int]]:
 
 
 def _stamp(header) -> float:
-    return header.stamp.sec + header.stamp.nanosec * 1e-9
+    return stamp_seconds(header.stamp)
 
 
 def _image(msg) -> np.ndarray | None:

@@ -26,16 +26,13 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 from std_srvs.srv import Trigger
 
+from hebbian_ros.evaluation.probe import stamp_ns, wait_until
 from hebbian_ros.experiments.stimuli import scene
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition
 from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.conversions import image_to_msg
 
 RATES = ("sensor", "layer1", "layer2", "memory")
-
-
-def stamp_ns(header: Header) -> int:
-    return header.stamp.sec * 1_000_000_000 + header.stamp.nanosec
 
 
 def summary(topic: str, msg) -> list:
@@ -73,7 +70,7 @@ class Agent(Node):
     def _recorder(self, topic: str):
         def record(msg) -> None:
             now = time.monotonic()
-            row = [now, stamp_ns(msg.header), *summary(topic, msg)]
+            row = [now, stamp_ns(msg.header.stamp), *summary(topic, msg)]
             with self.lock:
                 self.records[topic].append(row)
 
@@ -85,7 +82,7 @@ class Agent(Node):
         sent = time.monotonic()
         self.camera.publish(msg)
         with self.lock:
-            self.records["camera/image_raw"].append([sent, stamp_ns(header)])
+            self.records["camera/image_raw"].append([sent, stamp_ns(header.stamp)])
 
     def present(self, name: str, frames: int, period: float) -> float:
         start = time.monotonic()
@@ -106,17 +103,18 @@ class Agent(Node):
         Returns ``ok``, the seconds it took, and per topic what arrived in all and in the last second
         (on failure: how far the graph got)."""
         start = time.monotonic()
-        end = start + timeout
         watched = ("hebbian/layer2/rates", "hebbian/recognition")
-        ok = False
-        while not ok and time.monotonic() < end:
-            if self.camera is not None:
-                self.publish(scene("blank"))
+
+        def settled() -> bool:
             recent = time.monotonic() - 1.0
             with self.lock:
-                ok = all(sum(1 for r in self.records[topic] if r[0] >= recent) >= steady for topic in watched)
-            if not ok:
-                time.sleep(1 / 30)
+                return all(sum(1 for r in self.records[topic] if r[0] >= recent) >= steady for topic in watched)
+
+        def blank() -> None:
+            if self.camera is not None:
+                self.publish(scene("blank"))
+
+        ok = bool(wait_until(settled, timeout, poll=1 / 30, each=blank))
         recent = time.monotonic() - 1.0
         with self.lock:
             arrived = {

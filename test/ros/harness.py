@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-import rclpy
 import yaml
-from polling import wait_until
 from rcl_interfaces.msg import Log
-from rclpy.context import Context
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.node import Node
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
+from hebbian_ros.evaluation.probe import Observer, wait_until
 from hebbian_ros.experiments.stimuli import scene
 from hebbian_ros.graph.spec import config_dir, load_graph
 from hebbian_ros.graph.supervisor import Supervisor
@@ -70,8 +64,9 @@ def running_loop(env: dict, tmp_path: Path, overrides: dict[str, dict] | None = 
     assert all(code in (0, -2) for code in codes.values()), codes
 
 
-class Probe:
-    """A test-side node: publishes camera frames and records every hebbian topic with its arrival time."""
+class Probe(Observer):
+    """A test-side node: publishes camera frames and records every hebbian topic with its arrival time
+    (:class:`~hebbian_ros.evaluation.probe.Observer`: ``messages(topic, since)``, ``records``, ``close``)."""
 
     TOPICS = {
         "hebbian/sensor/rates": (FiringRates, qos.STREAM),
@@ -84,31 +79,8 @@ class Probe:
     }
 
     def __init__(self) -> None:
-        self.context = Context()
-        rclpy.init(context=self.context)
-        self.node = Node("probe", context=self.context)
-        self.received: dict[str, list] = defaultdict(list)
-        self._lock = threading.Lock()
-        for topic, (msg_type, profile) in self.TOPICS.items():
-            self.node.create_subscription(msg_type, topic, self._recorder(topic), profile)
-        self.node.create_subscription(Log, "/rosout", self._recorder("/rosout"), qos.EVENT)
+        super().__init__("probe", {**self.TOPICS, "/rosout": (Log, qos.EVENT)})
         self.camera = self.node.create_publisher(Image, "camera/image_raw", qos.STREAM)
-        self.executor = SingleThreadedExecutor(context=self.context)
-        self.executor.add_node(self.node)
-        self._thread = threading.Thread(target=self.executor.spin, daemon=True)
-        self._thread.start()
-
-    def _recorder(self, topic: str) -> Callable:
-        def record(msg) -> None:
-            with self._lock:
-                self.received[topic].append((time.monotonic(), msg))
-
-        return record
-
-    def messages(self, topic: str, since: float = 0.0) -> list:
-        """Messages received on ``topic`` after monotonic time ``since``."""
-        with self._lock:
-            return [m for t, m in self.received[topic] if t >= since]
 
     def errors(self, node_name: str) -> list[str]:
         """Error log lines of ``node_name`` seen on /rosout."""
@@ -142,11 +114,6 @@ class Probe:
 
         if not self.wait_for(answered, timeout, poll=0.1):
             raise TimeoutError("the graph did not answer within the timeout")
-
-    def close(self) -> None:
-        self.executor.shutdown()
-        self.node.destroy_node()
-        rclpy.try_shutdown(context=self.context)
 
 
 def mean_rates(messages: list[FiringRates]) -> np.ndarray:

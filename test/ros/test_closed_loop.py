@@ -5,6 +5,7 @@ import time
 import pytest
 from harness import mean_rates, running_loop
 
+from hebbian_ros.evaluation.probe import stamp_seconds
 from hebbian_ros.msg import LearningMode
 
 
@@ -15,7 +16,7 @@ def loop(ros_env, tmp_path):
 
 
 def stamp(msg):
-    return msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+    return stamp_seconds(msg.header.stamp)
 
 
 def causes(probe, since):
