@@ -10,8 +10,8 @@ Per frame:
   Pillow, at full size and with ``draft()``, its DCT-domain scaling);
 - ``decode + sense``: decode, then the sensor's chain on the default 8x8 grid (pool onto receptive
   fields, colour opponent, ON/OFF contrast, habituation) = the sensor node's core work per frame;
-- ``node``: the sensor node's image callback in this process (rclpy node, message in, FiringRates
-  published; no DDS transport), when the node has the ``transport`` parameter.
+- ``node``: the sensor node's subscription callback in this process (rclpy node with ``transport`` raw or
+  compressed, message in through the /diagnostics counting wrapper, FiringRates published; no DDS).
 "DCT" decodes at the scale the sensor uses (``jpeg_field_pixels`` 4, :func:`dct_scale`): 1/4 at 640x480
 (120x160 tiles the 8x8 fields exactly), 1/8 at 1280x720; Pillow's ``draft()`` at the same scale. All variants run round-robin in one process, so their ratios share the machine's
 state.
@@ -31,9 +31,8 @@ import simplejpeg
 from PIL import Image as PILImage
 
 from hebbian_ros.core.sensing.compressed import dct_scale, decode_compressed
-from hebbian_ros.core.sensing.habituation import HabituationParams, initial_state, sense
 from hebbian_ros.core.sensing.image_decoding import decode_image
-from hebbian_ros.core.sensing.receptive_fields import colour_opponent, on_off_contrast, pool_grid
+from hebbian_ros.core.sensing.retina import Retina, RetinaParams
 
 SIZES = ((640, 480), (1280, 720))
 GRID = (8, 8)
@@ -92,15 +91,10 @@ class Sense:
     """The sensor's per-frame chain with its default parameters (what sensor_node does after decoding)."""
 
     def __init__(self) -> None:
-        self.params = HabituationParams()
-        self.state = initial_state((*GRID, 6))
+        self.retina = Retina(RetinaParams(rows=GRID[0], cols=GRID[1]))
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
-        fields = pool_grid(image, *GRID, 3, validate=False)
-        fields = colour_opponent(fields, 0.5, validate=False)
-        drive = on_off_contrast(fields, 2.0, validate=False)
-        rates, self.state = sense(drive, 1 / 30, self.state, self.params, validate=False)
-        return rates
+        return self.retina.see(image, 1 / 30, validate=False)
 
 
 def pillow_jpeg(data: bytes, draft: tuple[int, int] | None = None) -> np.ndarray:
@@ -136,37 +130,60 @@ def variants(width: int, height: int) -> dict[str, tuple[str, object]]:
     }
 
 
-def node_callback(width: int, height: int):
-    """(callback, message, teardown) of an in-process sensor node on compressed JPEG, or None."""
+def node_callbacks(width: int, height: int) -> tuple[dict[str, object], object]:
+    """In-process sensor nodes (raw and compressed transport): ``{name: call}`` and a teardown.
+
+    Each call hands one message to the subscription's callback exactly as the executor does (through the
+    /diagnostics counting wrapper), so the figure is the node's whole per-frame work without DDS.
+    """
     import rclpy
     from rclpy.parameter import Parameter
     from sensor_msgs.msg import CompressedImage
 
+    from hebbian_ros.nodes.conversions import image_to_msg
     from hebbian_ros.nodes.sensor_node import SensorNode
 
     context = rclpy.Context()
     rclpy.init(context=context)
-    try:
+    pixels = scene(width, height)
+    nodes, calls = [], {}
+    for transport in ("raw", "compressed"):
         node = SensorNode(
-            context=context, parameter_overrides=[Parameter("transport", Parameter.Type.STRING, "compressed")]
+            f"sensor_{transport}",
+            context=context,
+            parameter_overrides=[Parameter("transport", Parameter.Type.STRING, transport)],
         )
-    except Exception as error:  # the node without compressed transport: no node figure
-        rclpy.shutdown(context=context)
-        print(f"(no node figure: {type(error).__name__}: {error})")
-        return None
-    callback = getattr(node, "on_compressed", None)
-    if callback is None:
-        node.destroy_node()
-        rclpy.shutdown(context=context)
-        return None
-    message = CompressedImage(format="rgb8; jpeg compressed bgr8")
-    message.data = simplejpeg.encode_jpeg(scene(width, height), quality=JPEG_QUALITY, colorsubsampling="420")
+        nodes.append(node)
+        (subscription,) = [s for s in node.subscriptions if s.topic_name.endswith(("image_raw", "compressed"))]
+        if transport == "raw":
+            message = image_to_msg(pixels, _header(node))
+            name = "rgb8 | node (sensor_node callback)"
+        else:
+            message = CompressedImage(header=_header(node), format="rgb8; jpeg compressed bgr8")
+            message.data = simplejpeg.encode_jpeg(pixels, quality=JPEG_QUALITY, colorsubsampling="420")
+            name = "jpeg | node (sensor_node callback)"
+        calls[name] = lambda callback=subscription.callback, message=message: callback(message)
+        if transport == "raw":  # the same without the /diagnostics counting wrapper: its cost on the hot path
+            calls["rgb8 | node on_image, no counting wrapper"] = lambda node=node, message=message: node.on_image(
+                message
+            )
+        drops = node.rejections.total
+        calls[name]()
+        assert node.rejections.total == drops, f"{name}: the node dropped the benchmark frame"
 
     def teardown() -> None:
-        node.destroy_node()
+        for node in nodes:
+            node.destroy_node()
         rclpy.shutdown(context=context)
 
-    return (lambda: callback(message)), teardown
+    return calls, teardown
+
+
+def _header(node):
+    """A real stamp (the node refuses unset ones); repeating it gives time steps of 0."""
+    from std_msgs.msg import Header
+
+    return Header(frame_id="camera", stamp=node.get_clock().now().to_msg())
 
 
 def measure(functions: dict[str, object], repeats: int, seconds: float) -> dict[str, dict[str, float]]:
@@ -205,14 +222,12 @@ def main() -> None:
         for name, (_, decode) in table.items():
             functions[f"{name} | decode"] = decode
             functions[f"{name} | decode + sense"] = lambda decode=decode: sensed(decode())
-        node = node_callback(width, height)
-        if node is not None:
-            functions["jpeg | node (sensor_node.on_compressed)"] = node[0]
+        calls, teardown = node_callbacks(width, height)
+        functions.update(calls)
         try:
             timings = measure(functions, repeats, seconds)
         finally:
-            if node is not None:
-                node[1]()
+            teardown()
         results[f"{width}x{height}"] = {"payload_bytes": sizes, "timings": timings}
         print(f"\n{width}x{height}   (fps = 1 / median s per frame; best in brackets)")
         for name, t in timings.items():
