@@ -9,34 +9,30 @@ contacts_to_touch_node turns ros_gz contact reports into hebbian_ros/Touch), and
 GUI too (gz sim without ``-s``).
 """
 
-import os
-
-from ament_index_python.packages import get_package_share_directory
 from launch.actions import DeclareLaunchArgument, ExecuteProcess, IncludeLaunchDescription, OpaqueFunction
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
 from hebbian_ros.graph.restart_policy import gz_sim_command, launch_respawn
+from hebbian_ros.resources import config_file, share_dir, world_file
 from launch import LaunchDescription
 
 
 def _world_nodes(context):
-    share = get_package_share_directory("hebbian_ros")
     world = LaunchConfiguration("world").perform(context)
-    world_file = world if world.endswith(".sdf") else os.path.join(share, "worlds", f"{world}.sdf")
     headless = LaunchConfiguration("headless").perform(context).lower() == "true"
     actions = [
-        ExecuteProcess(cmd=gz_sim_command(world_file, headless), output="screen"),
+        ExecuteProcess(cmd=gz_sim_command(str(world_file(world)), headless), output="screen"),
         Node(
             package="ros_gz_bridge",
             executable="parameter_bridge",
             name="bridge",
             output="screen",
-            parameters=[{"config_file": os.path.join(share, "config", "ros_gz_bridge.yaml"), "use_sim_time": True}],
+            parameters=[{"config_file": str(config_file("ros_gz_bridge.yaml")), "use_sim_time": True}],
         ),
         IncludeLaunchDescription(
-            PythonLaunchDescriptionSource(os.path.join(share, "launch", "hebbian.launch.py")),
+            PythonLaunchDescriptionSource(str(share_dir() / "launch" / "hebbian.launch.py")),
             launch_arguments={"use_sim_time": "true", "groups": "touch" if world == "touch" else "loop"}.items(),
         ),
     ]

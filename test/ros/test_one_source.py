@@ -19,7 +19,7 @@ from rclpy.parameter import Parameter
 from std_msgs.msg import Header
 
 from hebbian_ros.core.loop import Loop
-from hebbian_ros.core.parameters import read_overrides
+from hebbian_ros.core.parameters import NODE_NAME, read_overrides
 from hebbian_ros.core.sensing.habituation import HabituationParams, inhibit, initial_state, sense
 from hebbian_ros.core.sensing.image_decoding import decode_image
 from hebbian_ros.core.sensing.receptive_fields import colour_opponent, on_off_contrast, pool_grid
@@ -243,7 +243,7 @@ def test_a_node_declares_its_schema_with_its_defaults(context, node_class):
         assert set(schema) <= declared, set(schema) - declared
         for name, p in schema.items():
             value = node.get_parameter(name).value
-            expected = node.get_name() if p.default == "<node name>" else p.default
+            expected = node.get_name() if p.default == NODE_NAME else p.default
             assert (tuple(value) if isinstance(value, list) else value) == expected, name
             assert node.describe_parameter(name).description == p.description, name
             assert node.describe_parameter(name).read_only == p.read_only, name
