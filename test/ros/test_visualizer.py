@@ -1,23 +1,17 @@
 """The visualizer node over real DDS: FiringRates in, MarkerArray and heatmap Image out; and config/hebbian.rviz."""
 
-import threading
 import time
-from collections import defaultdict
 
 import numpy as np
 import pytest
-import rclpy
 import yaml
 from harness import start_graph
-from polling import wait_until
-from rclpy.context import Context
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.node import Node
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import Marker, MarkerArray
 
 from hebbian_ros.core.parameters import read_overrides
+from hebbian_ros.evaluation.probe import Observer, wait_until
 from hebbian_ros.graph.spec import config_dir
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode
 from hebbian_ros.nodes import qos
@@ -27,58 +21,29 @@ from hebbian_ros.nodes.visualizer_node import PARAMETERS
 ORANGE, BLUE, WHITE = (1.0, 0.55, 0.0), (0.25, 0.55, 1.0), (1.0, 1.0, 1.0)
 
 
-class Viewer:
+class Viewer(Observer):
     """Publishes rates and loop events; records what the visualizer draws."""
 
     def __init__(self) -> None:
-        self.context = Context()
-        rclpy.init(context=self.context)
-        self.node = Node("viewer", context=self.context)
-        self.lock = threading.Lock()
-        self.received = defaultdict(list)
+        drawn = {
+            "hebbian/sensor/markers": MarkerArray,
+            "hebbian/layer1/markers": MarkerArray,
+            "hebbian/sensor/heatmap": Image,
+            "hebbian/status/markers": MarkerArray,
+        }
+        super().__init__("viewer", {topic: (msg_type, qos.EVENT) for topic, msg_type in drawn.items()})
         self.rates = {
             p: self.node.create_publisher(FiringRates, f"hebbian/{p}/rates", qos.STREAM) for p in ("sensor", "layer1")
         }
         self.mode = self.node.create_publisher(LearningMode, "hebbian/learning_mode", qos.STATE)
         self.inhibition = self.node.create_publisher(Inhibition, "hebbian/inhibition", qos.EVENT)
-        for topic, msg_type in (
-            ("hebbian/sensor/markers", MarkerArray),
-            ("hebbian/layer1/markers", MarkerArray),
-            ("hebbian/sensor/heatmap", Image),
-            ("hebbian/status/markers", MarkerArray),
-        ):
-            self.node.create_subscription(msg_type, topic, self._keep(topic), qos.EVENT)
-        self.executor = SingleThreadedExecutor(context=self.context)
-        self.executor.add_node(self.node)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._spin, daemon=True)
-        self.thread.start()
-
-    def _spin(self):
-        while not self.stop.is_set():
-            self.executor.spin_once(timeout_sec=0.05)
-
-    def _keep(self, topic):
-        def keep(msg):
-            with self.lock:
-                self.received[topic].append((time.monotonic(), msg))
-
-        return keep
 
     def latest(self, topic, since=0.0):
-        with self.lock:
-            found = [m for t, m in self.received[topic] if t >= since]
+        found = self.messages(topic, since)
         return found[-1] if found else None
 
     def wait(self, predicate, timeout, publish=None):
         return wait_until(predicate, timeout, each=publish)
-
-    def close(self):
-        self.stop.set()
-        self.thread.join(timeout=5.0)
-        self.executor.shutdown()
-        self.node.destroy_node()
-        rclpy.try_shutdown(context=self.context)
 
 
 def label(array: MarkerArray) -> Marker:
