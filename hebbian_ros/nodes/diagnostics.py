@@ -122,7 +122,10 @@ class Diagnostics:
     def status(self) -> DiagnosticStatus:
         """The node's status now."""
         report = self.health.report(time.monotonic(), self._rejections.total, self._rejections.last_reason)
-        extra = self._values() if self._values is not None else {}
+        try:
+            extra = self._values() if self._values is not None else {}
+        except Exception as error:  # a report must never take the node down (this runs in a timer)
+            extra = {"diagnostics error": f"{type(error).__name__}: {error}"}
         values = [*report.values, *((key, _text(value)) for key, value in extra.items())]
         return DiagnosticStatus(
             level=_LEVELS[report.level],

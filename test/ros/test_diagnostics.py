@@ -81,3 +81,41 @@ def test_every_node_reports_and_the_sensor_level_follows_its_input(ros_env, tmp_
         probe.close()
         graph.stop()
     assert graph.events == [], graph.events
+
+
+def test_status_in_process_name_hardware_id_counting_and_a_failing_value(ros_env):
+    import socket
+
+    import rclpy
+    from rclpy.context import Context
+    from rclpy.node import Node
+
+    from hebbian_ros.nodes.diagnostics import Diagnostics
+    from hebbian_ros.nodes.rejections import Rejections
+
+    context = Context()
+    rclpy.init(context=context)
+    try:
+        node = Node("camera_sensor", namespace="robot1", context=context)
+        rejections = Rejections(node)
+
+        def broken():
+            raise RuntimeError("no memory yet")
+
+        diagnostics = Diagnostics(node, rejections, ("camera/image_raw",), broken)
+        received = []
+        callback = diagnostics.counted(received.append)
+        for k in range(3):
+            callback(k)
+        rejections.reject("camera/image_raw", ValueError("image: zero size (0x0)"))
+        status = diagnostics.status()
+        values = {kv.key: kv.value for kv in status.values}
+        assert received == [0, 1, 2]
+        assert status.name == "robot1/camera_sensor" and status.hardware_id == socket.gethostname()
+        assert values["messages received"] == "3" and values["messages dropped"] == "1"
+        assert values["last drop reason"] == "camera/image_raw: image: zero size (0x0)"
+        assert values["diagnostics error"] == "RuntimeError: no memory yet"
+        assert status.level == DiagnosticStatus.WARN  # 1 of 3 dropped > 10 %
+        node.destroy_node()
+    finally:
+        rclpy.shutdown(context=context)
