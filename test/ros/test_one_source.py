@@ -20,7 +20,7 @@ from std_msgs.msg import Header
 
 from hebbian_ros.core.loop import Loop
 from hebbian_ros.core.parameters import NODE_NAME, read_overrides
-from hebbian_ros.core.sensing.habituation import HabituationParams, inhibit, initial_state, sense
+from hebbian_ros.core.sensing.habituation import HabituationParams, initial_state, sense
 from hebbian_ros.core.sensing.image_decoding import decode_image
 from hebbian_ros.core.sensing.receptive_fields import colour_opponent, on_off_contrast, pool_grid
 from hebbian_ros.core.sensing.retina import Retina, RetinaParams
@@ -105,7 +105,7 @@ def test_sensor_node_and_retina_give_the_same_rates_for_the_same_frames(context)
     node = SensorNode(context=context, parameter_overrides=overrides(parameters))
     receiver = Receiver(context, node.rates_topic)
     retina, clock = Retina(RetinaParams.from_parameters(parameters)), StampClock()
-    reference = {"state": initial_state(node.shape), "rates": None}
+    reference = {"state": initial_state((8, 8, 6)), "rates": None}
     habituation = HabituationParams(tau_adapt=0.2)
     try:
         receiver.wait_matched(node.rates_pub)
@@ -123,18 +123,18 @@ def test_sensor_node_and_retina_give_the_same_rates_for_the_same_frames(context)
             np.testing.assert_array_equal(rates, expected)
             assert published.max_rate == retina.max_rate and tuple(published.shape) == retina.shape
 
-            # the chain written out from the primitives (what the sensor did before the Retina existed)
+            # the colour fields' chain written out from the primitives (what the sensor did before the Retina
+            # existed), up to the first inhibition (its selective gain depends on every unit the retina has)
             image = plain.astype(np.float32) / 255
             fields = pool_grid(image, 8, 8, 3)
             drive = on_off_contrast(colour_opponent(fields, 0.5), 2.0)
             reference["rates"], reference["state"] = sense(drive, dt, reference["state"], habituation)
-            np.testing.assert_allclose(rates, reference["rates"], rtol=1e-5, atol=1e-4)
+            if i <= 3:
+                np.testing.assert_allclose(rates[:, :, :6], reference["rates"], rtol=1e-5, atol=1e-4)
 
             if i == 3:  # memory recognised it: selective inhibition (no per-unit gain in the message)
                 node.on_inhibition(Inhibition(target_population="sensor", strength=0.5))
                 retina.inhibit(0.5)
-                selective = (reference["rates"] / reference["rates"].max()).ravel()
-                reference["state"] = inhibit(reference["state"], 0.5, selective, habituation)
                 np.testing.assert_array_equal(node.retina.state.gain, retina.state.gain)
                 assert node.retina.state.gain.min() < 1.0
             if i == 5:  # a-ha: both keep the stimulus; each replay re-presents it as first seen
