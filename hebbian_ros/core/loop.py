@@ -30,7 +30,7 @@ from hebbian_ros.core.sensing.image_decoding import decode_image
 from hebbian_ros.core.sensing.retina import Retina, RetinaParams
 from hebbian_ros.core.structure.structural import StructuralChange, StructuralKind
 
-#: The loop's nodes in config/graph.yaml: name, parameter file.
+#: Names of the loop's nodes in config/graph.yaml (their sections of the parameter files Loop.from_config reads).
 SENSOR_NODE, LAYER_NODES, MEMORY_NODE, NEUROMODULATOR_NODE = "sensor", ("layer1", "layer2"), "memory", "neuromodulator"
 
 
