@@ -729,6 +729,8 @@ def code_version() -> dict[str, Any]:
         except (OSError, subprocess.SubprocessError):
             return ""
 
+    if os.environ.get("HEBBIAN_BENCH_COMMIT"):  # a snapshot (git archive) of that commit, not a checkout
+        return {"commit": os.environ["HEBBIAN_BENCH_COMMIT"], "pipeline_code_modified": False, "modified": "snapshot"}
     changed = git("status", "--porcelain", "--", "hebbian_ros/core", "config", "bench/recognition.py")
     return {"commit": git("rev-parse", "HEAD") or None, "pipeline_code_modified": bool(changed), "modified": changed}
 
