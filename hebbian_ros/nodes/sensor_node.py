@@ -50,7 +50,8 @@ class SensorNode(Node):
         self.rates_pub = self.create_publisher(FiringRates, self.rates_topic, qos.STREAM)
         compressed = self.modality == "camera" and parameters["transport"] == "compressed"
         self.input_topic = "touch" if self.modality == "touch" else f"camera/image_raw{'/compressed' * compressed}"
-        self.diagnostics = Diagnostics(self, self.rejections, (self.input_topic,))
+        self._last_frame = None  # the last camera message, described on /diagnostics
+        self.diagnostics = Diagnostics(self, self.rejections, (self.input_topic,), self._diagnostic_values)
         msg_type, callback = {"touch": (Touch, self.on_touch), "camera": (Image, self.on_image)}[self.modality]
         if compressed:
             msg_type, callback = CompressedImage, self.on_compressed
@@ -73,8 +74,17 @@ class SensorNode(Node):
 
         return apply
 
+    def _diagnostic_values(self) -> dict:
+        frame = self._last_frame
+        if frame is None:
+            return {}
+        if isinstance(frame, CompressedImage):
+            return {"last frame": f"{frame.format or 'no format'}, {len(frame.data)} bytes"}
+        return {"last frame": f"{frame.width}x{frame.height} {frame.encoding}"}
+
     def on_image(self, msg: Image) -> None:
         """Decode, pool and sense one camera frame."""
+        self._last_frame = msg
         try:
             image = decode_image(
                 msg.height, msg.width, msg.encoding, msg.step, msg.data, bool(msg.is_bigendian), self.max_pixels
@@ -86,6 +96,7 @@ class SensorNode(Node):
 
     def on_compressed(self, msg: CompressedImage) -> None:
         """Decode (JPEG scaled down to what the fields need), pool and sense one compressed frame."""
+        self._last_frame = msg
         try:
             image = decode_compressed(msg.format, msg.data, self.max_pixels, self.grid, self.jpeg_field_pixels)
             self._publish(self.retina.see(image, self._dt(msg.header), validate=False), msg.header)

@@ -51,6 +51,7 @@ def test_every_node_reports_and_the_sensor_level_follows_its_input(ros_env, tmp_
         assert sensor.level == DiagnosticStatus.OK, sensor.message
         assert sensor.hardware_id == "test_camera"
         assert values["input topics"] == "camera/image_raw" and float(values["input rate [Hz]"]) > 5  # 5 s window
+        assert values["last frame"] == "64x64 rgb8"
 
         # 1 Hz: about one status per node per second
         window = statuses(probe, start, "layer1")
