@@ -136,7 +136,7 @@ def plot_recognition_vs_n(result: Mapping[str, Any], path: str | Path, kind: str
         axes[0, col].set_title(f"{name}: {kind} views")
         axes[0, col].axhline(0.95, color="grey", lw=0.6, ls="--")
         axes[0, col].set_ylabel("AUROC")
-        axes[1, col].set_ylabel("hit rate (solid: own threshold, dotted: at 5 % FF)")
+        axes[1, col].set_ylabel("hit rate (solid: own; dotted: @5% FF)")
         axes[2, col].set_ylabel("false-familiar rate")
         axes[2, col].axhline(0.05, color="grey", lw=0.6, ls="--")
         axes[2, col].set_xlabel("objects learned N")
