@@ -25,7 +25,14 @@ new views of it:
 * ``pose``: the object itself turned by +-30 deg about the vertical in the simulator (a new pose).
 
 Frames are 64x64 RGB uint8 with the SDF camera's Gaussian noise (stddev 0.005), seeded per object and
-view, so a frame does not depend on the order in which frames are rendered.
+view, so a frame does not depend on the order in which frames are rendered. Rendering (EGL, MuJoCo's
+default 4x multisampling) ran at 110-200 frames/s on the shared 2-core machine, most of it in
+``mjr_render``; fewer objects per world (25: +70 %) or ``model.vis.quality.offsamples = 0`` before the
+first render (about 280/s) are faster but change the frames.
+
+For the graph / a demo: ``write_world(path, n, seed)`` writes one world with n objects that
+:func:`hebbian_ros.sim.exploration.camera_exploration` visits like the tabletop (labelled models, the
+``camera_rig`` camera), e.g. ``EmbeddedSimulator(str(write_world("/tmp/many.sdf", 30)))``.
 """
 
 from __future__ import annotations
