@@ -31,6 +31,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=None, help="report folder (default out/demo-<time>)")
     parser.add_argument("--world", default="tabletop", help="world in worlds/ (default tabletop)")
     parser.add_argument(
+        "--objects",
+        type=int,
+        default=0,
+        help="explore N procedurally generated objects instead (a many_objects world written to the report "
+        "folder; each visited once per round, in order: learning, then recognition)",
+    )
+    parser.add_argument(
         "--rounds",
         type=int,
         default=2,
@@ -58,9 +65,15 @@ def run_demo(args: argparse.Namespace) -> tuple[RunSummary, Path]:
     out = args.out or Path("out") / datetime.now().strftime("demo-%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
     overrides = out / "parameters.yaml"
+    world, order = args.world, "expanding"
+    if args.objects > 0:
+        from hebbian_ros.sim.many_objects import write_world
+
+        world, order = str(write_world(out / "many_objects.sdf", args.objects, args.seed).resolve()), "cyclic"
     overrides.write_text(
         "simulator:\n  ros__parameters:\n"
-        f"    world: {args.world}\n    rounds: {args.rounds}\n    frames_per_view: {args.frames_per_view}\n"
+        f"    world: {world}\n    visit_order: {order}\n"
+        f"    rounds: {args.rounds}\n    frames_per_view: {args.frames_per_view}\n"
         f"    real_time_factor: {args.real_time_factor}\n    seed: {args.seed}\n"
         "    wait_for_subscribers: [camera/image_raw, sim/ground_truth, hebbian/recognition]\n"
         "    settle_time: 2.0\n"

@@ -146,6 +146,21 @@ SENSOR = Schema(
         choices=("opponent", "rgb"),
     ),
     _p("luminance_weight", 0.5, "Weight of luminance against the opponent axes.", 0.0, 1.0),
+    _p(
+        "edges",
+        True,
+        "Camera: oriented edge cells per field besides the colour fields (8 directions per luminance / opponent "
+        "plane, complex-cell pooling): the sensor sees shape, not only colour blobs. Touch: never.",
+        read_only=True,
+    ),
+    _p("edge_resolution", 8, "Working pixels per field side for the edge cells.", 2, 64, read_only=True),
+    _p(
+        "edge_semi_saturation",
+        0.05,
+        "Edge energy per working pixel below which a field's edge cells stay weak (divisive normalisation).",
+        1e-4,
+        10.0,
+    ),
     _p("max_pressure", 5.0, "Touch pressure that drives a field fully [N].", 1e-6, 1e6),
     _p("max_rate", 100.0, "Rate of a fully driven field [Hz].", 1e-3, 1e4),
     _p("sustained_weight", 0.5, "Share of the rate following the current intensity.", 0.0, 10.0),
@@ -198,9 +213,16 @@ FEATURE_LAYER = Schema(
         read_only=True,
         choices=("hebb", "oja", "sanger", "bcm", "competitive", "stdp"),
     ),
-    _p("n_in", 384, "Units in the layer below.", 1, 10_000_000, read_only=True),
-    _p("n_out", 128, "Units in this layer.", 1, 10_000_000, read_only=True),
-    _p("learning_rate", 0.002, "Learning rate at level 1 (eta; a_plus for stdp).", 0.0, 1.0, read_only=True),
+    _p(
+        "n_in",
+        1920,
+        "Units in the layer below (the sensor: 8x8 fields x (6 colour + 24 edge) cells).",
+        1,
+        10_000_000,
+        read_only=True,
+    ),
+    _p("n_out", 256, "Units in this layer (with on_off: 2 x n_out published rates).", 1, 10_000_000, read_only=True),
+    _p("learning_rate", 0.0002, "Learning rate at level 1 (eta; a_plus for stdp).", 0.0, 1.0, read_only=True),
     _p("k", 4, "Winners of the competitive rule (k-WTA).", 1, 1_000_000, read_only=True),
     _p("soft", False, "Soft (softmax) instead of hard k-WTA.", read_only=True),
     _p("temperature", 0.1, "Soft-WTA temperature.", 1e-6, 1e3, read_only=True),
@@ -216,9 +238,18 @@ FEATURE_LAYER = Schema(
     _p(
         "input_norm",
         "l2",
-        "Input normalisation: l2, scale or divisive.",
+        "Input normalisation: l2, scale, divisive or centred (population mean subtracted, then l2).",
         read_only=True,
-        choices=("l2", "scale", "divisive"),
+        choices=("l2", "scale", "divisive", "centred"),
+    ),
+    _p(
+        "activation",
+        "auto",
+        "Output: relu (rectified rates), on_off (linear units, each published as an ON and an OFF rate: 2 x n_out "
+        "rates; oja, sanger and hebb only) or auto (on_off for oja and sanger, whose components are signed; relu "
+        "otherwise).",
+        read_only=True,
+        choices=("auto", "relu", "on_off"),
     ),
     _p("semi_saturation", 0.0, "Semi-saturation of divisive normalisation [Hz].", 0.0, 1e6, read_only=True),
     _p("max_rate", 100.0, "Highest rate in and out [Hz].", 1e-3, 1e4, read_only=True),
@@ -235,18 +266,47 @@ FEATURE_LAYER = Schema(
 #: memory_node: :func:`hebbian_ros.core.memory.pattern_memory.memory_params`.
 MEMORY = Schema(
     _p("input_topic", "hebbian/layer2/rates", "Rates of the top feature layer.", read_only=True),
-    _p("dim", 64, "Units in the top layer (pattern size).", 1, 1_000_000, read_only=True),
-    _p("capacity", 64, "Patterns that fit before the least used is recycled.", 1, 1_000_000, read_only=True),
-    _p("familiarity_threshold", 0.93, "Cosine similarity at which a pattern is familiar.", 0.01, 1.0),
+    _p("dim", 256, "Rates of the top layer (pattern size).", 1, 1_000_000, read_only=True),
+    _p("capacity", 256, "Patterns that fit before the least used is recycled.", 1, 1_000_000, read_only=True),
+    _p(
+        "familiarity_threshold",
+        0.9,
+        "Cosine similarity at which a pattern is familiar (until adaptive_after memories are stored, or always "
+        "with threshold_quantile 0).",
+        0.01,
+        1.0,
+    ),
     _p("consolidation_rate", 0.2, "Step of a recognised memory towards the pattern while learning.", 0.0, 1.0),
-    _p("min_activity", 0.2, "Mean rate below which nothing is stored [Hz].", 0.0, 1e4),
+    _p(
+        "min_activity",
+        0.25,
+        "Mean rate below which nothing is recognised or stored [Hz] (an empty table: 0.1-0.2).",
+        0.0,
+        1e4,
+    ),
     _p(
         "drift_similarity",
-        0.85,
+        0.7,
         "Within a learning episode, a novel view this similar to the episode's memory is that stimulus drifting: "
         "consolidated into it, not stored anew (>= familiarity_threshold: off).",
         0.01,
         1.0,
+    ),
+    _p(
+        "threshold_quantile",
+        0.95,
+        "Adaptive familiarity threshold: this quantile of the stored memories' similarities to their nearest "
+        "other memory (about 1 - quantile of never-seen patterns are called familiar); 0: the fixed "
+        "familiarity_threshold.",
+        0.0,
+        0.9999,
+    ),
+    _p(
+        "adaptive_after",
+        32,
+        "Memories needed before the adaptive threshold replaces familiarity_threshold.",
+        2,
+        1_000_000,
     ),
     _p(
         "inhibition_strength",
@@ -274,7 +334,7 @@ MEMORY = Schema(
     ),
     _p(
         "path_similarity",
-        0.85,
+        0.7,
         "After an a-ha, a novel sample this similar to the confirmed memory becomes a copy of it.",
         0.0,
         1.0,
@@ -328,7 +388,7 @@ MEMORY = Schema(
 #: neuromodulator_node: :class:`hebbian_ros.core.neuromodulation.neuromodulator.NeuromodulatorParams`.
 NEUROMODULATOR = Schema(
     _p("enabled", True, "When false, novelty never switches learning on (manual switching still works)."),
-    _p("threshold", 0.3, "Accumulated unpropagated activity that starts learning [Hz*s].", 1e-6, 1e9),
+    _p("threshold", 0.15, "Accumulated unpropagated activity that starts learning [Hz*s].", 1e-6, 1e9),
     _p("tau_decay", 0.5, "Decay time constant of the accumulation [s].", 1e-3, 1e6),
     _p("confirm_samples", 3, "Consecutive recognitions of a new memory that make an a-ha.", 1, 10_000),
     _p("replays", 5, "Consolidation repeats after an a-ha.", 0, 10_000),

@@ -55,6 +55,14 @@ PARAMETERS = Schema(
         1000,
         read_only=True,
     ),
+    Parameter(
+        "visit_order",
+        "expanding",
+        'Camera visits: "expanding" (A, B A, C B A, ... then shuffled rounds), "cyclic" (A B C ... per round) '
+        'or "random" (a shuffled order per round).',
+        read_only=True,
+        choices=("expanding", "cyclic", "random"),
+    ),
     Parameter("jitter", 0.0, "Per-frame camera / per-press finger jitter [m].", 0.0, 0.1, read_only=True),
     Parameter("loop", False, "Start the exploration again when it ends.", read_only=True),
     Parameter(
@@ -107,6 +115,7 @@ class SimulatorNode(Node):
                 frames_per_view=frames_per_view,
                 gap_frames=gap_frames,
                 dt=self.dt,
+                order=parameters["visit_order"],
                 rounds=rounds,
                 seed=seed,
                 jitter=jitter,

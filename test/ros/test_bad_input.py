@@ -7,6 +7,7 @@ import pytest
 from harness import running_loop
 from sensor_msgs.msg import Image
 
+from hebbian_ros.core.parameters import FEATURE_LAYER
 from hebbian_ros.experiments.stimuli import scene
 from hebbian_ros.msg import FiringRates
 from hebbian_ros.nodes import qos
@@ -35,13 +36,14 @@ def bad_rates(header):
             header=header, population="sensor", shape=shape or [values.size], rates=values, max_rate=max_rate
         )
 
-    yield "NaN or inf", rates(np.full(384, np.nan))
-    yield "NaN or inf", rates(np.full(384, np.inf))
-    yield "expected 384 values", rates(np.ones(383))
-    yield "negative rate", rates(-np.ones(384))
+    n = FEATURE_LAYER.default("n_in")  # layer1's input: the sensor's rates
+    yield "NaN or inf", rates(np.full(n, np.nan))
+    yield "NaN or inf", rates(np.full(n, np.inf))
+    yield f"expected {n} values", rates(np.ones(n - 1))
+    yield "negative rate", rates(-np.ones(n))
     yield "empty", rates([])
-    yield "does not hold", rates(np.ones(384), shape=[8, 8, 5])
-    yield "max_rate", rates(np.ones(384), max_rate=float("nan"))
+    yield "does not hold", rates(np.ones(n), shape=[8, 8, 5])
+    yield "max_rate", rates(np.ones(n), max_rate=float("nan"))
 
 
 @pytest.fixture

@@ -38,7 +38,14 @@ class MemoryParams:
 
     :param dim: size of the patterns (the top layer's unit count).
     :param capacity: number of patterns that fit; when full, the least-used one is recycled.
-    :param familiarity_threshold: cosine similarity at or above which a pattern is familiar.
+    :param familiarity_threshold: cosine similarity at or above which a pattern is familiar (with
+        ``threshold_quantile``: until ``adaptive_after`` memories are stored).
+    :param threshold_quantile: adaptive decision threshold; ``0`` keeps ``familiarity_threshold``. Each
+        stored memory's similarity to its nearest other memory is a sample of how close two different
+        things look in this representation; the threshold is this quantile of those samples, so about
+        ``1 - threshold_quantile`` of never-seen patterns are called familiar however crowded the
+        representation grows.
+    :param adaptive_after: memories needed before the adaptive threshold replaces the fixed one.
     :param consolidation_rate: how far a recognised memory moves towards the pattern per sample
         while learning mode is on (scaled by the learning level).
     :param min_activity: mean rate [Hz] below which a pattern is too weak to be recognised or stored
@@ -57,18 +64,30 @@ class MemoryParams:
     consolidation_rate: float = MEMORY.default("consolidation_rate")
     min_activity: float = MEMORY.default("min_activity")
     drift_similarity: float = MEMORY.default("drift_similarity")
+    threshold_quantile: float = MEMORY.default("threshold_quantile")
+    adaptive_after: int = MEMORY.default("adaptive_after")
     structural: StructuralParams | None = None
     neurogenesis: NeurogenesisParams | None = None
 
     def __post_init__(self) -> None:
-        for name in ("dim", "capacity"):
+        for name in ("dim", "capacity", "adaptive_after"):
             object.__setattr__(self, name, check.as_int(name, getattr(self, name)))
-        for name in ("familiarity_threshold", "consolidation_rate", "min_activity", "drift_similarity"):
+        for name in (
+            "familiarity_threshold",
+            "consolidation_rate",
+            "min_activity",
+            "drift_similarity",
+            "threshold_quantile",
+        ):
             object.__setattr__(self, name, check.as_real(name, getattr(self, name)))
         if self.dim <= 0 or self.capacity <= 0:
             raise ValueError(f"dim and capacity: must be positive, got {self.dim}, {self.capacity}")
         if not 0.0 < self.familiarity_threshold <= 1.0:
             raise ValueError(f"familiarity_threshold: must be in (0, 1], got {self.familiarity_threshold}")
+        if not 0.0 <= self.threshold_quantile < 1.0:
+            raise ValueError(f"threshold_quantile: must be in [0, 1), got {self.threshold_quantile}")
+        if self.adaptive_after < 2:
+            raise ValueError(f"adaptive_after: must be >= 2, got {self.adaptive_after}")
         if not 0.0 < self.drift_similarity <= 1.0:
             raise ValueError(f"drift_similarity: must be in (0, 1], got {self.drift_similarity}")
         if not 0.0 <= self.consolidation_rate <= 1.0:
@@ -125,6 +144,10 @@ class PatternMemory:
         self.patterns = np.zeros((params.capacity, params.dim), np.float32)
         self.used = np.zeros(params.capacity, bool)
         self.hits = np.zeros(params.capacity, np.int64)
+        #: learning episode each memory was stored in: memories of one episode are one stimulus's views
+        self.episode_of = np.full(params.capacity, -1, np.int64)
+        #: each memory's cosine to its nearest memory of another episode (derived, not checkpointed)
+        self.nearest = np.full(params.capacity, -1.0, np.float32)
         structural = params.structural
         #: duplicate copies of memories (``None`` without structural plasticity)
         self.pool = (
@@ -159,6 +182,31 @@ class PatternMemory:
     def copies(self) -> np.ndarray:
         """Duplicate copies held by each memory (zeros without structural plasticity)."""
         return np.zeros(self.capacity, np.int64) if self.pool is None else self.pool.counts(self.capacity)
+
+    @property
+    def threshold(self) -> float:
+        """The similarity at which a pattern is familiar now (fixed, or adaptive: see :class:`MemoryParams`)."""
+        q = self.params.threshold_quantile
+        if q == 0.0 or self.size < self.params.adaptive_after:
+            return self.params.familiarity_threshold
+        return float(min(np.quantile(self.nearest[self.used], q), 0.999))
+
+    def _update_nearest(self, slot: int) -> None:
+        """``patterns[slot]`` is new or moved: its nearest-other similarity, and the others' against it."""
+        similarity = self.patterns @ self.patterns[slot]
+        others = self.used & (self.episode_of != self.episode_of[slot])
+        self.nearest[slot] = float(similarity[others].max()) if others.any() else -1.0
+        np.maximum(self.nearest, np.where(others, similarity, -1.0), out=self.nearest)
+
+    def _recompute_nearest(self) -> None:
+        """Every memory's nearest-other similarity from scratch (after a restore)."""
+        self.nearest = np.full(self.capacity, -1.0, np.float32)
+        rows = np.flatnonzero(self.used)
+        if rows.size > 1:
+            similarity = self.patterns[rows] @ self.patterns[rows].T
+            episodes = self.episode_of[rows]
+            similarity[episodes[:, None] == episodes[None, :]] = -1.0
+            self.nearest[rows] = similarity.max(axis=1)
 
     def match(self, pattern: np.ndarray) -> tuple[int, float]:
         """Best-matching stored memory and its cosine similarity (``(-1, 0.0)`` if none).
@@ -199,7 +247,7 @@ class PatternMemory:
             self._path = self._current = -1  # silence ends a confirmed memory's path
             return Recall(-1, 0.0, False, False, activity)  # too weak to recognise or to store
         memory_id, similarity, row = self._match_entry(pattern)
-        familiar = memory_id >= 0 and similarity >= self.params.familiarity_threshold
+        familiar = memory_id >= 0 and similarity >= self.threshold
         stored, drift = False, 0.0
         if self.pool is not None:
             self.pool.tick()
@@ -319,6 +367,8 @@ class PatternMemory:
             self.patterns = np.concatenate([self.patterns, np.zeros((added, dim), np.float32)])
             self.used = np.concatenate([self.used, np.zeros(added, bool)])
             self.hits = np.concatenate([self.hits, np.zeros(added, np.int64)])
+            self.nearest = np.concatenate([self.nearest, np.full(added, -1.0, np.float32)])
+            self.episode_of = np.concatenate([self.episode_of, np.full(added, -1, np.int64)])
             self._events.append(StructuralChange(StructuralKind.NEUROGENESIS, -1, added))
             if self._demand is not None:
                 self._demand.satisfied()
@@ -336,7 +386,12 @@ class PatternMemory:
         With structural plasticity or neurogenesis also ``capacity`` (units now) and, with duplicates,
         the pool: ``copies``, ``copy_owner``, ``copy_hits``, ``copy_last_use`` and ``clock``.
         """
-        state = {"patterns": self.patterns.copy(), "used": self.used.copy(), "hits": self.hits.copy()}
+        state = {
+            "patterns": self.patterns.copy(),
+            "used": self.used.copy(),
+            "hits": self.hits.copy(),
+            "episode_of": self.episode_of.copy(),
+        }
         if self.pool is not None or self.params.neurogenesis is not None:
             state["capacity"] = np.array(self.capacity, np.int64)
         if self.pool is not None:
@@ -383,6 +438,13 @@ class PatternMemory:
             if capacity.shape != () or capacity.dtype.kind not in "iu" or int(capacity) != units:
                 raise ValueError(f"capacity: expected {units} (the units in patterns), got {capacity!r}")
         used = arrays["used"].astype(bool)
+        if "episode_of" in state:  # older checkpoints: every memory its own episode
+            episode_of = np.asarray(state["episode_of"])
+            if episode_of.shape != (units,) or episode_of.dtype.kind not in "iu":
+                raise ValueError(f"episode_of: expected ({units},) integers, got {episode_of.dtype} {episode_of.shape}")
+            episode_of = episode_of.astype(np.int64)
+        else:
+            episode_of = np.where(used, np.arange(units), -1).astype(np.int64)
         pool = None
         if self.pool is not None and "copies" in state:
             pool = self.pool.checked_state(state, units)
@@ -400,6 +462,8 @@ class PatternMemory:
         self.patterns = np.concatenate([patterns.astype(np.float32), np.zeros((pad, dim), np.float32)])
         self.used = np.concatenate([used, np.zeros(pad, bool)])
         self.hits = np.concatenate([arrays["hits"].astype(np.int64), np.zeros(pad, np.int64)])
+        self.episode_of = np.concatenate([episode_of, np.full(pad, -1, np.int64)])
+        self._recompute_nearest()
         if self.pool is not None:
             if pool is None:
                 self.pool.clear()
@@ -431,6 +495,12 @@ class PatternMemory:
         self.patterns[slot] = _unit(pattern)
         self.used[slot] = True
         self.hits[slot] = 0
+        # a second memory in one episode is the same stimulus again; a new episode is a new stimulus
+        self.episode_of[slot] = self.episode_of[self._current] if self._current >= 0 else self.episode_of.max() + 1
+        if recycled:  # the old pattern's neighbours may have had it as their nearest
+            self._recompute_nearest()
+        else:
+            self._update_nearest(slot)
         return slot
 
     def _recycle_copies(self, rows: np.ndarray) -> None:
@@ -452,6 +522,8 @@ class PatternMemory:
     def _consolidate(self, memory_id: int, pattern: np.ndarray, rate: float) -> None:
         moved = (1.0 - rate) * self.patterns[memory_id] + rate * _unit(pattern)
         self.patterns[memory_id] = _unit(moved)
+        if self.params.threshold_quantile > 0:
+            self._update_nearest(memory_id)
 
     def _checked(self, pattern: np.ndarray) -> np.ndarray:
         try:
@@ -504,6 +576,8 @@ def memory_params(parameters: Mapping[str, Any] | None = None) -> MemoryParams:
         consolidation_rate=p["consolidation_rate"],
         min_activity=p["min_activity"],
         drift_similarity=p["drift_similarity"],
+        threshold_quantile=p["threshold_quantile"],
+        adaptive_after=p["adaptive_after"],
         structural=structural,
         neurogenesis=neurogenesis,
     )

@@ -65,8 +65,8 @@ from hebbian_ros.core.plasticity.oja import OjaParams, SangerParams
 from hebbian_ros.core.plasticity.stdp import STDPParams, STDPState, stdp_init_state, stdp_step
 
 RULES = ("hebb", "oja", "sanger", "bcm", "competitive", "stdp")
-ACTIVATIONS = ("linear", "relu")
-INPUT_NORMS = ("l2", "scale", "divisive")
+ACTIVATIONS = ("linear", "relu", "on_off")
+INPUT_NORMS = ("l2", "scale", "divisive", "centred")
 #: Upper limit for ``max_rate_hz``; keeps every internal quantity far from float32 overflow.
 MAX_RATE_LIMIT_HZ = 1e6
 
@@ -151,9 +151,13 @@ class Layer:
     :param seed: seeds the initial weights and (for STDP) the Poisson spikes.
     :param bounds: ``"none"``, ``"clip"``, ``"l2"``, ``"l1"`` or a :class:`Bounds`, applied after
         every update; ``None`` picks ``"l2"`` for hebb and competitive, ``"none"`` otherwise.
-    :param activation: ``"linear"`` or ``"relu"``; ``None`` picks linear for oja/sanger and
-        relu otherwise (competitive and stdp must be rectified).
-    :param input_norm: ``"l2"`` (default), ``"scale"`` or ``"divisive"``, see the module docstring.
+    :param activation: ``"linear"``, ``"relu"`` or ``"on_off"`` (linear units, each output as an ON
+        rate and an OFF rate, ``2 n_out`` non-negative rates: signed components such as Sanger's travel as
+        firing rates); ``None`` picks linear for oja/sanger and relu otherwise (competitive and stdp must
+        be rectified).
+    :param input_norm: ``"l2"`` (default), ``"scale"``, ``"divisive"`` or ``"centred"`` (the population
+        mean subtracted, then l2: lateral inhibition, so the rules see the pattern's deviations, not the
+        direction every non-negative pattern shares), see the module docstring.
     :param semi_saturation_hz: ``σ`` of ``"divisive"`` [Hz], ``>= 0``.
     :param max_rate_hz: highest input and output rate; for STDP ``max_rate_hz·dt`` must be
         ``<= 1``.
@@ -185,6 +189,9 @@ class Layer:
         self._activation = check.as_choice(
             "activation", default_activation if activation is None else activation, ACTIVATIONS
         )
+        if self._activation == "on_off" and self._rule not in ("oja", "sanger", "hebb"):
+            raise ValueError(f"activation: 'on_off' carries signed outputs; rule {self._rule!r} has none")
+        self._low = 0.0 if self._activation == "relu" else -1.0  # on_off: linear inside, split on the way out
         if self._rule in ("competitive", "stdp") and self._activation != "relu":
             raise ValueError(f"activation: rule {self._rule!r} needs 'relu', got {self._activation!r}")
         self._input_norm = check.as_choice("input_norm", input_norm, INPUT_NORMS)
@@ -222,6 +229,11 @@ class Layer:
     def n_out(self) -> int:
         """Number of units."""
         return self._n_out
+
+    @property
+    def n_rates(self) -> int:
+        """Rates the layer outputs: one per unit, two (ON, OFF) per unit with ``activation="on_off"``."""
+        return 2 * self._n_out if self._activation == "on_off" else self._n_out
 
     @property
     def rule(self) -> str:
@@ -276,8 +288,12 @@ class Layer:
         """
         level = check.in_interval("level", level, 0.0, 1.0)
         x = self._check_input(x, learning=True)
-        low = 0.0 if self._activation == "relu" else -self._max_rate
-        y = check.as_activity("y", y, self._n_out, low=low, high=self._max_rate, what="rate")
+        if self._activation == "on_off":
+            y = check.as_activity("y", y, 2 * self._n_out, low=0.0, high=self._max_rate, what="rate")
+            y = y[..., : self._n_out] - y[..., self._n_out :]
+        else:
+            low = self._low * self._max_rate
+            y = check.as_activity("y", y, self._n_out, low=low, high=self._max_rate, what="rate")
         check.check_same_batch("y", y, "x", x)
         if level > 0:
             self._learn(x, y, level)
@@ -295,16 +311,16 @@ class Layer:
                 self._normalised_input(x),
                 self._w,
                 self._gated_params(level).eta,
-                low=0.0 if self._activation == "relu" else -1.0,
+                low=self._low,
                 high=1.0,
                 **self._kernel_options(x),
             )
             self._bounded = True
             self._n_updates += 1
-            return (activity * np.float32(self._max_rate)).astype(np.float32, copy=False)
+            return self._rates(activity)
         y = self._forward(x)
         if level > 0:
-            self._learn(x, y, level)
+            self.learn(x, y, level) if self._activation == "on_off" else self._learn(x, y, level)
         return y
 
     def step_rates(self, rates: np.ndarray, input_max_rate: float, level: float = 1.0) -> np.ndarray:
@@ -430,6 +446,10 @@ class Layer:
         return None
 
     def _normalised_input(self, x: np.ndarray) -> np.ndarray:
+        if self._input_norm == "centred":  # lateral inhibition removes the population mean, then l2
+            x = x - x.mean(axis=-1, keepdims=True, dtype=np.float32)
+            norms = np.sqrt(np.einsum("...i,...i->...", x, x))[..., None]
+            return (x / np.where(norms > 0, norms, 1)).astype(np.float32, copy=False)
         if self._input_norm == "scale":
             return x / np.float32(self._max_rate)
         if x.ndim == 1:  # one sample: a scalar norm, a few µs cheaper than the batched form
@@ -450,8 +470,14 @@ class Layer:
             else:
                 activity *= drive > 0
         else:
-            np.clip(drive, 0.0 if self._activation == "relu" else -1.0, 1.0, out=drive)
+            np.clip(drive, self._low, 1.0, out=drive)
             activity = drive
+        return self._rates(activity)
+
+    def _rates(self, activity: np.ndarray) -> np.ndarray:
+        """Output rates [Hz] of unit activity; ``on_off`` splits each signed unit into an ON and an OFF rate."""
+        if self._activation == "on_off":
+            activity = np.concatenate([np.maximum(activity, 0), np.maximum(-activity, 0)], axis=-1)
         return (activity * np.float32(self._max_rate)).astype(np.float32, copy=False)
 
     def _gated_params(self, level: float) -> Any:
@@ -547,7 +573,9 @@ def layer_from_parameters(parameters: Mapping[str, Any] | None = None, *, compil
         rule_params(p["rule"], p),
         seed=p["seed"],
         bounds=None if p["bounds"] == "default" else p["bounds"],
-        activation="relu",
+        activation=("on_off" if p["rule"] in ("oja", "sanger") else "relu")
+        if p["activation"] == "auto"
+        else p["activation"],
         input_norm=p["input_norm"],
         semi_saturation_hz=p["semi_saturation"],
         max_rate_hz=p["max_rate"],

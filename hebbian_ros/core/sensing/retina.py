@@ -22,6 +22,7 @@ import numpy as np
 
 from hebbian_ros.core import validation as check
 from hebbian_ros.core.parameters import SENSOR
+from hebbian_ros.core.sensing.edges import edge_units, oriented_edges
 from hebbian_ros.core.sensing.habituation import HabituationParams, HabituationState, inhibit, initial_state, sense
 from hebbian_ros.core.sensing.receptive_fields import colour_opponent, on_off_contrast, pool_grid
 
@@ -52,6 +53,9 @@ class RetinaParams:
     contrast: bool = SENSOR.default("contrast")
     contrast_gain: float = SENSOR.default("contrast_gain")
     luminance_weight: float = SENSOR.default("luminance_weight")
+    edges: bool = SENSOR.default("edges")
+    edge_resolution: int = SENSOR.default("edge_resolution")
+    edge_semi_saturation: float = SENSOR.default("edge_semi_saturation")
     max_pressure: float = SENSOR.default("max_pressure")
     selective_inhibition: bool = SENSOR.default("selective_inhibition")
     habituation: HabituationParams = field(default_factory=HabituationParams)
@@ -61,9 +65,10 @@ class RetinaParams:
         object.__setattr__(self, "cols", check.as_int("cols", self.cols, minimum=1))
         if check.as_int("channels", self.channels) not in (1, 3):
             raise ValueError(f"channels: must be 1 or 3, got {self.channels}")
-        for name in ("colour_coding", "contrast_gain", "luminance_weight", "max_pressure"):
+        for name in ("colour_coding", "contrast_gain", "luminance_weight", "max_pressure", "edge_resolution"):
             SENSOR[name].check(getattr(self, name))
-        for name in ("contrast", "selective_inhibition"):
+        SENSOR["edge_semi_saturation"].check(self.edge_semi_saturation)
+        for name in ("contrast", "selective_inhibition", "edges"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ValueError(f"{name}: expected a bool, got {getattr(self, name)!r}")
         check.check_instance("habituation", self.habituation, HabituationParams)
@@ -80,6 +85,9 @@ class RetinaParams:
             contrast=p["contrast"],
             contrast_gain=p["contrast_gain"],
             luminance_weight=p["luminance_weight"],
+            edges=p["edges"] and p["modality"] == "camera",
+            edge_resolution=p["edge_resolution"],
+            edge_semi_saturation=p["edge_semi_saturation"],
             max_pressure=p["max_pressure"],
             selective_inhibition=p["selective_inhibition"],
             habituation=HabituationParams(**{name: p[name] for name in _HABITUATION_FIELDS}),
@@ -95,8 +103,31 @@ class RetinaParams:
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        """Shape of the population: rows, cols, channels (x 2 with ON/OFF contrast)."""
-        return (self.rows, self.cols, self.channels * (2 if self.contrast else 1))
+        """Shape of the population: rows, cols, units per field (channels, x 2 with ON/OFF contrast, + edge cells)."""
+        return (self.rows, self.cols, self.channels * (2 if self.contrast else 1) + self.edge_units)
+
+    @property
+    def edge_units(self) -> int:
+        """Edge cells per field (0 without edges)."""
+        return edge_units(self.channels) if self.edges else 0
+
+
+#: Share of the strongest rate above which a unit counts as driven by the stimulus (fully inhibited).
+DRIVEN_SHARE = 0.25
+
+
+def selective_gain(rates: np.ndarray) -> np.ndarray:
+    """Per-unit share of an inhibition for stimulus-specific habituation, ``(units,)`` in [0, 1].
+
+    Units the current stimulus drives (at least ``DRIVEN_SHARE`` of the strongest rate) take all of it,
+    weaker ones in proportion, silent ones none: a new stimulus on other units still fires fast, and
+    the habituated stimulus keeps its pattern (its driven units slow down together, so what memory
+    sees stays recognisable while it fades).
+    """
+    top = float(rates.max())
+    if top <= 0:
+        return np.zeros(rates.size, np.float32)
+    return np.minimum(rates.ravel() / np.float32(DRIVEN_SHARE * top), np.float32(1.0))
 
 
 class Retina:
@@ -145,7 +176,12 @@ class Retina:
         if validate:
             dt = check.non_negative("dt", dt)
         p = self._params
-        return self._sense(pool_grid(image, p.rows, p.cols, p.channels, validate=validate), dt)
+        edges = None
+        if p.edges:
+            edges = oriented_edges(
+                image, p.rows, p.cols, p.channels, p.edge_resolution, p.edge_semi_saturation, validate=validate
+            )
+        return self._sense(pool_grid(image, p.rows, p.cols, p.channels, validate=validate), dt, edges)
 
     def touch(self, pressure: np.ndarray, dt: float, *, validate: bool = True) -> np.ndarray:
         """Rates [Hz] for one (rows, cols) taxel grid of pressures [N], ``dt`` seconds after the last.
@@ -158,11 +194,17 @@ class Retina:
         taxels = np.clip(pressure[:, :, None] / p.max_pressure, 0.0, 1.0)
         return self._sense(pool_grid(taxels, p.rows, p.cols, 1, validate=False), dt)
 
-    def _sense(self, fields: np.ndarray, dt: float) -> np.ndarray:
+    def _sense(self, fields: np.ndarray, dt: float, edges: np.ndarray | None = None) -> np.ndarray:
         p = self._params
         if self._opponent:
             fields = colour_opponent(fields, p.luminance_weight, validate=False)
         drive = on_off_contrast(fields, p.contrast_gain, validate=False) if p.contrast else fields
+        if edges is not None:
+            # The edge population is divisively normalised to the colour fields' total activity: both
+            # carry equal weight in the pattern, and a scene without contrast stays silent.
+            edge_norm = float(np.sqrt(np.einsum("ijk,ijk->", edges, edges)))
+            scale = float(np.sqrt(np.einsum("ijk,ijk->", drive, drive))) / edge_norm if edge_norm > 0 else 0.0
+            drive = np.concatenate([drive, np.minimum(edges * np.float32(scale), np.float32(1.0))], axis=2)
         self.rates, self.state = sense(drive, dt, self.state, p.habituation, validate=False)
         self.drive = drive
         return self.rates
@@ -170,11 +212,12 @@ class Retina:
     def inhibit(self, strength: float, unit_gain: np.ndarray | None = None) -> None:
         """One inhibitory feedback: gain *= 1 - strength * unit_gain, floored.
 
-        Without ``unit_gain`` (``None`` or empty) and with ``selective_inhibition``, each unit is inhibited
-        in proportion to its current rate (stimulus-specific habituation); without either, uniformly.
+        Without ``unit_gain`` (``None`` or empty) and with ``selective_inhibition``, the units the current
+        stimulus drives are inhibited (:func:`selective_gain`: stimulus-specific habituation); without
+        either, uniformly.
         """
         if (unit_gain is None or np.size(unit_gain) == 0) and self._params.selective_inhibition:
-            unit_gain = (self.rates / max(float(self.rates.max()), 1e-9)).ravel()
+            unit_gain = selective_gain(self.rates)
         self.state = inhibit(self.state, strength, unit_gain, self._params.habituation)
 
     def keep_for_replay(self) -> bool:

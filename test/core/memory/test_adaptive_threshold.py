@@ -1,0 +1,67 @@
+"""Memory's familiarity threshold adapts to how close different stored things look."""
+
+import numpy as np
+import pytest
+
+from hebbian_ros.core.memory.pattern_memory import MemoryParams, PatternMemory
+
+DIM = 64
+
+
+def _patterns(n: int, rng: np.random.Generator, shared: float) -> np.ndarray:
+    """``n`` non-negative patterns sharing ``shared`` of a common direction (crowding)."""
+    common = rng.uniform(0, 1, DIM)
+    return shared * common + (1 - shared) * rng.uniform(0, 1, (n, DIM))
+
+
+def _learn_each(memory: PatternMemory, patterns: np.ndarray) -> None:
+    for pattern in patterns:  # one learning episode each: a silent frame ends the episode
+        memory.recall(pattern * 10, 1.0)
+        memory.recall(np.zeros(DIM), 1.0)
+
+
+@pytest.mark.parametrize("shared", [0.3, 0.6, 0.8])
+def test_never_seen_patterns_are_rarely_familiar_however_crowded(shared):
+    rng = np.random.default_rng(0)
+    params = MemoryParams(dim=DIM, capacity=400, familiarity_threshold=0.9999, threshold_quantile=0.95)
+    memory = PatternMemory(params)
+    learned, never_seen = _patterns(300, rng, shared), _patterns(300, rng, shared)
+    _learn_each(memory, learned)
+    assert memory.size >= 270  # the adaptive threshold keeps storing what is new
+    false_familiar = np.mean([memory.recall(p * 10, 0.0).familiar for p in never_seen])
+    noisy = learned + rng.normal(0, 0.02, learned.shape)
+    hits = np.mean([memory.recall(np.maximum(p, 0) * 10, 0.0).familiar for p in noisy])
+    assert false_familiar <= 0.1 and hits >= 0.9, (false_familiar, hits, memory.threshold)
+    fixed = PatternMemory(MemoryParams(dim=DIM, capacity=400, threshold_quantile=0.0, familiarity_threshold=0.9))
+    _learn_each(fixed, learned)
+    if shared >= 0.8:  # crowded: a fixed cosine calls most new things familiar and stops storing them
+        assert fixed.size < memory.size / 2, (fixed.size, memory.size)
+
+
+def test_the_fixed_threshold_holds_until_enough_memories_and_the_threshold_is_derived_state():
+    rng = np.random.default_rng(1)
+    memory = PatternMemory(MemoryParams(dim=DIM, capacity=64, familiarity_threshold=0.9999, adaptive_after=8))
+    _learn_each(memory, _patterns(7, rng, 0.3))
+    assert memory.size == 7 and memory.threshold == 0.9999
+    _learn_each(memory, _patterns(20, rng, 0.3))
+    adaptive = memory.threshold
+    assert memory.size > 8 and adaptive < 0.99
+    restored = PatternMemory(memory.params)
+    restored.load_state_dict(memory.state_dict())
+    assert restored.threshold == pytest.approx(adaptive, abs=0.01)  # recomputed; live updates only raise it
+
+
+def test_views_stored_in_one_episode_do_not_raise_the_threshold():
+    rng = np.random.default_rng(2)
+    params = MemoryParams(dim=DIM, capacity=128, adaptive_after=8, drift_similarity=1.0, familiarity_threshold=0.999)
+    memory = PatternMemory(params)
+    base = _patterns(20, rng, 0.3)
+    _learn_each(memory, base)
+    before = memory.threshold
+    for pattern in base[:5]:  # one episode: the stimulus and four near views of it, each stored
+        memory.recall(pattern * 10, 1.0)
+        for _ in range(4):
+            memory.recall(np.maximum(pattern + rng.normal(0, 0.3, DIM), 0) * 10, 1.0)
+        memory.recall(np.zeros(DIM), 1.0)
+    assert memory.size > 25
+    assert memory.threshold <= before + 0.02
