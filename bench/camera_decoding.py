@@ -12,7 +12,7 @@ Per frame:
   fields, colour opponent, ON/OFF contrast, habituation) = the sensor node's core work per frame;
 - ``node``: the sensor node's subscription callback in this process (rclpy node with ``transport`` raw or
   compressed, message in through the /diagnostics counting wrapper, FiringRates published; no DDS).
-"DCT" decodes at the scale the sensor uses (``jpeg_field_pixels`` 4, :func:`dct_scale`): 1/4 at 640x480
+"DCT" decodes at the scale the sensor uses (8 pixels per field side: ``jpeg_field_pixels`` raised to the edge cells' ``edge_resolution``; :func:`dct_scale`): 1/4 at 640x480
 (120x160 tiles the 8x8 fields exactly), 1/8 at 1280x720; Pillow's ``draft()`` at the same scale. All variants run round-robin in one process, so their ratios share the machine's
 state.
 Writes bench/results/camera_decoding.json (camera_decoding_quick.json with --quick).
@@ -36,7 +36,7 @@ from hebbian_ros.core.sensing.retina import Retina, RetinaParams
 
 SIZES = ((640, 480), (1280, 720))
 GRID = (8, 8)
-FIELD_PIXELS = 4
+FIELD_PIXELS = 8  # what sensor_node uses with edge cells on (jpeg_field_pixels 4, edge_resolution 8)
 JPEG_QUALITY = 95
 
 

@@ -194,8 +194,8 @@ SENSOR = Schema(
     _p(
         "jpeg_field_pixels",
         4,
-        "JPEG: decode scaled down in the DCT domain to at least this many pixels per receptive field side "
-        "(0: full size).",
+        "JPEG: decode scaled down in the DCT domain to at least this many pixels per receptive field side, "
+        "and at least edge_resolution with edge cells (0: full size).",
         0,
         64,
         read_only=True,

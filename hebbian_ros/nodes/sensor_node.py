@@ -44,6 +44,8 @@ class SensorNode(Node):
         self.rejections = Rejections(self)
         self._last_header = None
         self.max_pixels, self.jpeg_field_pixels = parameters["max_pixels"], parameters["jpeg_field_pixels"]
+        if self.jpeg_field_pixels and self.retina.params.edges:  # edge cells work on edge_resolution px per field
+            self.jpeg_field_pixels = max(self.jpeg_field_pixels, self.retina.params.edge_resolution)
         self.grid = (parameters["rows"], parameters["cols"])
 
         self.rates_topic = f"hebbian/{self.population}/rates"
