@@ -303,7 +303,7 @@ MEMORY = Schema(
     ),
     _p(
         "adaptive_after",
-        32,
+        10,
         "Memories needed before the adaptive threshold replaces familiarity_threshold.",
         2,
         1_000_000,

@@ -1,0 +1,114 @@
+"""Recognition at scale in small (issue 14): the shipped loop learns 12 generated objects one look each.
+
+The objects are the simulator's procedurally generated ones (never used to tune anything); probes are fresh
+looks with learning off, under new views, against 12 never-seen objects.
+"""
+
+import os
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+import numpy as np
+import pytest
+
+from hebbian_ros.core.loop import Loop
+from hebbian_ros.sim.many_objects import ManyObjects
+
+N = 12
+DT = 1 / 30
+
+
+@pytest.fixture(scope="module")
+def world():
+    objects = ManyObjects(2 * N, seed=3, per_world=2 * N)
+    yield objects
+    objects.close()
+
+
+def _look(loop: Loop, blank: np.ndarray, frames, learn: bool):
+    loop.reset_sensor() if not learn else None
+    for _ in range(15 if learn else 3):
+        loop.frame(blank, DT, learn=learn)
+    return [loop.frame(image, DT, learn=learn) for image in frames]
+
+
+def _learn(loop: Loop, world, objects) -> dict[int, int]:
+    owner = {}
+    for obj in objects:
+        for step in _look(loop, world.blank(), world.learning_look(obj, 30), learn=True):
+            if step.recall.stored:
+                owner[step.recall.memory_id] = obj
+    return owner
+
+
+def _verdict(loop: Loop, world, obj: int, kind: str):
+    return _look(loop, world.blank(), [world.view(obj, kind)] * 5, learn=False)[-1].recall
+
+
+def _nn_auroc(stored: np.ndarray, positives: np.ndarray, negatives: np.ndarray) -> float:
+    def score(x):
+        s = stored / np.linalg.norm(stored, axis=1, keepdims=True)
+        return (x / np.linalg.norm(x, axis=1, keepdims=True) @ s.T).max(axis=1)
+
+    pos, neg = score(positives), score(negatives)
+    return float((pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean())
+
+
+@pytest.fixture(scope="module")
+def learned(world):
+    loop = Loop.from_config()
+    owner = _learn(loop, world, range(N))
+    return loop, owner
+
+
+def test_never_seen_objects_are_not_called_familiar(learned, world):
+    loop, _ = learned
+    familiar = [_verdict(loop, world, obj, kind).familiar for obj in range(N, 2 * N) for kind in ("same", "shift")]
+    # the threshold is the 95th percentile of 12 samples: at most 3 of 24 never-seen looks (measured: 3);
+    # the former fixed cosine (0.9) called 6 of them familiar
+    assert np.mean(familiar) <= 3 / 24, np.mean(familiar)
+
+
+def test_learned_objects_are_recognised_from_a_shifted_view(learned, world):
+    loop, owner = learned
+    assert sorted(set(owner.values())) == list(range(N))  # every object got a memory
+    recalls = [_verdict(loop, world, obj, "shift") for obj in range(N)]
+    right = [r.familiar and owner.get(r.memory_id) == obj for obj, r in zip(range(N), recalls)]
+    assert np.mean(right) >= 0.75, [(r.familiar, r.memory_id, round(r.similarity, 3)) for r in recalls]
+
+
+def test_separation_does_not_shrink_through_the_layers(learned, world):
+    loop, _ = learned
+
+    def stages(obj, kind):
+        loop.reset_sensor()
+        for _ in range(3):
+            loop.sense(world.blank(), DT)
+        for _ in range(5):
+            rates = loop.sense(world.view(obj, kind), DT)
+        out, x, max_rate = [rates.ravel()], rates.ravel(), loop.retina.max_rate
+        for layer in loop.layers:
+            x, max_rate = layer.step_rates(x, max_rate, 0.0), layer.max_rate_hz
+            out.append(x)
+        return out
+
+    stored = [stages(o, "same") for o in range(N)]
+    positives = [stages(o, k) for o in range(N) for k in ("shift", "scale")]
+    negatives = [stages(o, k) for o in range(N, 2 * N) for k in ("shift", "scale")]
+    auroc = [
+        _nn_auroc(*(np.array([s[i] for s in group]) for group in (stored, positives, negatives)))
+        for i in range(len(loop.layers) + 1)
+    ]
+    for below, above in zip(auroc, auroc[1:]):
+        assert above >= below - 0.03, auroc  # a layer may lose at most rounding against its input
+
+
+def test_old_memories_survive_later_learning(world):
+    loop = Loop.from_config()
+    first = range(4)
+    owner = _learn(loop, world, first)
+    before = {obj: _verdict(loop, world, obj, "same") for obj in first}
+    owner.update(_learn(loop, world, range(4, 2 * N)))  # 20 more objects while the layers keep learning
+    after = {obj: _verdict(loop, world, obj, "same") for obj in first}
+    kept = [after[o].familiar and after[o].memory_id == before[o].memory_id for o in first if before[o].familiar]
+    assert len(kept) >= 3 and np.mean(kept) >= 0.75, (before, after)
