@@ -166,7 +166,7 @@ SENSOR = Schema(
     _p("sustained_weight", 0.5, "Share of the rate following the current intensity.", 0.0, 10.0),
     _p("transient_weight", 1.0, "Share of the rate following change from the adapted baseline (novelty).", 0.0, 10.0),
     _p("tau_adapt", 0.5, "Baseline adaptation time constant [s].", 1e-3, 1e4),
-    _p("tau_recover", 1.0, "Gain recovery time constant after inhibition [s].", 1e-3, 1e4),
+    _p("tau_recover", 0.5, "Gain recovery time constant after inhibition [s].", 1e-3, 1e4),
     _p("gain_floor", 0.02, "Lowest gain inhibition can reach.", 0.0, 0.99),
     _p(
         "selective_inhibition",
@@ -222,7 +222,7 @@ FEATURE_LAYER = Schema(
         read_only=True,
     ),
     _p("n_out", 256, "Units in this layer (with on_off: 2 x n_out published rates).", 1, 10_000_000, read_only=True),
-    _p("learning_rate", 0.0002, "Learning rate at level 1 (eta; a_plus for stdp).", 0.0, 1.0, read_only=True),
+    _p("learning_rate", 0.00002, "Learning rate at level 1 (eta; a_plus for stdp).", 0.0, 1.0, read_only=True),
     _p("k", 4, "Winners of the competitive rule (k-WTA).", 1, 1_000_000, read_only=True),
     _p("soft", False, "Soft (softmax) instead of hard k-WTA.", read_only=True),
     _p("temperature", 0.1, "Soft-WTA temperature.", 1e-6, 1e3, read_only=True),

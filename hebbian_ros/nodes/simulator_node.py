@@ -149,6 +149,10 @@ class SimulatorNode(Node):
         self.diagnostics = Diagnostics(  # a source: no input to watch; frames published so far
             self, Rejections(self), (), lambda: {"frames published": self.index, "frames": len(self.steps)}
         )
+        if self.steps and isinstance(self.steps[0].target, Pose) and self.camera:
+            # While it holds for subscribers the camera rests where the exploration starts (a gap), so nothing
+            # is learned before the first visit.
+            self.sim.set_camera_pose(self.steps[0].target, self.camera)
         # The simulator is the source of /clock, so its own pace follows the wall clock.
         self.create_timer(
             self.dt / self.real_time_factor, self.on_tick, clock=RosClock(clock_type=ClockType.STEADY_TIME)

@@ -1,6 +1,7 @@
 """Recognition metrics of bench/recognition.py: AUROC, hit rate at a fixed false-familiar rate, NN cosine, plots."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -76,3 +77,15 @@ def test_plots_from_a_result(tmp_path):
     result = json.loads(json.dumps({"sources": {"photos": {"runs": {"10": run, "30": run}}}}))
     assert plot_recognition_vs_n(result, tmp_path / "n.png").stat().st_size > 1000
     assert plot_stage_separation(result, tmp_path / "s.png").stat().st_size > 1000
+
+
+def test_the_report_command_draws_a_recognition_benchmark_result(tmp_path):
+    from hebbian_ros.evaluation.report_cli import main
+
+    result = Path(__file__).resolve().parents[2] / "bench" / "results" / "recognition.json"
+    assert main([str(result), "--out", str(tmp_path)]) == 0
+    for name in ("recognition_vs_n.png", "stages.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    not_a_result = tmp_path / "other.json"
+    not_a_result.write_text("[1, 2]")
+    assert main([str(not_a_result), "--out", str(tmp_path / "x")]) == 1

@@ -58,7 +58,7 @@ def check(found: dict, prefix: Path) -> None:
     assert found["world"] == str(share / "worlds" / "tabletop.sdf")
     assert found["msg"] == str(share / "msg" / "FiringRates.msg")
     # config/*.yaml of the install, overrides on the schema defaults
-    assert found["layer2_n_in"] == 128 and found["structural"] and found["growth_units"] == 8
+    assert found["layer2_n_in"] == 512 and found["structural"] and found["growth_units"] == 8
 
 
 def clean_env(**extra) -> dict:

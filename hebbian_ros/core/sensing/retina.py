@@ -113,7 +113,7 @@ class RetinaParams:
 
 
 #: Share of the strongest rate above which a unit counts as driven by the stimulus (fully inhibited).
-DRIVEN_SHARE = 0.25
+DRIVEN_SHARE = 0.5
 
 
 def selective_gain(rates: np.ndarray) -> np.ndarray:

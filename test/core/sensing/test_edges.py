@@ -78,7 +78,7 @@ def test_bad_arguments_are_refused_with_their_name():
 def test_selective_inhibition_slows_the_driven_units_together():
     from hebbian_ros.core.sensing.retina import DRIVEN_SHARE, selective_gain
 
-    rates = np.array([0.0, 1.0, 10.0, 40.0, 100.0], np.float32)
+    rates = np.array([0.0, 1.0, 10.0, 60.0, 100.0], np.float32)
     gain = selective_gain(rates)
     assert gain[0] == 0 and gain[1] == pytest.approx(1.0 / (DRIVEN_SHARE * 100))
     assert np.all(gain[rates >= DRIVEN_SHARE * 100] == 1.0)
