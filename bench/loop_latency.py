@@ -18,7 +18,7 @@ Usage: python bench/loop_latency.py [--quick] [--executor events|default] [--obs
    ``hebbian/recognition`` (reliable, published by memory for every layer2 sample it processes).
 4. CPU (utime+stime / wall, from /proc/<pid>/stat) and VmRSS of every node process per step.
 
-Every process (nodes, echo, this probe) spins the executor of ``hebbian_ros.nodes.spin`` (the
+Every process (nodes, echo, this probe) spins the executor of ``hebbian_ros.ros.spin`` (the
 EventsExecutor where rclpy has it); ``--executor default`` runs them all on rclpy's
 SingleThreadedExecutor instead (``HEBBIAN_EXECUTOR``), for comparison. During the frame-rate steps
 this process subscribes only to ``hebbian/recognition`` (what the criterion needs) so that the
@@ -86,9 +86,9 @@ from hebbian_ros.experiments.stimuli import scene
 from hebbian_ros.graph.spec import config_dir, load_graph
 from hebbian_ros.graph.supervisor import Supervisor
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition
-from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.conversions import image_to_msg
-from hebbian_ros.nodes.spin import executor_kind, make_executor, spin_executor, spin_node
+from hebbian_ros.ros import qos
+from hebbian_ros.ros.spin import executor_kind, make_executor, spin_executor, spin_node
 
 LATENCY_RATES = (30, 100, 200, 300, 500)  # frame rates at which the closed-loop latency is measured
 HOPS = 5  # one-way DDS hops camera -> sensor -> layer1 -> layer2 -> memory -> this process

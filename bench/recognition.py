@@ -679,12 +679,18 @@ def targets(source: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     return out
 
 
-def update_results_md(result: dict[str, Any], json_name: str) -> None:
+def update_results_md(
+    result: dict[str, Any],
+    json_name: str,
+    marker: str = "recognition",
+    title: str = "5. Recognition at scale (issue 14) — `bench/run.sh recognition` / `python bench/recognition.py`",
+) -> None:
+    """Write (or replace) the RESULTS.md section between ``<!-- marker:begin/end -->`` with ``result``'s tables."""
     path = Path(__file__).resolve().parent / "RESULTS.md"
-    begin, end = "<!-- recognition:begin -->", "<!-- recognition:end -->"
+    begin, end = f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->"
     p = result["protocol"]
     body = (
-        f"{begin}\n## 5. Recognition at scale (issue 14) — `bench/run.sh recognition` / `python bench/recognition.py`\n\n"
+        f"{begin}\n## {title}\n\n"
         f"Run {result['machine']['date']} ({'quick' if result['quick'] else 'full'}, {result['seconds']:.0f} s), "
         f"code {(result.get('code', {}).get('commit') or 'unknown')[:10]}"
         f"{' + local changes' if result.get('code', {}).get('pipeline_code_modified') else ''}, "

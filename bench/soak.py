@@ -297,8 +297,8 @@ def run_soak(
     from hebbian_ros.graph.spec import load_graph
     from hebbian_ros.graph.supervisor import Supervisor
     from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition
-    from hebbian_ros.nodes import qos
     from hebbian_ros.nodes.conversions import image_to_msg
+    from hebbian_ros.ros import qos
 
     checkpoints = workdir / "checkpoints"
     results: dict = {"duration_s": duration, "target_rate_hz": rate, "domain_id": env["ROS_DOMAIN_ID"]}

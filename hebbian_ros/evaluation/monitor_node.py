@@ -3,7 +3,7 @@
 Read-only: it subscribes and never publishes, so it can watch any running graph. The demo and the
 tests read its :class:`~hebbian_ros.evaluation.run_log.RunLog`. An observer, not part of the loop: it
 lives in ``evaluation/`` (nodes never import evaluation) and uses only the graph's QoS contract and the
-process lifecycle of ``nodes/`` (:mod:`hebbian_ros.nodes.qos`, :mod:`hebbian_ros.nodes.spin`).
+process lifecycle of ``nodes/`` (:mod:`hebbian_ros.ros.qos`, :mod:`hebbian_ros.ros.spin`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from rclpy.node import Node
 from hebbian_ros.evaluation.probe import stamp_seconds
 from hebbian_ros.evaluation.run_log import Event, RunLog
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition, SceneLabel, StructuralEvent
-from hebbian_ros.nodes import qos
-from hebbian_ros.nodes.spin import spin_node
+from hebbian_ros.ros import qos
+from hebbian_ros.ros.spin import spin_node
 
 
 class MonitorNode(Node):

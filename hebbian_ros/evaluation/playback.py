@@ -43,7 +43,7 @@ class Player:
         from mcap.reader import make_reader
         from rclpy.node import Node
 
-        from hebbian_ros.nodes import qos
+        from hebbian_ros.ros import qos
 
         if not rate >= 0.0:
             raise ValueError(f"rate: must be >= 0 (0: as fast as possible), got {rate}")

@@ -48,7 +48,7 @@ DEFAULT_TOPICS = ("hebbian/*", "camera/image_raw", "touch", "sim/ground_truth", 
 #: Not recorded unless asked for: the visualizer's drawings (big, and redrawn from the rates on playback).
 DEFAULT_EXCLUDE = ("hebbian/*/markers", "hebbian/*/heatmap")
 
-#: Topics of the loop with their type and QoS profile name in :mod:`hebbian_ros.nodes.qos`; these are
+#: Topics of the loop with their type and QoS profile name in :mod:`hebbian_ros.ros.qos`; these are
 #: subscribed without waiting for discovery (nothing early is missed).
 KNOWN_TOPICS = {
     "camera/image_raw": ("sensor_msgs/msg/Image", "STREAM"),
@@ -411,7 +411,7 @@ class Recorder:
         from rclpy.clock import Clock, ClockType
         from rclpy.node import Node
 
-        from hebbian_ros.nodes import qos
+        from hebbian_ros.ros import qos
 
         self._qos = qos
         self.node = Node(node_name, context=context)

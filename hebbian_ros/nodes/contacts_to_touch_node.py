@@ -17,12 +17,12 @@ from std_msgs.msg import Header
 
 from hebbian_ros.core.parameters import Parameter, Schema
 from hebbian_ros.msg import Touch
-from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, Diagnostics
 from hebbian_ros.nodes.parameters import declare_all
 from hebbian_ros.nodes.rejections import Rejections
-from hebbian_ros.nodes.spin import spin_node
 from hebbian_ros.resources import world_file
+from hebbian_ros.ros import qos
+from hebbian_ros.ros.spin import spin_node
 from hebbian_ros.sim.gazebo_contacts import contact_taxels
 from hebbian_ros.sim.sdf_world import parse_sdf
 from hebbian_ros.sim.taxels import TaxelLayout

@@ -32,9 +32,9 @@ from rclpy.node import Node
 
 from hebbian_ros.core.health import HealthRules, InputHealth
 from hebbian_ros.core.parameters import Parameter, Schema
-from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.parameters import declare_all
 from hebbian_ros.nodes.rejections import Rejections
+from hebbian_ros.ros import qos
 
 TOPIC = "/diagnostics"
 PERIOD = 1.0  #: seconds between two reports (the convention: 1 Hz)

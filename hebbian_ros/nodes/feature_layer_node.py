@@ -28,13 +28,13 @@ from hebbian_ros.core.parameters import FEATURE_LAYER
 from hebbian_ros.core.plasticity.layer import layer_from_parameters
 from hebbian_ros.core.visualization import receptive_field_mosaic, weight_norms
 from hebbian_ros.msg import FiringRates, LearningMode
-from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.checkpointing import CHECKPOINTING, Checkpointing
 from hebbian_ros.nodes.conversions import image_to_msg, plasticity_level, rates_from_msg, rates_to_msg
 from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, Diagnostics, checkpoint_age
 from hebbian_ros.nodes.parameters import declare_all
 from hebbian_ros.nodes.rejections import Rejections
-from hebbian_ros.nodes.spin import spin_node
+from hebbian_ros.ros import qos
+from hebbian_ros.ros.spin import spin_node
 
 
 class FeatureLayerNode(Node):

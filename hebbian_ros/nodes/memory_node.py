@@ -23,13 +23,13 @@ from rclpy.node import Node
 from hebbian_ros.core.memory.pattern_memory import PatternMemory, memory_params
 from hebbian_ros.core.parameters import MEMORY
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition, StructuralEvent
-from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.checkpointing import CHECKPOINTING, Checkpointing
 from hebbian_ros.nodes.conversions import plasticity_level, rates_from_msg, rates_to_msg
 from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, Diagnostics, checkpoint_age
 from hebbian_ros.nodes.parameters import declare_all, follow_updates
 from hebbian_ros.nodes.rejections import Rejections
-from hebbian_ros.nodes.spin import spin_node
+from hebbian_ros.ros import qos
+from hebbian_ros.ros.spin import spin_node
 
 
 class MemoryNode(Node):

@@ -21,12 +21,12 @@ from hebbian_ros.core.neuromodulation.neuromodulator import Broadcast, Cause, Ne
 from hebbian_ros.core.parameters import NEUROMODULATOR
 from hebbian_ros.core.structure.neurogenesis import GrowthGate, GrowthParams
 from hebbian_ros.msg import LearningMode, Recognition, StructuralEvent
-from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.checkpointing import CHECKPOINTING, Checkpointing
 from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, Diagnostics, checkpoint_age
 from hebbian_ros.nodes.parameters import declare_all, follow_updates
 from hebbian_ros.nodes.rejections import Rejections
-from hebbian_ros.nodes.spin import spin_node
+from hebbian_ros.ros import qos
+from hebbian_ros.ros.spin import spin_node
 
 
 class NeuromodulatorNode(Node):

@@ -22,12 +22,12 @@ from hebbian_ros.core.sensing.habituation import HabituationParams
 from hebbian_ros.core.sensing.image_decoding import decode_image
 from hebbian_ros.core.sensing.retina import Retina, RetinaParams, check_pressure
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Touch
-from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.conversions import StampClock, rates_to_msg
 from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, Diagnostics
 from hebbian_ros.nodes.parameters import declare_all, follow_updates
 from hebbian_ros.nodes.rejections import Rejections
-from hebbian_ros.nodes.spin import spin_node
+from hebbian_ros.ros import qos
+from hebbian_ros.ros.spin import spin_node
 
 
 class SensorNode(Node):

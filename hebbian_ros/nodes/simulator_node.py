@@ -23,12 +23,12 @@ from std_msgs.msg import Header
 
 from hebbian_ros.core.parameters import Parameter, Schema
 from hebbian_ros.msg import SceneLabel, Touch
-from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.conversions import image_to_msg
 from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, Diagnostics
 from hebbian_ros.nodes.parameters import declare_all
 from hebbian_ros.nodes.rejections import Rejections
-from hebbian_ros.nodes.spin import spin_node
+from hebbian_ros.ros import qos
+from hebbian_ros.ros.spin import spin_node
 from hebbian_ros.sim.exploration import ExplorationStep, camera_exploration, touch_exploration
 from hebbian_ros.sim.sdf_world import Pose
 

@@ -43,12 +43,12 @@ from hebbian_ros.core.visualization import (
     status_text,
 )
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition
-from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.conversions import image_to_msg, rates_from_msg
 from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, Diagnostics
 from hebbian_ros.nodes.parameters import declare_all
 from hebbian_ros.nodes.rejections import Rejections
-from hebbian_ros.nodes.spin import spin_node
+from hebbian_ros.ros import qos
+from hebbian_ros.ros.spin import spin_node
 
 STATUS_TOPIC = "hebbian/status/markers"
 

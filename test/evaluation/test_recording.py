@@ -19,8 +19,8 @@ from hebbian_ros.evaluation.playback import Player
 from hebbian_ros.evaluation.recording import message_definition, read_decoded, recording, topic_summary
 from hebbian_ros.experiments.stimuli import scene
 from hebbian_ros.msg import FiringRates, LearningMode, Recognition, SceneLabel
-from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.conversions import image_to_msg, rates_to_msg
+from hebbian_ros.ros import qos
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ros"))
 from harness import Probe, start_graph

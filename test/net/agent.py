@@ -29,8 +29,8 @@ from std_srvs.srv import Trigger
 from hebbian_ros.evaluation.probe import stamp_ns, wait_until
 from hebbian_ros.experiments.stimuli import scene
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition
-from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.conversions import image_to_msg
+from hebbian_ros.ros import qos
 
 RATES = ("sensor", "layer1", "layer2", "memory")
 

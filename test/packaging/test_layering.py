@@ -25,9 +25,6 @@ PACKAGE = REPO / "hebbian_ros"
 #: ROS client library and message / interface packages (a top-level name or a suffix).
 ROS_TOP_LEVEL = {"rclpy", "rosidl_runtime_py", "rosidl_parser", "builtin_interfaces", "rcl_interfaces", "std_srvs"}
 ROS_SUFFIXES = ("_msgs", "_interfaces", "_srvs")
-#: What evaluation/ may use of nodes/: the QoS profiles (the contract for talking to the graph) and spin
-#: (the process lifecycle of a node executable). Never a node module.
-EVALUATION_MAY_USE = ("hebbian_ros.nodes.qos", "hebbian_ros.nodes.spin")
 #: The Gazebo path: runs where gz sim is, with no MuJoCo installed.
 GAZEBO_PATH = ("hebbian_ros.sim.taxels", "hebbian_ros.sim.gazebo_contacts", "hebbian_ros.nodes.contacts_to_touch_node")
 
@@ -89,7 +86,7 @@ def test_the_package_is_read():
 
 @pytest.mark.parametrize("layer", ["hebbian_ros.core", "hebbian_ros.sim"])
 def test_core_and_sim_import_no_ros_and_no_upper_layer(layer):
-    upper = ("hebbian_ros.nodes", "hebbian_ros.graph", "hebbian_ros.evaluation", "hebbian_ros.demo")
+    upper = ("hebbian_ros.nodes", "hebbian_ros.ros", "hebbian_ros.graph", "hebbian_ros.evaluation", "hebbian_ros.demo")
     assert offending(layer, lambda i: is_ros(i) or any(in_layer(i, u) for u in upper)) == {}
 
 
@@ -111,11 +108,7 @@ def test_evaluation_imports_no_node_module():
     assert (
         offending(
             "hebbian_ros.evaluation",
-            lambda i: (
-                in_layer(i, "hebbian_ros.nodes")
-                and i != "hebbian_ros.nodes"  # (``from hebbian_ros.nodes import qos``)
-                and not any(in_layer(i, allowed) for allowed in EVALUATION_MAY_USE)
-            ),
+            lambda i: in_layer(i, "hebbian_ros.nodes"),  # QoS and spin live in hebbian_ros.ros
         )
         == {}
     )

@@ -5,7 +5,7 @@ from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 
 from hebbian_ros import msg
-from hebbian_ros.nodes import qos
+from hebbian_ros.ros import qos
 
 TYPES = ("FiringRates", "Inhibition", "LearningMode", "Recognition", "Touch", "SceneLabel", "StructuralEvent")
 

@@ -18,8 +18,8 @@ from hebbian_ros.experiments.stimuli import scene
 from hebbian_ros.graph.spec import config_dir, load_graph
 from hebbian_ros.graph.supervisor import Supervisor
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition
-from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.conversions import image_to_msg
+from hebbian_ros.ros import qos
 
 FRAME = 1 / 30
 

@@ -10,8 +10,8 @@ from sensor_msgs.msg import Image
 from hebbian_ros.core.parameters import FEATURE_LAYER
 from hebbian_ros.experiments.stimuli import scene
 from hebbian_ros.msg import FiringRates
-from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.conversions import image_to_msg
+from hebbian_ros.ros import qos
 
 
 def bad_images(probe):

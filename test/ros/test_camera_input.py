@@ -14,7 +14,7 @@ from polling import wait_until
 from sensor_msgs.msg import CompressedImage, Image
 
 from hebbian_ros.experiments.stimuli import scene
-from hebbian_ros.nodes import qos
+from hebbian_ros.ros import qos
 
 
 def jpeg(pixels, quality=95):

@@ -9,7 +9,7 @@ from harness import Probe, start_graph
 from polling import wait_until
 from sensor_msgs.msg import Image
 
-from hebbian_ros.nodes import qos
+from hebbian_ros.ros import qos
 
 LOOP = ("sensor", "layer1", "layer2", "memory", "neuromodulator")
 COMMON_KEYS = {"input topics", "input rate [Hz]", "messages received", "messages dropped", "last drop reason"}

@@ -12,7 +12,7 @@ from harness import Probe
 from std_msgs.msg import Header
 
 from hebbian_ros import msg
-from hebbian_ros.nodes import qos
+from hebbian_ros.ros import qos
 
 HEADER = Header(frame_id="camera")
 HEADER.stamp.sec, HEADER.stamp.nanosec = 1_700_000_000, 123_456_789

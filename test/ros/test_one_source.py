@@ -26,13 +26,13 @@ from hebbian_ros.core.sensing.receptive_fields import colour_opponent, on_off_co
 from hebbian_ros.core.sensing.retina import Retina, RetinaParams
 from hebbian_ros.experiments.stimuli import scene
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Touch
-from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.conversions import StampClock, image_to_msg
 from hebbian_ros.nodes.feature_layer_node import FeatureLayerNode
 from hebbian_ros.nodes.memory_node import MemoryNode
 from hebbian_ros.nodes.neuromodulator_node import NeuromodulatorNode
 from hebbian_ros.nodes.sensor_node import SensorNode
 from hebbian_ros.resources import config_dir
+from hebbian_ros.ros import qos
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Image
 
 from hebbian_ros.msg import FiringRates, SceneLabel, Touch
-from hebbian_ros.nodes import qos
+from hebbian_ros.ros import qos
 
 
 def record(probe, msg_type, topic, profile):

@@ -18,8 +18,8 @@ from std_msgs.msg import Header
 
 from hebbian_ros.core.checkpoint import load_checkpoint
 from hebbian_ros.msg import FiringRates
-from hebbian_ros.nodes import qos, spin
 from hebbian_ros.nodes.conversions import float32_array, rates_from_msg, rates_to_msg
+from hebbian_ros.ros import qos, spin
 
 
 def test_executor_choice(monkeypatch):
@@ -89,7 +89,7 @@ def layer_process(env: dict, tmp_path, stop: int = signal.SIGINT, **popen) -> It
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_node_process_dispatches_then_stops_cleanly_and_checkpoints(ros_env, tmp_path, executor, stop):
     with layer_process({**ros_env, spin.EXECUTOR_VARIABLE: executor}, tmp_path, stop) as (node, received, _):
-        assert len(received[0].rates) == 3
+        assert len(received[0].rates) == 6  # 3 linear units as ON/OFF pairs of rates
     assert node.returncode == 0
     state = load_checkpoint(tmp_path / "layer1.npz")  # on_shutdown saved what was learned
     assert state["weights"].shape == (3, 6)
@@ -173,7 +173,7 @@ def test_display_topics_are_published_to_a_subscriber(ros_env):
             "hebbian_ros.nodes.memory_node",
             "--ros-args",
             "-p",
-            "dim:=3",
+            "dim:=6",
             "-p",
             "input_topic:=hebbian/layer1/rates",
         ],

@@ -8,7 +8,7 @@ from std_srvs.srv import Trigger
 
 from hebbian_ros.core.checkpoint import load_checkpoint
 from hebbian_ros.msg import StructuralEvent
-from hebbian_ros.nodes import qos
+from hebbian_ros.ros import qos
 
 STIMULI = ("red_box", "blue_disc", "yellow_bar")
 

@@ -14,9 +14,9 @@ from hebbian_ros.core.parameters import read_overrides
 from hebbian_ros.evaluation.probe import Observer, wait_until
 from hebbian_ros.graph.spec import config_dir
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode
-from hebbian_ros.nodes import qos
 from hebbian_ros.nodes.conversions import rates_to_msg
 from hebbian_ros.nodes.visualizer_node import PARAMETERS
+from hebbian_ros.ros import qos
 
 ORANGE, BLUE, WHITE = (1.0, 0.55, 0.0), (0.25, 0.55, 1.0), (1.0, 1.0, 1.0)
 
