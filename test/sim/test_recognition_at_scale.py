@@ -64,7 +64,7 @@ def learned(world):
 def test_never_seen_objects_are_not_called_familiar(learned, world):
     loop, _ = learned
     familiar = [_verdict(loop, world, obj, kind).familiar for obj in range(N, 2 * N) for kind in ("same", "shift")]
-    # the threshold is the 95th percentile of 12 samples: at most 3 of 24 never-seen looks (measured: 3);
+    # the threshold is a quantile of 12 memories' nearest-other similarities: at most 3 of 24 never-seen looks;
     # the former fixed cosine (0.9) called 6 of them familiar
     assert np.mean(familiar) <= 3 / 24, np.mean(familiar)
 

@@ -42,9 +42,8 @@ class MemoryParams:
         ``threshold_quantile``: until ``adaptive_after`` memories are stored).
     :param threshold_quantile: adaptive decision threshold; ``0`` keeps ``familiarity_threshold``. Each
         stored memory's similarity to its nearest other memory is a sample of how close two different
-        things look in this representation; the threshold is this quantile of those samples, so about
-        ``1 - threshold_quantile`` of never-seen patterns are called familiar however crowded the
-        representation grows.
+        things look in this representation; the threshold is this quantile of those samples, so the share of
+        never-seen patterns called familiar stays put however crowded the representation grows.
     :param adaptive_after: memories needed before the adaptive threshold replaces the fixed one.
     :param consolidation_rate: how far a recognised memory moves towards the pattern per sample
         while learning mode is on (scaled by the learning level).
