@@ -320,7 +320,8 @@ class Layer:
             return self._rates(activity)
         y = self._forward(x)
         if level > 0:
-            self.learn(x, y, level) if self._activation == "on_off" else self._learn(x, y, level)
+            signed = y[..., : self._n_out] - y[..., self._n_out :] if self._activation == "on_off" else y
+            self._learn(x, signed, level)
         return y
 
     def step_rates(self, rates: np.ndarray, input_max_rate: float, level: float = 1.0) -> np.ndarray:
