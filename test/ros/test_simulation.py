@@ -97,3 +97,22 @@ def test_main_job_learns_objects_and_habituates(ros_env, tmp_path):
         assert obj["novelty_events_revisits"] <= 1, f"{name} re-learned on revisits"
     for png in ("rates.png", "habituation.png"):
         assert (out / png).stat().st_size > 20_000
+
+
+def test_main_job_explores_generated_objects(ros_env, tmp_path):
+    out = tmp_path / "report"
+    done = subprocess.run(
+        [sys.executable, "-m", "hebbian_ros.demo", "--objects", "3", "--rounds", "2", "--quiet", "--out", str(out)]
+        + ["--frames-per-view", "20", "--timeout", "120"],
+        env=ros_env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (out / "many_objects.sdf").is_file()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["objects_seen"] == 3
+    assert 1 <= summary["memories_stored"]
+    for name, obj in summary["objects"].items():
+        assert obj["visits"] == 2, name  # visited once per round, in order
