@@ -310,7 +310,7 @@ MEMORY = Schema(
     ),
     _p(
         "inhibition_strength",
-        0.35,
+        0.5,
         "Strength of the feedback sent per familiar sample (scaled by similarity).",
         0.0,
         1.0,
