@@ -63,11 +63,9 @@ def oriented_edges(
         resolution = check.as_int("resolution", resolution, minimum=2)
         semi_saturation = check.positive("semi_saturation", semi_saturation)
     if compiled:
-        if validate:  # the same checks as the numpy path's pool_grid
-            pool_grid(image[:1, :1] if np.ndim(image) >= 2 else image, 1, 1, channels)
+        if validate:  # the numpy path's checks (grid, channels, image in [0, 1]), from pool_grid itself
+            pool_grid(image, 1, 1, channels)
             image = np.asarray(image, np.float32)
-            if not (np.all(np.isfinite(image)) and image.min() >= 0 and image.max() <= 1):
-                raise ValueError("image: values must be finite and in [0, 1]")
         if image.ndim == 2:
             image = image[:, :, None]
         height, width = image.shape[:2]
