@@ -254,6 +254,32 @@ FEATURE_LAYER = Schema(
     _p("semi_saturation", 0.0, "Semi-saturation of divisive normalisation [Hz].", 0.0, 1e6, read_only=True),
     _p("max_rate", 100.0, "Highest rate in and out [Hz].", 1e-3, 1e4, read_only=True),
     _p(
+        "input_rows",
+        0,
+        "Pooling wiring: fields per column of the input grid (0: fully connected, no pooling). Each unit connects "
+        "to one block of field_pool x field_pool fields and one group of cells (cell_groups); n_out must be "
+        "(input_rows/field_pool) x (input_cols/field_pool) x groups.",
+        0,
+        65_536,
+        read_only=True,
+    ),
+    _p("input_cols", 0, "Pooling wiring: fields per row of the input grid.", 0, 65_536, read_only=True),
+    _p(
+        "field_pool",
+        1,
+        "Pooling wiring: fields per side of a unit's block (divides the grid).",
+        1,
+        65_536,
+        read_only=True,
+    ),
+    _p(
+        "cell_groups",
+        "",
+        "Pooling wiring: the group id of every cell of an input field, integers separated by spaces (a unit pools "
+        "one group); empty: each cell its own group.",
+        read_only=True,
+    ),
+    _p(
         "weights_image_period",
         1.0,
         "Period of the receptive-field image and the weight-row norms [s, node clock]; 0 disables both.",

@@ -59,6 +59,7 @@ from hebbian_ros.core.plasticity.bounds import (
     row_l2_norms,
 )
 from hebbian_ros.core.plasticity.competitive import CompetitiveParams, compete
+from hebbian_ros.core.plasticity.connectivity import Pooling, parse_groups
 from hebbian_ros.core.plasticity.encoding import poisson_spikes
 from hebbian_ros.core.plasticity.hebb import HebbParams
 from hebbian_ros.core.plasticity.oja import OjaParams, SangerParams
@@ -163,6 +164,11 @@ class Layer:
         ``<= 1``.
     :param compiled: ``None`` runs the numba kernels when numba is installed, ``False`` the
         numpy ones (same results up to float rounding), ``True`` requires numba.
+    :param pooling: topographic wiring (:class:`~.connectivity.Pooling`): each unit connects to one block
+        of input fields and one group of cells, ``n_out`` must be its unit count; the synapses outside
+        stay absent (zero) through learning. Initial weights are equal within each unit's inputs
+        (unit-norm row): the fixed point of Oja's rule for inputs that vary together. ``None``: fully
+        connected, random initial weights.
     """
 
     def __init__(
@@ -179,9 +185,20 @@ class Layer:
         semi_saturation_hz: float = 0.0,
         max_rate_hz: float = 100.0,
         compiled: bool | None = None,
+        pooling: Pooling | None = None,
     ) -> None:
         self._n_in = check.as_int("n_in", n_in, minimum=1)
         self._n_out = check.as_int("n_out", n_out, minimum=1)
+        self._mask = None
+        if pooling is not None:
+            check.check_instance("pooling", pooling, Pooling)
+            if pooling.n_out(self._n_in) != self._n_out:
+                raise ValueError(
+                    f"n_out: pooling {pooling.output_grid(self._n_in)} has {pooling.n_out(self._n_in)} units, "
+                    f"got n_out={self._n_out}"
+                )
+            self._mask = pooling.mask(self._n_in).astype(np.float32)
+        self._pooling = pooling
         self._rule = check.as_choice("rule", rule, RULES)
         self._params = _as_params(self._rule, params)
         self._bounds = as_bounds(DEFAULT_BOUNDS.get(self._rule, "none") if bounds is None else bounds)
@@ -256,6 +273,11 @@ class Layer:
         return self._activation
 
     @property
+    def pooling(self) -> Pooling | None:
+        """Topographic wiring, or ``None`` (fully connected)."""
+        return self._pooling
+
+    @property
     def max_rate_hz(self) -> float:
         """Highest input/output rate; the unit of normalised activity."""
         return self._max_rate
@@ -315,6 +337,7 @@ class Layer:
                 high=1.0,
                 **self._kernel_options(x),
             )
+            self._keep_wiring()
             self._bounded = True
             self._n_updates += 1
             return self._rates(activity)
@@ -395,6 +418,8 @@ class Layer:
         weights = check.as_real_array("weights", state["weights"], np.float32)
         if weights.shape != self._w.shape:
             raise ValueError(f"weights: expected shape {self._w.shape}, got {weights.shape}")
+        if self._mask is not None and np.any(weights[self._mask == 0]):
+            raise ValueError("weights: synapses outside the layer's pooling wiring are not zero")
         n_updates = check.as_int("n_updates", state["n_updates"], minimum=0)
         rng = _decode_rng(state["rng_state"])
         rule_state = self._state
@@ -426,6 +451,8 @@ class Layer:
     def _initial_weights(self) -> np.ndarray:
         shape = (self._n_out, self._n_in)
         rng = self._rng
+        if self._mask is not None:
+            return np.ascontiguousarray(normalize_rows_l2(self._mask.astype(np.float64)), dtype=np.float32)
         if self._rule in ("oja", "sanger"):
             weights = normalize_rows_l2(rng.standard_normal(shape))
         elif self._rule == "stdp":
@@ -519,6 +546,7 @@ class Layer:
             kernels.fused_update(
                 _KERNEL_RULES[self._rule], self._normalised_input(x), y_hat, w, params.eta, **self._kernel_options(x)
             )
+            self._keep_wiring()
             self._bounded = True
             self._n_updates += 1
             return
@@ -531,9 +559,15 @@ class Layer:
             x_hat = self._normalised_input(x)
             y_hat = y / np.float32(self._max_rate)
             _, self._state = bcm_step(x_hat, y_hat, w, self._state, params, out=w, validate=False)
+        self._keep_wiring()
         if self._bounds.mode is not BoundsMode.NONE:
             apply_bounds(w, self._bounds, out=w, validate=False)
         self._n_updates += 1
+
+    def _keep_wiring(self) -> None:
+        """Synapses the wiring does not have stay zero (the rules' updates would grow them)."""
+        if self._mask is not None:
+            np.multiply(self._w, self._mask, out=self._w)
 
     def __repr__(self) -> str:
         return (
@@ -581,4 +615,7 @@ def layer_from_parameters(parameters: Mapping[str, Any] | None = None, *, compil
         semi_saturation_hz=p["semi_saturation"],
         max_rate_hz=p["max_rate"],
         compiled=compiled,
+        pooling=Pooling(p["input_rows"], p["input_cols"], p["field_pool"], parse_groups(p["cell_groups"]))
+        if p["input_rows"]
+        else None,
     )

@@ -1,0 +1,32 @@
+"""The benchmark's alternative configurations (bench/configs/*/) build a working loop from declared parameters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hebbian_ros.core.loop import Loop
+
+CONFIGS = sorted(p for p in (Path(__file__).parents[2] / "bench" / "configs").iterdir() if p.is_dir())
+
+
+def test_there_is_a_configuration_to_check():
+    assert CONFIGS
+
+
+@pytest.mark.parametrize("directory", CONFIGS, ids=lambda p: p.name)
+def test_a_bench_configuration_builds_a_chained_loop_that_sees(directory):
+    loop = Loop.from_config(directory)
+    sizes = [loop.retina.shape[0] * loop.retina.shape[1] * loop.retina.shape[2]]
+    for layer in loop.layers:
+        assert layer.n_in == sizes[-1]
+        sizes.append(layer.n_rates)
+    assert loop.memory.params.dim == sizes[-1]
+    image = np.zeros((64, 64, 3), np.uint8)
+    image[16:48, 16:48] = (200, 40, 40)
+    for _ in range(5):
+        step = loop.frame(image, 1 / 30, learn=True)
+    assert np.asarray(step.top).size == sizes[-1]
+    assert float(np.mean(step.top)) >= loop.memory.params.min_activity  # an object is strong enough to recognise
