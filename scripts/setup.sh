@@ -77,7 +77,9 @@ cmake --install "$build" >>"$build/setup.log" 2>&1 || { cat "$build/setup.log" >
 #    process compiles its kernels cold (seconds) until one of them has written the cache.
 installed=$(cd / && env -u PYTHONPATH "$venv/bin/python" -c "import hebbian_ros, os; print(os.path.dirname(hebbian_ros.__file__))")
 numba_key() { # what numba's cache index checks: path, mtime and size of every compiled module, + numba
+  # (and what warm_numba.py warms: a kernel added to it is warmed on the next run)
   { find "$1" -name '*.py' -not -path '*/__pycache__/*' -exec grep -l numba {} + | sort | xargs stat -c '%n %Y %s'
+    sha256sum "$here/scripts/warm_numba.py"
     "$venv/bin/python" -c "import numba; print(numba.__version__)"; } | sha256sum | cut -c1-16
 }
 for tree in "$here/hebbian_ros" "$installed"; do

@@ -7,9 +7,9 @@ installs into the venv (``ros2 run`` / ``ros2 launch``) each have their own cach
 this once for each: with ``PYTHONPATH=<repo>`` for the checkout, without for the installed copy.
 
 Warms what runs by default: the feature layers' fused kernels in float32 (one signature per kernel, whatever
-the rule's bounds), the camera decoders of the packed encodings, and, with ``--all`` (what the test suite
-also runs), the parallel kernel variants (``threads`` > 1, large layers) and the event-driven STDP of
-``experiments``. Prints which copy it warmed and how long it took.
+the rule's bounds), the sensor's oriented-edge kernel, the camera decoders of the packed encodings, and,
+with ``--all`` (what the test suite also runs), the parallel kernel variants (``threads`` > 1, large layers)
+and the event-driven STDP of ``experiments``. Prints which copy it warmed and how long it took.
 """
 
 from __future__ import annotations
@@ -29,6 +29,17 @@ def warm_layers() -> None:
         layer.warm_up()  # step (fused forward + update) and, for competitive, the update kernel
         x = np.full(16, 50.0, np.float32)
         layer.learn(x, layer.forward(x))  # fused_update for hebb/oja/sanger too
+
+
+def warm_sensor() -> None:
+    """The sensor's oriented-edge kernel, on frames decoded the way the sensor node decodes them."""
+    from hebbian_ros.core.sensing.image_decoding import decode_image
+    from hebbian_ros.core.sensing.retina import Retina, RetinaParams
+
+    retina = Retina(RetinaParams.from_parameters(None))
+    for encoding, channels in (("rgb8", 3), ("mono8", 1)):
+        image = decode_image(16, 16, encoding, 16 * channels, bytes(16 * 16 * channels))
+        retina.see(image, 1 / 30, validate=False)
 
 
 def warm_parallel() -> None:
@@ -78,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     import hebbian_ros
 
     start = time.perf_counter()
-    steps = [warm_layers, warm_decoders] + ([warm_parallel, warm_event_stdp] if args.all else [])
+    steps = [warm_layers, warm_sensor, warm_decoders] + ([warm_parallel, warm_event_stdp] if args.all else [])
     for step in steps:
         step()
     where = next(iter(hebbian_ros.__path__))

@@ -45,3 +45,40 @@ def test_graph_command_stops_every_node_on_sigterm(ros_env):
     time.sleep(0.2)
     for pid in children:
         assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+
+
+HANGS = """
+import faulthandler, os, signal, sys, time
+faulthandler.register(signal.SIGUSR1, file=open(os.environ["HEBBIAN_STACK_FILE"], "a"), all_threads=True)
+for sig in (signal.SIGINT, signal.SIGTERM):
+    signal.signal(sig, signal.SIG_IGN)
+print("ready", flush=True)
+def stuck_in_teardown():
+    while True:
+        time.sleep(0.05)
+stuck_in_teardown()
+"""
+
+
+def test_a_node_that_does_not_stop_is_killed_and_says_where_it_hangs(tmp_path):
+    """What CI once saw without any stack (layer1 killed after SIGINT and SIGTERM): now its stacks are kept."""
+
+    class Hanging(Supervisor):
+        def command(self, spec):
+            return [sys.executable, "-c", HANGS]
+
+    spec = next(s for s in load_graph() if s.name == "memory")
+    supervisor = Hanging([spec], env=dict(os.environ), stack_dir=tmp_path)
+    supervisor.start()
+    time.sleep(1.0)  # past its imports: the SIGUSR1 handler is installed
+    codes = supervisor.stop(timeout=0.5)
+    assert codes == {"memory": -signal.SIGKILL}
+    assert "stuck_in_teardown" in supervisor.stacks["memory"], supervisor.stacks
+
+
+def test_a_clean_stop_leaves_no_stack_folder(ros_env):
+    supervisor = Supervisor([s for s in load_graph() if s.name == "neuromodulator"], env=ros_env)
+    supervisor.start()
+    time.sleep(3.0)
+    assert supervisor.stop() == {"neuromodulator": 0}
+    assert supervisor.stacks == {} and not supervisor.stack_dir.exists()

@@ -61,7 +61,7 @@ def running_loop(env: dict, tmp_path: Path, overrides: dict[str, dict] | None = 
         probe.close()
         codes = graph.stop()
     assert graph.events == [], f"a node crashed: {graph.events}"
-    assert all(code in (0, -2) for code in codes.values()), codes
+    assert all(code in (0, -2) for code in codes.values()), f"{codes}; stacks: {graph.stacks}"
 
 
 class Probe(Observer):
