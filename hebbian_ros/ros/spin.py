@@ -14,10 +14,15 @@ as the default executor raises). Exceptions of callbacks propagate out of both, 
 Stopping: SIGINT and SIGTERM only ask the spin loop to stop (rclpy's own handlers are not installed,
 so no ``KeyboardInterrupt`` lands inside a callback half-way through the executor's dispatch); the
 loop ends after the callback in hand, then the node saves its checkpoint and everything is torn down
-from a quiet executor. Then the process leaves with ``os._exit``: interpreter finalization (garbage
-collecting numba's and LLVM's object graphs, C++ static destructors) does nothing a node needs and was
-most of its stop time (measured: 0.3 s of CPU, 0.4-0.9 s on an idle 2-core machine, up to 4.2 of a
-4.5 s graph stop under load, against < 0.1 s for everything before it).
+from a quiet executor. A node process (``exit_process``) then leaves with ``os._exit`` right after its
+checkpoint, without destroying node, executor and DDS participant: that teardown once hung for good on
+CI (sensor, 2026-12-04: the main thread inside ``rcl_node_fini`` -> Fast DDS ``destroy_participant`` ->
+``DomainParticipant::set_listener``, waiting for a listener while the DDS receive and event threads waited
+on the participant's discovery mutex; the supervisor had to SIGKILL it), and interpreter finalization
+(garbage collecting numba's and LLVM's object graphs, C++ static destructors) does nothing a node needs
+and was most of its stop time (0.3 s of CPU, up to 4.2 of a 4.5 s graph stop under load). Peers drop the
+departed participant when its lease expires, as after a crash. In-process use (``exit_process=False``)
+keeps the orderly teardown.
 
 Hangs say where they are: SIGUSR1 dumps every thread's stack (the supervisor sends it before it gives
 up on a node that does not stop), and a teardown still running ``STOP_DUMP_AFTER`` s after the stop
@@ -121,16 +126,19 @@ def spin_node(make_node: Callable[[], Node], args: list[str] | None = None, *, e
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     node = None
     executor = None
+    clean = False  # stopped, not crashed: only then may the process leave early with code 0
     try:
         node = make_node()
         executor = make_executor(node.context)
         executor.add_node(node)
         spin_executor(executor, node.context, stop)
+        clean = True
     except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+        clean = True
     except Exception:
         if node is None or node.context.ok():
             raise
+        clean = True
         # A callback already running when the context was shut down from outside failed (e.g. a timer's
         # publish: "publisher's context is invalid"): part of stopping, not a crash.
     finally:
@@ -139,6 +147,13 @@ def spin_node(make_node: Callable[[], Node], args: list[str] | None = None, *, e
             shutdown = getattr(node, "on_shutdown", None)
             if shutdown is not None:
                 shutdown()  # first: nothing in the executor's teardown may cost the checkpoint
+        if exit_process and clean:  # everything is saved: leave without the DDS teardown (module docstring)
+            faulthandler.cancel_dump_traceback_later()
+            logging.shutdown()
+            for stream in (sys.stdout, sys.stderr, stacks):
+                stream.flush()
+            os._exit(0)
+        if node is not None:
             if executor is not None:
                 executor.remove_node(node)
             node.destroy_node()
@@ -147,9 +162,4 @@ def spin_node(make_node: Callable[[], Node], args: list[str] | None = None, *, e
         rclpy.try_shutdown()
         rclpy.get_default_context().destroy()  # the DDS participant leaves now (peers hear it), not at exit
         faulthandler.cancel_dump_traceback_later()
-    if exit_process:
-        logging.shutdown()
-        for stream in (sys.stdout, sys.stderr, stacks):
-            stream.flush()
-        os._exit(0)
     return 0

@@ -77,11 +77,12 @@ class Hosts:
         multicast: bool = True,
         subnet: str | None = None,
         address: tuple[bool, bool] = (True, True),
+        mtu: int | None = None,
     ) -> Link:
         """A veth pair between hosts ``a`` and ``b``, up, with addresses <subnet>.1 / .2 (/24).
 
         ``subnet`` defaults to a fresh random 10.213.<n>; ``address=(True, False)`` leaves b's end
-        without an address (e.g. a link emulator's port).
+        without an address (e.g. a link emulator's port); ``mtu`` sets both ends' MTU (default: 1500).
         """
         used = {link.subnet for link in self.links}
         while subnet is None:
@@ -99,6 +100,8 @@ class Hosts:
             _ip("link", "set", interface, "netns", self.ns(host))
             if with_address:
                 _ip("-n", self.ns(host), "addr", "add", f"{ip_address}/24", "dev", interface)
+            if mtu is not None:
+                _ip("-n", self.ns(host), "link", "set", interface, "mtu", str(mtu))
             _ip("-n", self.ns(host), "link", "set", interface, "up", "multicast", "on" if multicast else "off")
         return link
 
