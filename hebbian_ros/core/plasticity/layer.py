@@ -337,7 +337,7 @@ class Layer:
                 high=1.0,
                 **self._kernel_options(x),
             )
-            self._keep_wiring()
+            self._keep_wiring(rebound=True)
             self._bounded = True
             self._n_updates += 1
             return self._rates(activity)
@@ -546,7 +546,7 @@ class Layer:
             kernels.fused_update(
                 _KERNEL_RULES[self._rule], self._normalised_input(x), y_hat, w, params.eta, **self._kernel_options(x)
             )
-            self._keep_wiring()
+            self._keep_wiring(rebound=True)
             self._bounded = True
             self._n_updates += 1
             return
@@ -564,10 +564,15 @@ class Layer:
             apply_bounds(w, self._bounds, out=w, validate=False)
         self._n_updates += 1
 
-    def _keep_wiring(self) -> None:
-        """Synapses the wiring does not have stay zero (the rules' updates would grow them)."""
+    def _keep_wiring(self, rebound: bool = False) -> None:
+        """Synapses the wiring does not have stay zero (the rules' updates would grow them).
+
+        ``rebound``: the bounds were applied before the mask (inside a kernel), so apply them again.
+        """
         if self._mask is not None:
             np.multiply(self._w, self._mask, out=self._w)
+            if rebound and self._bounds.mode is not BoundsMode.NONE:
+                apply_bounds(self._w, self._bounds, out=self._w, validate=False)
 
     def __repr__(self) -> str:
         return (

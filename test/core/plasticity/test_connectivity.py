@@ -71,6 +71,8 @@ def test_learning_never_grows_synapses_the_wiring_lacks(rule, path):
     assert layer.n_updates == 50
     assert not layer.weights[~mask].any()
     assert np.abs(layer.weights[mask]).sum() > 0
+    if rule == "hebb":  # its l2 bound holds on the wired synapses
+        np.testing.assert_allclose(np.linalg.norm(layer.weights, axis=1), 1.0, rtol=1e-5)
 
 
 def test_oja_pooling_units_stay_near_equal_weights_for_inputs_that_vary_together():
