@@ -31,9 +31,5 @@ STATE = QoSProfile(
     reliability=ReliabilityPolicy.RELIABLE,
     durability=DurabilityPolicy.TRANSIENT_LOCAL,
 )
-DIAGNOSTICS = QoSProfile(
-    history=HistoryPolicy.KEEP_LAST,
-    depth=10,
-    reliability=ReliabilityPolicy.RELIABLE,
-    durability=DurabilityPolicy.VOLATILE,
-)
+#: diagnostic_updater's QoS is the events' own (reliable, volatile, keep-last 10)
+DIAGNOSTICS = EVENT

@@ -79,10 +79,11 @@ def test_oja_pooling_units_stay_near_equal_weights_for_inputs_that_vary_together
     """Oja's rule finds a block's principal component: for correlated inputs, close to their sum."""
     pooling = Pooling(4, 4, 2)
     layer = Layer(48, 12, "oja", {"eta": 0.02}, activation="relu", pooling=pooling, input_norm="scale")
+    unit_of_input = pooling.mask(48).argmax(axis=0)
     rng = np.random.default_rng(1)
     for _ in range(2000):
         common = rng.uniform(0, 40, 12)  # one level per output unit, shared by its 4 inputs
-        x = common[pooling.mask(48).argmax(axis=0)]  # each input at its unit's level
+        x = common[unit_of_input]  # each input at its unit's level
         x = (x + rng.uniform(0, 2, 48)).astype(np.float32)
         layer.step(x)
     rows = layer.weights[pooling.mask(48)].reshape(12, 4)
