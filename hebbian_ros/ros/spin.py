@@ -13,16 +13,15 @@ as the default executor raises). Exceptions of callbacks propagate out of both, 
 
 Stopping: SIGINT and SIGTERM only ask the spin loop to stop (rclpy's own handlers are not installed,
 so no ``KeyboardInterrupt`` lands inside a callback half-way through the executor's dispatch); the
-loop ends after the callback in hand, then the node saves its checkpoint and everything is torn down
-from a quiet executor. A node process (``exit_process``) then leaves with ``os._exit`` right after its
-checkpoint, without destroying node, executor and DDS participant: that teardown once hung for good on
+loop ends after the callback in hand, then the node saves its checkpoint. A node process
+(``exit_process``) then leaves with ``os._exit``, without destroying node, executor and DDS participant
+(in-process use tears them down from the quiet executor instead): that teardown once hung for good on
 CI (sensor, 2026-12-04: the main thread inside ``rcl_node_fini`` -> Fast DDS ``destroy_participant`` ->
 ``DomainParticipant::set_listener``, waiting for a listener while the DDS receive and event threads waited
 on the participant's discovery mutex; the supervisor had to SIGKILL it), and interpreter finalization
 (garbage collecting numba's and LLVM's object graphs, C++ static destructors) does nothing a node needs
 and was most of its stop time (0.3 s of CPU, up to 4.2 of a 4.5 s graph stop under load). Peers drop the
-departed participant when its lease expires, as after a crash. In-process use (``exit_process=False``)
-keeps the orderly teardown.
+departed participant when its lease expires, as after a crash.
 
 Hangs say where they are: SIGUSR1 dumps every thread's stack (the supervisor sends it before it gives
 up on a node that does not stop), and a teardown still running ``STOP_DUMP_AFTER`` s after the stop
