@@ -254,6 +254,16 @@ FEATURE_LAYER = Schema(
     _p("semi_saturation", 0.0, "Semi-saturation of divisive normalisation [Hz].", 0.0, 1e6, read_only=True),
     _p("max_rate", 100.0, "Highest rate in and out [Hz].", 1e-3, 1e4, read_only=True),
     _p(
+        "gain_tau",
+        0.0,
+        "Homeostatic input gain: time constant [learning samples] of each input's running spread; every input is "
+        "weighted by the inverse of its spread (plus the mean spread), so the few inputs that swing most (strong "
+        "colour cells) no longer outweigh the many that vary less (edge cells). 0: no gain.",
+        0.0,
+        1e9,
+        read_only=True,
+    ),
+    _p(
         "input_rows",
         0,
         "Pooling wiring: fields per column of the input grid (0: fully connected, no pooling). Each unit connects "

@@ -14,6 +14,14 @@ layer works on normalised activity:
   semi_saturation_hz``, Carandini & Heeger 2012 — strong inputs are normalised like ``"l2"``,
   weak ones stay weak, so near-silence does not turn into a full-size pattern); an all-zero
   input stays zero;
+* with ``gain_tau > 0`` each normalised input ``i`` is then weighted by a homeostatic gain
+  ``g_i = 2 s̄ / (s_i + s̄)``, ``s_i`` its running standard deviation over the samples the layer
+  learned from (time constant ``gain_tau`` samples) and ``s̄`` the mean of the ``s_i``, and the
+  pattern is scaled back to its norm before the gain: the spreads are equalised, so the few
+  inputs that swing most between stimuli (strong colour cells) no longer outweigh the many that
+  vary less (edge cells, which carry shape). Each input's gain follows from its own history
+  (intrinsic plasticity; ``s̄`` is a population signal like divisive normalisation's) and changes
+  only while the layer learns;
 * the unit activity ``ŷ = activation(W x̂)`` saturates at ``±1`` (``0..1`` when rectified);
   for ``"competitive"`` it is the winner-take-all outcome of ``W x̂`` (exactly ``k`` winners
   at 1 among the units with positive drive, or soft-WTA shares);
@@ -164,6 +172,8 @@ class Layer:
         ``<= 1``.
     :param compiled: ``None`` runs the numba kernels when numba is installed, ``False`` the
         numpy ones (same results up to float rounding), ``True`` requires numba.
+    :param gain_tau: time constant [learning samples] of the homeostatic input gain, see the module
+        docstring; ``0`` (default) leaves the inputs unweighted.
     :param pooling: topographic wiring (:class:`~.connectivity.Pooling`): each unit connects to one block
         of input fields and one group of cells, ``n_out`` must be its unit count; the synapses outside
         stay absent (zero) through learning. Initial weights are equal within each unit's inputs
@@ -186,6 +196,7 @@ class Layer:
         max_rate_hz: float = 100.0,
         compiled: bool | None = None,
         pooling: Pooling | None = None,
+        gain_tau: float = 0.0,
     ) -> None:
         self._n_in = check.as_int("n_in", n_in, minimum=1)
         self._n_out = check.as_int("n_out", n_out, minimum=1)
@@ -213,6 +224,8 @@ class Layer:
             raise ValueError(f"activation: rule {self._rule!r} needs 'relu', got {self._activation!r}")
         self._input_norm = check.as_choice("input_norm", input_norm, INPUT_NORMS)
         self._sigma = np.float32(check.non_negative("semi_saturation_hz", semi_saturation_hz))
+        self._gain_tau = float(check.non_negative("gain_tau", gain_tau))
+        self._spread = _Spread(self._n_in) if self._gain_tau > 0 else None
         self._max_rate = check.in_interval("max_rate_hz", max_rate_hz, 0.0, MAX_RATE_LIMIT_HZ, low_open=True)
         if self._rule == "stdp" and self._max_rate * self._params.dt_ms / 1000 > 1:
             raise ValueError(
@@ -340,6 +353,7 @@ class Layer:
             self._keep_wiring(rebound=True)
             self._bounded = True
             self._n_updates += 1
+            self._track_spread(x)
             return self._rates(activity)
         y = self._forward(x)
         if level > 0:
@@ -376,8 +390,9 @@ class Layer:
     def state_dict(self) -> dict[str, Any]:
         """Everything that changes while learning, as numpy arrays and plain scalars.
 
-        Keys: ``rule``, ``n_in``, ``n_out``, ``weights``, ``n_updates``, ``rng_state`` and, per
-        rule, ``theta`` (bcm) or ``pre_trace``/``post_trace`` (stdp). Arrays are copies; the
+        Keys: ``rule``, ``n_in``, ``n_out``, ``weights``, ``n_updates``, ``rng_state``, with a
+        homeostatic gain ``gain_count``/``gain_mean``/``gain_var`` and, per rule, ``theta`` (bcm) or
+        ``pre_trace``/``post_trace`` (stdp). Arrays are copies; the
         dict can be stored with ``numpy.savez`` and read back without pickle.
         """
         state: dict[str, Any] = {
@@ -388,6 +403,8 @@ class Layer:
             "n_updates": self._n_updates,
             "rng_state": _encode_rng(self._rng),
         }
+        if self._spread is not None:
+            state.update(self._spread.state_dict())
         if isinstance(self._state, BCMState):
             state["theta"] = self._state.theta.copy()
         elif isinstance(self._state, STDPState):
@@ -405,6 +422,7 @@ class Layer:
             raise ValueError(f"state: expected a mapping, got {type(state).__name__}")
         required = ["rule", "n_in", "n_out", "weights", "n_updates", "rng_state"]
         required += {"bcm": ["theta"], "stdp": ["pre_trace", "post_trace"]}.get(self._rule, [])
+        required += list(_Spread.KEYS) if self._spread is not None else []
         missing = [key for key in required if key not in state]
         if missing:
             raise ValueError(f"state: missing keys {', '.join(missing)}")
@@ -421,6 +439,7 @@ class Layer:
         if self._mask is not None and np.any(weights[self._mask == 0]):
             raise ValueError("weights: synapses outside the layer's pooling wiring are not zero")
         n_updates = check.as_int("n_updates", state["n_updates"], minimum=0)
+        spread = _Spread.from_state(state, self._n_in) if self._spread is not None else None
         rng = _decode_rng(state["rng_state"])
         rule_state = self._state
         if self._rule == "bcm":
@@ -435,6 +454,7 @@ class Layer:
         self._n_updates = n_updates
         self._rng = rng
         self._state = rule_state
+        self._spread = spread
 
     # --- internals -------------------------------------------------------------------------
 
@@ -474,6 +494,22 @@ class Layer:
         return None
 
     def _normalised_input(self, x: np.ndarray) -> np.ndarray:
+        x_hat = self._base_input(x)
+        if self._spread is None or self._spread.count == 0:
+            return x_hat
+        weighted = x_hat * self._spread.gain
+        old = np.sqrt(np.einsum("...i,...i->...", x_hat, x_hat))
+        new = np.sqrt(np.einsum("...i,...i->...", weighted, weighted))
+        scale = np.where(new > 0, old / np.where(new > 0, new, 1), 0)
+        return (weighted * np.asarray(scale, dtype=np.float32)[..., None]).astype(np.float32, copy=False)
+
+    def _track_spread(self, x: np.ndarray) -> None:
+        """Fold the learned-from input ``x`` into each input's running spread (homeostatic gain)."""
+        if self._spread is not None:
+            self._spread.update(self._base_input(x), self._gain_tau)
+
+    def _base_input(self, x: np.ndarray) -> np.ndarray:
+        """``x`` normalised by ``input_norm``, before the homeostatic gain."""
         if self._input_norm == "centred":  # lateral inhibition removes the population mean, then l2
             x = x - x.mean(axis=-1, keepdims=True, dtype=np.float32)
             norms = np.sqrt(np.einsum("...i,...i->...", x, x))[..., None]
@@ -549,6 +585,7 @@ class Layer:
             self._keep_wiring(rebound=True)
             self._bounded = True
             self._n_updates += 1
+            self._track_spread(x)
             return
         if self._rule == "stdp":
             dt_s = params.dt_ms / 1000
@@ -563,6 +600,7 @@ class Layer:
         if self._bounds.mode is not BoundsMode.NONE:
             apply_bounds(w, self._bounds, out=w, validate=False)
         self._n_updates += 1
+        self._track_spread(x)
 
     def _keep_wiring(self, rebound: bool = False) -> None:
         """Synapses the wiring does not have stay zero (the rules' updates would grow them).
@@ -580,6 +618,55 @@ class Layer:
             f"params={self._params!r}, bounds={self._bounds.mode.value!r}, "
             f"n_updates={self._n_updates})"
         )
+
+
+class _Spread:
+    """Running mean and variance of each normalised input, and the homeostatic gain they give.
+
+    The rate of the running moments is ``1/n`` for the first ``tau`` samples (their exact mean and
+    variance), ``1/tau`` after: an exponential memory of the last ``tau`` learned-from samples.
+    """
+
+    KEYS = ("gain_count", "gain_mean", "gain_var")
+
+    def __init__(self, n_in: int) -> None:
+        self.count = 0
+        self.mean = np.zeros(n_in)
+        self.var = np.zeros(n_in)
+        self.gain = np.ones(n_in, dtype=np.float32)
+
+    def update(self, x_hat: np.ndarray, tau: float) -> None:
+        for row in np.atleast_2d(x_hat):
+            self.count += 1
+            rate = max(1.0 / self.count, 1.0 / tau)
+            delta = row - self.mean
+            self.mean += rate * delta
+            self.var = (1 - rate) * (self.var + rate * delta * delta)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        spread = np.sqrt(self.var)
+        mean_spread = spread.mean()
+        self.gain = (
+            (2 * mean_spread / (spread + mean_spread)).astype(np.float32)
+            if mean_spread > 0
+            else np.ones_like(self.gain)
+        )
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"gain_count": self.count, "gain_mean": self.mean.copy(), "gain_var": self.var.copy()}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], n_in: int) -> _Spread:
+        spread = cls(n_in)
+        spread.count = check.as_int("gain_count", state["gain_count"], minimum=0)
+        for key in ("gain_mean", "gain_var"):
+            value = check.as_real_array(key, state[key], np.float64, low=0.0 if key == "gain_var" else None)
+            if value.shape != (n_in,):
+                raise ValueError(f"{key}: expected shape ({n_in},), got {value.shape}")
+            setattr(spread, key[5:], value.copy())
+        spread._refresh()
+        return spread
 
 
 def rule_params(rule: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
@@ -620,6 +707,7 @@ def layer_from_parameters(parameters: Mapping[str, Any] | None = None, *, compil
         semi_saturation_hz=p["semi_saturation"],
         max_rate_hz=p["max_rate"],
         compiled=compiled,
+        gain_tau=p["gain_tau"],
         pooling=Pooling(p["input_rows"], p["input_cols"], p["field_pool"], parse_groups(p["cell_groups"]))
         if p["input_rows"]
         else None,
