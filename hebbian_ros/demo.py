@@ -76,6 +76,9 @@ def run_demo(args: argparse.Namespace) -> tuple[RunSummary, Path]:
         f"    rounds: {args.rounds}\n    frames_per_view: {args.frames_per_view}\n"
         f"    real_time_factor: {args.real_time_factor}\n    seed: {args.seed}\n"
         "    wait_for_subscribers: [camera/image_raw, sim/ground_truth, hebbian/recognition]\n"
+        # the exploration starts once memory answers the resting camera and the neuromodulator is up: a node still
+        # starting (e.g. compiling its kernels on a loaded machine) would miss the first object's first frames
+        "    wait_for_messages: [hebbian/recognition, hebbian/learning_mode]\n"
         "    settle_time: 2.0\n"
     )
     extra = (

@@ -9,6 +9,7 @@ Deterministic for a fixed seed; sim time advances one frame per tick.
 
 from __future__ import annotations
 
+import importlib
 import math
 import sys
 import time
@@ -17,6 +18,7 @@ from builtin_interfaces.msg import Time
 from rclpy.clock import Clock as RosClock
 from rclpy.clock import ClockType
 from rclpy.node import Node
+from rclpy.qos import QoSProfile
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
@@ -72,6 +74,13 @@ PARAMETERS = Schema(
         read_only=True,
     ),
     Parameter(
+        "wait_for_messages",
+        ("",),
+        "Then hold until each of these topics has delivered a message (the graph answers the resting camera: "
+        "every node is up and matched, not only subscribed); the type and QoS are its publisher's.",
+        read_only=True,
+    ),
+    Parameter(
         "settle_time",
         1.0,
         "Further wall time to hold after that, so every subscriber is matched [s].",
@@ -102,8 +111,12 @@ class SimulatorNode(Node):
         jitter = parameters["jitter"]
         self.loop = parameters["loop"]
         self.wait_for = parameters["wait_for_subscribers"]
+        #: topics whose first message the exploration waits for -> their subscription (None: no publisher yet)
+        self._awaited = {topic: None for topic in parameters["wait_for_messages"] if topic}
+        self._heard: set[str] = set()
         self.settle_time = parameters["settle_time"]
         self._ready_since: float | None = None
+        self._started = time.monotonic()
 
         self.sim = EmbeddedSimulator(world, seed=seed)
         self.dt = 1.0 / self.frame_rate
@@ -193,8 +206,33 @@ class SimulatorNode(Node):
         if self._ready_since is None:
             if any(self.count_subscribers(topic) == 0 for topic in self.wait_for if topic):
                 return False
+            if not self._answered():
+                return False
             self._ready_since = time.monotonic()
+            self.get_logger().info(f"graph ready after {self._ready_since - self._started:.1f} s")
         return time.monotonic() - self._ready_since >= self.settle_time
+
+    def _answered(self) -> bool:
+        """Whether every topic of ``wait_for_messages`` has delivered a message (subscribing as publishers appear).
+
+        A subscriber alone does not say the graph works: a node may still be starting (compiling its kernels)
+        or not yet matched to the one before it, and the frames it misses are lost to learning.
+        """
+        for topic, subscription in self._awaited.items():
+            if subscription is None:
+                publishers = self.get_publishers_info_by_topic(self.resolve_topic_name(topic))
+                if publishers:
+                    offered = publishers[0].qos_profile  # its durability too: a latched state arrives at once
+                    profile = QoSProfile(depth=1, reliability=offered.reliability, durability=offered.durability)
+                    self._awaited[topic] = self.create_subscription(
+                        _message_type(publishers[0].topic_type), topic, lambda _, t=topic: self._heard.add(t), profile
+                    )
+        if self._heard < set(self._awaited):
+            return False
+        for subscription in self._awaited.values():
+            self.destroy_subscription(subscription)
+        self._awaited.clear()
+        return True
 
     def _next_step(self) -> ExplorationStep | None:
         if not self._ready():
@@ -240,6 +278,12 @@ class SimulatorNode(Node):
     def on_shutdown(self) -> None:
         """Free the renderer."""
         self.sim.close()
+
+
+def _message_type(name: str) -> type:
+    """The message class of a ROS type name such as ``hebbian_ros/msg/Recognition``."""
+    package, kind, type_name = name.split("/")
+    return getattr(importlib.import_module(f"{package}.{kind}"), type_name)
 
 
 def _stamp(seconds: float) -> Time:
