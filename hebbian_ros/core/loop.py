@@ -75,16 +75,24 @@ class Loop:
         memory: dict[str, Any] | None = None,
         neuromodulator: dict[str, Any] | None = None,
     ) -> Loop:
-        """The loop as configured in ``directory`` (default: the package's ``config/``), with overrides."""
+        """The loop as configured in ``directory`` (default: the package's ``config/``), with overrides.
+
+        A parameter file ``directory`` lacks (``sensor.yaml``, ``layers.yaml``, ``memory.yaml``,
+        ``neuromodulator.yaml``) is read from the package's ``config/``: a variant holds only what it changes.
+        """
         from hebbian_ros.resources import config_dir
 
-        directory = Path(directory) if directory else config_dir()
-        layers = directory / "layers.yaml"
+        shipped = config_dir()
+        directory = Path(directory) if directory else shipped
+
+        def file(name: str) -> Path:
+            return directory / name if (directory / name).is_file() else shipped / name
+
         return cls(
-            read_overrides(directory / "sensor.yaml", SENSOR_NODE),
-            [read_overrides(layers, name) for name in LAYER_NODES],
-            {**read_overrides(directory / "memory.yaml", MEMORY_NODE), **(memory or {})},
-            {**read_overrides(directory / "neuromodulator.yaml", NEUROMODULATOR_NODE), **(neuromodulator or {})},
+            read_overrides(file("sensor.yaml"), SENSOR_NODE),
+            [read_overrides(file("layers.yaml"), name) for name in LAYER_NODES],
+            {**read_overrides(file("memory.yaml"), MEMORY_NODE), **(memory or {})},
+            {**read_overrides(file("neuromodulator.yaml"), NEUROMODULATOR_NODE), **(neuromodulator or {})},
         )
 
     def sense(self, image: np.ndarray, dt: float) -> np.ndarray:
