@@ -236,7 +236,9 @@ class PatternMemory:
 
         A novelty within ``drift_similarity`` of the memory this learning episode is about (or, after
         its a-ha, on that memory's path) is not stored: one stimulus, one memory, whatever view of it
-        arrives first. With ``learning_level == 0`` memory is left bit-identical: no plasticity is spent.
+        arrives first. The episode is about the memory it stores, or else the first it recognises; only
+        that memory consolidates, so a new stimulus that briefly resembles an old memory while it is
+        learned does not pull the old memory towards itself. With ``learning_level == 0`` memory is left bit-identical: no plasticity is spent.
         """
         pattern = self._checked(pattern)
         if not 0.0 <= check.as_real("learning_level", learning_level) <= 1.0:
@@ -254,7 +256,7 @@ class PatternMemory:
                 self.pool.tag(row)
         if familiar:
             self.hits[memory_id] += 1
-            if learning_level > 0:
+            if learning_level > 0 and self._current in (-1, memory_id):  # only the episode's own memory learns
                 self._consolidate(memory_id, pattern, self.params.consolidation_rate * learning_level)
                 if row >= 0:
                     self.pool.consolidate(row, _unit(pattern), self.params.consolidation_rate * learning_level)
@@ -275,7 +277,7 @@ class PatternMemory:
             self._path = -1
         if learning_level == 0:
             self._current = -1
-        elif familiar or stored:
+        elif stored or (familiar and self._current < 0):
             self._current = memory_id
         if learning_level > 0 and self.pool is not None:
             self.pool.capture()

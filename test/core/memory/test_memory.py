@@ -131,3 +131,34 @@ def test_drift_similarity_at_the_familiarity_threshold_switches_drift_off():
 def test_drift_similarity_out_of_range_is_refused(value):
     with pytest.raises(ValueError, match="drift_similarity"):
         MemoryParams(dim=4, drift_similarity=value)
+
+
+def test_only_the_episodes_own_memory_consolidates():
+    """A new stimulus briefly resembling an old memory while it is learned does not pull that memory towards it
+    (which would leave the old stimulus recognised as the new one's memory, or not at all)."""
+    memory = PatternMemory(MemoryParams(dim=16, familiarity_threshold=0.93, drift_similarity=0.93))
+    old, new = patterns(2, seed=3)
+    assert memory.recall(old, 1.0).stored
+    memory.recall(old, 0.0)  # the episode ends
+    kept = memory.patterns[0].copy()
+    assert memory.recall(new, 1.0).stored  # the next episode is about the new stimulus
+    resembling = view_at(old, 0.95)
+    recall = memory.recall(resembling, 1.0)
+    assert recall.familiar and recall.memory_id == 0
+    np.testing.assert_array_equal(memory.patterns[0], kept)
+    before = memory.patterns[1].copy()
+    unit = view_at(new, 0.95) / np.linalg.norm(view_at(new, 0.95))
+    assert memory.recall(view_at(new, 0.95), 1.0).memory_id == 1
+    assert memory.patterns[1] @ unit > before @ unit  # the episode's own memory still learns its views
+
+
+def test_an_episode_that_starts_on_a_known_stimulus_consolidates_it():
+    memory = PatternMemory(MemoryParams(dim=16, familiarity_threshold=0.93, drift_similarity=0.93))
+    first = patterns(1, seed=4)[0]
+    memory.recall(first, 1.0)
+    memory.recall(first, 0.0)
+    before = memory.patterns[0].copy()
+    view = view_at(first, 0.95)
+    unit = view / np.linalg.norm(view)
+    assert memory.recall(view, 1.0).familiar
+    assert memory.patterns[0] @ unit > before @ unit
