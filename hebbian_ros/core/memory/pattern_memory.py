@@ -186,9 +186,11 @@ class PatternMemory:
     def threshold(self) -> float:
         """The similarity at which a pattern is familiar now (fixed, or adaptive: see :class:`MemoryParams`)."""
         q = self.params.threshold_quantile
-        if q == 0.0 or self.size < self.params.adaptive_after:
+        nearest = self.nearest[self.used]
+        nearest = nearest[nearest > -1.0]  # a memory with no other episode's memory to compare with has none
+        if q == 0.0 or nearest.size < self.params.adaptive_after:
             return self.params.familiarity_threshold
-        return float(min(np.quantile(self.nearest[self.used], q), 0.999))
+        return float(min(np.quantile(nearest, q), 0.999))
 
     def _update_nearest(self, slot: int) -> None:
         """``patterns[slot]`` is new or moved: its nearest-other similarity, and the others' against it."""

@@ -8,11 +8,6 @@ which the node publishes as ``hebbian_ros/LearningMode``:
 --a memory stored in this episode recognised ``confirm_samples`` times in a row--> a-ha, ``REPLAY``
 (the pattern is repeated ``replays`` times, one broadcast each) --> ``IDLE``.
 A learning episode that finds no a-ha within ``max_learning_time`` ends without one.
-A memory stored outside a learning episode (``stored`` while replaying, or while idle because the end of
-the last episode had not yet reached memory when the next stimulus came into view) is a new stimulus that
-found its memory while no episode of its own was running: it starts one (cause novelty) there and then,
-with that memory as the episode's, instead of being learned in passing and, familiar from then on, never
-accumulating the novelty that would start its own (the replays left of the last episode are dropped).
 
 Neurogenesis: when memory reports it is full (``StructuralEvent`` FULL), :meth:`Neuromodulator.request_growth`
 grants ``growth_units`` new units at most once per ``growth_interval`` seconds of :meth:`Neuromodulator.tick`
@@ -134,7 +129,6 @@ class Neuromodulator:
     _confirmations: int = 0
     _phase_time: float = 0.0
     _replays_left: int = 0
-    _manual: bool = False  # an operator switched learning on (memory stores while it lasts)
     #: rate limiter of neurogenesis grants
     growth: GrowthGate = field(init=False, repr=False)
 
@@ -157,11 +151,8 @@ class Neuromodulator:
         if not math.isfinite(accumulation):
             raise ValueError(f"unpropagated: {unpropagated:g} over dt={dt:g} s overflows the accumulation")
         self.accumulation = accumulation
-        outside = stored and self.phase is not Phase.LEARNING and not self._manual  # see the module docstring
-        if outside or (self.phase is Phase.IDLE and self.accumulation >= self.params.threshold):
+        if self.phase is Phase.IDLE and self.accumulation >= self.params.threshold:
             self._start(Phase.LEARNING)
-            if outside:
-                self._new_ids.add(memory_id)
             self.episodes += 1
             return self._broadcast(True, self.params.learning_level, Cause.NOVELTY)
         if self.phase is Phase.LEARNING:
@@ -204,7 +195,6 @@ class Neuromodulator:
         if not 0.0 <= check.as_real("level", level) <= 1.0:
             raise ValueError(f"level: must be within [0, 1], got {level}")
         self._start(Phase.IDLE)
-        self._manual = active and level > 0
         return self._broadcast(active, level if active else 0.0, Cause.MANUAL)
 
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -229,7 +219,6 @@ class Neuromodulator:
 
     def _start(self, phase: Phase) -> None:
         self.phase = phase
-        self._manual = False
         self._phase_time = 0.0
         self._confirmations = 0
         if phase is Phase.LEARNING:

@@ -65,3 +65,17 @@ def test_views_stored_in_one_episode_do_not_raise_the_threshold():
         memory.recall(np.zeros(DIM), 1.0)
     assert memory.size > 25
     assert memory.threshold <= before + 0.02
+
+
+def test_memories_of_one_episode_leave_the_fixed_threshold_in_place():
+    """With no memory of another episode to compare with, nothing says how close different things look: the
+    threshold stays the fixed one instead of falling to -1 (everything familiar, nothing learned again)."""
+    rng = np.random.default_rng(1)
+    params = MemoryParams(dim=DIM, capacity=64, familiarity_threshold=0.95, adaptive_after=4)
+    memory = PatternMemory(params)
+    sparse = rng.random((30, DIM)) ** 6  # different stimuli: cosine ~0.3, below drift and familiarity
+    for pattern in sparse[:10]:  # one long episode: no silence, no level 0 between them
+        memory.recall(pattern * 50, 1.0)
+    assert memory.size == 10
+    assert memory.threshold == 0.95
+    assert not any(memory.recall(p * 50, 0.0).familiar for p in sparse[10:])

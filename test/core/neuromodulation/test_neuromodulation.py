@@ -54,34 +54,6 @@ def test_recognising_an_old_memory_is_no_aha():
     assert all(core.observe(0.0, True, 3, False, DT) is None for _ in range(10))
 
 
-def test_a_memory_stored_while_replaying_or_after_the_end_starts_its_own_episode():
-    # The last episode's replays (or its end, not yet at memory) overlap the next stimulus, and memory stores it:
-    # that stimulus gets its own episode instead of being learned in passing and never found novel again.
-    params = NeuromodulatorParams(confirm_samples=2, replays=3)
-    core = Neuromodulator(params)
-    novel(5, core)
-    core.observe(20.0, False, 0, True, DT)
-    core.observe(0.0, True, 0, False, DT)
-    assert core.observe(0.0, True, 0, False, DT).cause is Cause.AHA
-    assert core.tick(0.1).cause is Cause.REPLAY
-    start = core.observe(15.0, False, 1, True, DT)  # a new stimulus stored during the replays
-    assert start.cause is Cause.NOVELTY and start.active and core.phase is Phase.LEARNING and core.episodes == 2
-    core.observe(0.0, True, 1, False, DT)
-    aha = core.observe(0.0, True, 1, False, DT)
-    assert aha.cause is Cause.AHA and aha.memory_id == 1
-    while core.phase is not Phase.IDLE:
-        core.tick(0.1)
-    late = core.observe(15.0, False, 2, True, DT)  # memory still at the last episode's level
-    assert late.cause is Cause.NOVELTY and core.episodes == 3
-
-
-def test_memories_stored_in_manual_mode_start_no_episode():
-    core = Neuromodulator(NeuromodulatorParams(threshold=1e6))
-    core.manual(True, 1.0)
-    assert all(core.observe(15.0, False, i, True, DT) is None for i in range(5))
-    assert core.phase is Phase.IDLE
-
-
 def test_episode_without_aha_times_out():
     core = Neuromodulator(NeuromodulatorParams(max_learning_time=1.0))
     novel(5, core)
