@@ -256,9 +256,9 @@ FEATURE_LAYER = Schema(
     _p(
         "gain_tau",
         0.0,
-        "Homeostatic input gain: time constant [learning samples] of each input's running spread; every input is "
-        "weighted by the inverse of its spread (plus the mean spread), so the few inputs that swing most (strong "
-        "colour cells) no longer outweigh the many that vary less (edge cells). 0: no gain.",
+        "Homeostatic input gain: time constant [learning samples] of each input's running spread and flicker; "
+        "spreads are equalised (strong colour cells no longer outweigh edge cells, inputs that never vary are "
+        "off) and inputs steady within a look weigh more than those that flicker. 0: no gain.",
         0.0,
         1e9,
         read_only=True,

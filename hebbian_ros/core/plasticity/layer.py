@@ -15,13 +15,16 @@ layer works on normalised activity:
   weak ones stay weak, so near-silence does not turn into a full-size pattern); an all-zero
   input stays zero;
 * with ``gain_tau > 0`` each normalised input ``i`` is then weighted by a homeostatic gain
-  ``g_i = 2 s̄ / (s_i + s̄)``, ``s_i`` its running standard deviation over the samples the layer
-  learned from (time constant ``gain_tau`` samples) and ``s̄`` the mean of the ``s_i``, and the
-  pattern is scaled back to its norm before the gain: the spreads are equalised, so the few
-  inputs that swing most between stimuli (strong colour cells) no longer outweigh the many that
-  vary less (edge cells, which carry shape). Each input's gain follows from its own history
-  (intrinsic plasticity; ``s̄`` is a population signal like divisive normalisation's) and changes
-  only while the layer learns;
+  ``g_i ∝ 1 / (s_i + s̄) · s_i / (f_i + 0.1 f̄)``, and the pattern scaled back to its norm before
+  the gain. ``s_i`` is the input's running standard deviation over the samples the layer learned
+  from, ``f_i`` the standard deviation of its change from one learned-from sample to the next (its
+  flicker within a look), time constant ``gain_tau`` samples; bars are population means. The first
+  factor equalises the spreads (the few inputs that swing most, strong colour cells, stop
+  outweighing the many that vary less); the second favours inputs that hold steady while one
+  stimulus is in view over those that flicker with jitter and noise (temporal coherence, Földiák
+  1991), and switches off inputs that never vary. Each gain follows from the input's own history
+  (intrinsic plasticity; the bars are population signals like divisive normalisation's) and
+  changes only while the layer learns;
 * the unit activity ``ŷ = activation(W x̂)`` saturates at ``±1`` (``0..1`` when rectified);
   for ``"competitive"`` it is the winner-take-all outcome of ``W x̂`` (exactly ``k`` winners
   at 1 among the units with positive drive, or soft-WTA shares);
@@ -78,6 +81,9 @@ ACTIVATIONS = ("linear", "relu", "on_off")
 INPUT_NORMS = ("l2", "scale", "divisive", "centred")
 #: Upper limit for ``max_rate_hz``; keeps every internal quantity far from float32 overflow.
 MAX_RATE_LIMIT_HZ = 1e6
+#: Homeostatic gain: an input's flicker is floored at this share of the mean flicker (a steady input is not
+#: weighted without limit).
+FLICKER_FLOOR = 0.1
 
 PARAMS_TYPES: dict[str, type] = {
     "hebb": HebbParams,
@@ -225,7 +231,7 @@ class Layer:
         self._input_norm = check.as_choice("input_norm", input_norm, INPUT_NORMS)
         self._sigma = np.float32(check.non_negative("semi_saturation_hz", semi_saturation_hz))
         self._gain_tau = float(check.non_negative("gain_tau", gain_tau))
-        self._spread = _Spread(self._n_in) if self._gain_tau > 0 else None
+        self._spread = _Spread(self._n_in, self._gain_tau) if self._gain_tau > 0 else None
         self._max_rate = check.in_interval("max_rate_hz", max_rate_hz, 0.0, MAX_RATE_LIMIT_HZ, low_open=True)
         if self._rule == "stdp" and self._max_rate * self._params.dt_ms / 1000 > 1:
             raise ValueError(
@@ -332,6 +338,8 @@ class Layer:
         check.check_same_batch("y", y, "x", x)
         if level > 0:
             self._learn(x, y, level)
+        elif self._spread is not None:
+            self._spread.interrupt()
 
     def step(self, x: np.ndarray, level: float = 1.0) -> np.ndarray:
         """:meth:`forward` then :meth:`learn` on the same input; returns the output rates (Hz).
@@ -359,6 +367,8 @@ class Layer:
         if level > 0:
             signed = y[..., : self._n_out] - y[..., self._n_out :] if self._activation == "on_off" else y
             self._learn(x, signed, level)
+        elif self._spread is not None:
+            self._spread.interrupt()
         return y
 
     def step_rates(self, rates: np.ndarray, input_max_rate: float, level: float = 1.0) -> np.ndarray:
@@ -439,7 +449,7 @@ class Layer:
         if self._mask is not None and np.any(weights[self._mask == 0]):
             raise ValueError("weights: synapses outside the layer's pooling wiring are not zero")
         n_updates = check.as_int("n_updates", state["n_updates"], minimum=0)
-        spread = _Spread.from_state(state, self._n_in) if self._spread is not None else None
+        spread = _Spread.from_state(state, self._n_in, self._gain_tau) if self._spread is not None else None
         rng = _decode_rng(state["rng_state"])
         rule_state = self._state
         if self._rule == "bcm":
@@ -506,7 +516,7 @@ class Layer:
     def _track_spread(self, x: np.ndarray) -> None:
         """Fold the learned-from input ``x`` into each input's running spread (homeostatic gain)."""
         if self._spread is not None:
-            self._spread.update(self._base_input(x), self._gain_tau)
+            self._spread.update(self._base_input(x))
 
     def _base_input(self, x: np.ndarray) -> np.ndarray:
         """``x`` normalised by ``input_norm``, before the homeostatic gain."""
@@ -621,47 +631,83 @@ class Layer:
 
 
 class _Spread:
-    """Running mean and variance of each normalised input, and the homeostatic gain they give.
+    """Running statistics of each normalised input, and the homeostatic gain they give.
 
-    The rate of the running moments is ``1/n`` for the first ``tau`` samples (their exact mean and
-    variance), ``1/tau`` after: an exponential memory of the last ``tau`` learned-from samples.
+    ``var``: the input's variance over learned-from samples (how much it differs between stimuli);
+    ``fluct``: half the mean square of its change between consecutive learned-from samples (how much it
+    flickers within one look: jitter, noise). The rate of both is ``1/n`` for the first ``tau`` samples (their
+    exact means), ``1/tau`` after. A sample that does not follow a learned-from one (after a call with
+    plasticity off) starts a new sequence: no change is taken across the gap.
     """
 
-    KEYS = ("gain_count", "gain_mean", "gain_var")
+    KEYS = ("gain_count", "gain_mean", "gain_var", "gain_changes", "gain_fluct", "gain_last", "gain_following")
 
-    def __init__(self, n_in: int) -> None:
+    def __init__(self, n_in: int, tau: float) -> None:
+        self.tau = tau
         self.count = 0
+        self.changes = 0
         self.mean = np.zeros(n_in)
         self.var = np.zeros(n_in)
+        self.fluct = np.zeros(n_in)
+        self.last = np.zeros(n_in)
+        self.following = False  # the next sample follows a learned-from one
         self.gain = np.ones(n_in, dtype=np.float32)
 
-    def update(self, x_hat: np.ndarray, tau: float) -> None:
+    def update(self, x_hat: np.ndarray) -> None:
         for row in np.atleast_2d(x_hat):
             self.count += 1
-            rate = max(1.0 / self.count, 1.0 / tau)
+            rate = max(1.0 / self.count, 1.0 / self.tau)
             delta = row - self.mean
             self.mean += rate * delta
             self.var = (1 - rate) * (self.var + rate * delta * delta)
+            if self.following:
+                self.changes += 1
+                change = row - self.last
+                self.fluct += max(1.0 / self.changes, 1.0 / self.tau) * (0.5 * change * change - self.fluct)
+            self.last = np.array(row, dtype=np.float64)
+            self.following = True
         self._refresh()
 
+    def interrupt(self) -> None:
+        """A sample went by without learning: the next learned-from one starts a new sequence."""
+        self.following = False
+
     def _refresh(self) -> None:
-        spread = np.sqrt(self.var)
-        mean_spread = spread.mean()
-        self.gain = (
-            (2 * mean_spread / (spread + mean_spread)).astype(np.float32)
-            if mean_spread > 0
-            else np.ones_like(self.gain)
-        )
+        spread, flicker = np.sqrt(self.var), np.sqrt(self.fluct)
+        mean_spread, mean_flicker = spread.mean(), flicker.mean()
+        if mean_spread <= 0:
+            self.gain = np.ones_like(self.gain)
+            return
+        gain = 1.0 / (spread + mean_spread)  # spreads equalised
+        if mean_flicker > 0:  # steady within a look counts more; an input that never varies not at all
+            gain *= spread / (flicker + FLICKER_FLOOR * mean_flicker)
+        fade = self.count / (self.count + self.tau)  # the gain comes in over ~tau samples: early memories stay valid
+        self.gain = (1 + fade * (gain / gain.mean() - 1)).astype(np.float32)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"gain_count": self.count, "gain_mean": self.mean.copy(), "gain_var": self.var.copy()}
+        return {
+            "gain_count": self.count,
+            "gain_mean": self.mean.copy(),
+            "gain_var": self.var.copy(),
+            "gain_changes": self.changes,
+            "gain_fluct": self.fluct.copy(),
+            "gain_last": self.last.copy(),
+            "gain_following": self.following,
+        }
 
     @classmethod
-    def from_state(cls, state: Mapping[str, Any], n_in: int) -> _Spread:
-        spread = cls(n_in)
+    def from_state(cls, state: Mapping[str, Any], n_in: int, tau: float) -> _Spread:
+        spread = cls(n_in, tau)
         spread.count = check.as_int("gain_count", state["gain_count"], minimum=0)
-        for key in ("gain_mean", "gain_var"):
-            value = check.as_real_array(key, state[key], np.float64, low=0.0 if key == "gain_var" else None)
+        spread.changes = check.as_int("gain_changes", state["gain_changes"], minimum=0)
+        following = state["gain_following"]
+        following = following.item() if isinstance(following, np.ndarray) and following.ndim == 0 else following
+        if not isinstance(following, (bool, np.bool_)):
+            raise ValueError(f"gain_following: expected a bool, got {following!r}")
+        spread.following = bool(following)
+        for key in ("gain_mean", "gain_var", "gain_fluct", "gain_last"):
+            low = 0.0 if key in ("gain_var", "gain_fluct") else None
+            value = check.as_real_array(key, state[key], np.float64, low=low)
             if value.shape != (n_in,):
                 raise ValueError(f"{key}: expected shape ({n_in},), got {value.shape}")
             setattr(spread, key[5:], value.copy())

@@ -37,14 +37,21 @@ def identification(layer: Layer, views: np.ndarray) -> float:
     return float(np.mean(nearest == np.repeat(np.arange(len(views)), views.shape[1] - 1)))
 
 
-def test_gain_equalises_the_inputs_spreads():
+def look_at_each(layers: list[Layer], views: np.ndarray) -> None:
+    """Each object's views as one look, learning on, with a frame of learning off between objects (a gap)."""
+    for obj in views:
+        for layer in layers:
+            for x in obj:
+                layer.step(x)
+            layer.step(np.zeros(N_IN, np.float32), level=0.0)
+
+
+def test_gain_turns_the_swinging_inputs_down():
     rng = np.random.default_rng(0)
     views, _ = objects_and_views(rng, 40, 5)
-    layer = one_to_one(gain_tau=1000)
+    layer = one_to_one(gain_tau=30)
     plain = one_to_one(gain_tau=0)
-    for x in views.reshape(-1, N_IN):
-        layer.step(x)
-        plain.step(x)
+    look_at_each([layer, plain], views)
     probe = views.reshape(-1, N_IN)
     spread = lambda y: y.std(axis=0)  # noqa: E731
     before, after = spread(plain.forward(probe)), spread(layer.forward(probe))
@@ -57,13 +64,39 @@ def test_gain_equalises_the_inputs_spreads():
 def test_gain_lets_the_weak_identity_inputs_tell_objects_apart():
     rng = np.random.default_rng(1)
     views, _ = objects_and_views(rng, 30, 6)
-    layer = one_to_one(gain_tau=1000)
+    layer = one_to_one(gain_tau=15)
     plain = one_to_one(gain_tau=0)
-    for x in views[:, :3].reshape(-1, N_IN):  # learns from some views; identification uses all
-        layer.step(x)
-        plain.step(x)
+    look_at_each([layer, plain], views[:, :3])  # learns from some views; identification uses all
     with_gain, without = identification(layer, views), identification(plain, views)
     assert with_gain > without + 0.1, (with_gain, without)
+
+
+def test_an_input_steady_within_a_look_outweighs_one_that_flickers():
+    """Same spread across objects; one holds still while an object is in view, the other changes every frame."""
+    rng = np.random.default_rng(8)
+    n_objects, frames = 80, 8
+    steady = np.repeat(rng.uniform(10, 90, n_objects), frames).reshape(n_objects, frames)
+    flicker = rng.uniform(10, 90, (n_objects, frames))
+    views = np.full((n_objects, frames, N_IN), 50.0, np.float32)
+    views[..., 0], views[..., 1] = steady, flicker
+    layer = one_to_one(gain_tau=100)
+    look_at_each([layer], views)
+    state = layer.state_dict()
+    assert abs(state["gain_var"][0] / state["gain_var"][1] - 1) < 0.5  # comparable spreads
+    probe = np.full(N_IN, 50.0, np.float32)
+    out = layer.forward(probe)
+    assert out[0] > 1.5 * out[1]
+
+
+def test_no_change_is_taken_across_a_gap_without_learning():
+    layer = one_to_one(gain_tau=100)
+    x = np.full(N_IN, 10.0, np.float32)
+    for _ in range(3):
+        layer.step(x)
+    layer.step(x, level=0.0)
+    layer.step(x * 3)
+    state = layer.state_dict()
+    assert state["gain_count"] == 4 and state["gain_changes"] == 2
 
 
 def test_gain_changes_only_while_the_layer_learns():
@@ -125,6 +158,8 @@ def test_layer_without_gain_has_no_gain_state_and_ignores_none():
         (lambda s: s.update(gain_mean=np.zeros(5)), "gain_mean: expected shape"),
         (lambda s: s.update(gain_var=-np.ones(12)), "gain_var"),
         (lambda s: s.update(gain_count=-1), "gain_count"),
+        (lambda s: s.update(gain_fluct=-np.ones(12)), "gain_fluct"),
+        (lambda s: s.update(gain_following="yes"), "gain_following"),
     ],
 )
 def test_bad_gain_state_raises_and_leaves_the_layer_unchanged(change, message):
@@ -162,3 +197,20 @@ def test_numba_and_numpy_paths_agree_with_the_gain(rule):
     for row in x:
         np.testing.assert_allclose(fast.step(row), slow.step(row), rtol=1e-4, atol=1e-3)
     np.testing.assert_allclose(fast.weights, slow.weights, rtol=1e-4, atol=1e-5)
+
+
+def test_the_gain_comes_in_over_its_time_constant():
+    """Patterns stored in the first looks stay valid: the gain starts near 1 and reaches full strength later."""
+    rng = np.random.default_rng(9)
+    views, _ = objects_and_views(rng, 60, 5)
+    layer = one_to_one(gain_tau=100)
+    probe = views[0, 0]
+    plain = one_to_one(gain_tau=0).forward(probe)
+    deviation = []
+    for obj in views:
+        for x in obj:
+            layer.step(x)
+        layer.step(np.zeros(N_IN, np.float32), level=0.0)
+        deviation.append(float(np.abs(layer.forward(probe) - plain).sum()))
+    assert deviation[0] < 0.2 * deviation[-1]
+    assert deviation[-1] > deviation[len(deviation) // 2] > deviation[0]
