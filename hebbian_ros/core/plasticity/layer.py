@@ -401,7 +401,8 @@ class Layer:
         """Everything that changes while learning, as numpy arrays and plain scalars.
 
         Keys: ``rule``, ``n_in``, ``n_out``, ``weights``, ``n_updates``, ``rng_state``, with a
-        homeostatic gain ``gain_count``/``gain_mean``/``gain_var`` and, per rule, ``theta`` (bcm) or
+        homeostatic gain its statistics (``gain_count``, ``gain_mean``, ``gain_var``, ``gain_changes``,
+        ``gain_fluct``, ``gain_last``, ``gain_following``) and, per rule, ``theta`` (bcm) or
         ``pre_trace``/``post_trace`` (stdp). Arrays are copies; the
         dict can be stored with ``numpy.savez`` and read back without pickle.
         """
