@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
-import importlib
 import re
 import sys
 import threading
@@ -41,6 +40,7 @@ import numpy as np
 from hebbian_ros import resources
 from hebbian_ros.evaluation.probe import stamp_seconds
 from hebbian_ros.evaluation.run_log import RunLog
+from hebbian_ros.ros.message_types import message_class, normalize_type
 
 #: What the recorder records unless told otherwise: every hebbian topic, the sensory input, the
 #: simulator's ground truth and clock.
@@ -92,18 +92,6 @@ _INFINITE = {"sec": 9223372036, "nsec": 854775807}
 
 
 # --- message definitions ------------------------------------------------------------------------
-
-
-def normalize_type(type_name: str, package: str | None = None) -> str:
-    """``pkg/Type``, ``pkg/msg/Type`` or (inside ``package``) ``Type`` -> ``pkg/msg/Type``."""
-    parts = type_name.strip().split("/")
-    if len(parts) == 1 and package:
-        parts = [package, parts[0]]
-    if len(parts) == 2:
-        parts = [parts[0], "msg", parts[1]]
-    if len(parts) != 3 or parts[1] != "msg" or not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", p) for p in parts):
-        raise ValueError(f'type_name: {type_name!r} is not a message type like "pkg/msg/Type"')
-    return "/".join(parts)
 
 
 def msg_file(type_name: str) -> Path:
@@ -383,12 +371,6 @@ def read_run_log(path: str | Path, namespace: str = "") -> RunLog:
 
 
 # --- the recorder (rclpy) ---------------------------------------------------------------------------
-
-
-def message_class(type_name: str):
-    """The generated Python class of ``pkg/msg/Type``."""
-    package, _, name = normalize_type(type_name).split("/")
-    return getattr(importlib.import_module(f"{package}.msg"), name)
 
 
 class Recorder:

@@ -71,8 +71,9 @@ class Supervisor:
         """Start every node."""
         for spec in self.specs:
             stack_file = self._stack_file(spec.name, 0)
-            self.children[spec.name] = _Child(spec, self._spawn(spec, stack_file), started=time.monotonic())
-            self.children[spec.name].stack_file = stack_file
+            self.children[spec.name] = _Child(
+                spec, self._spawn(spec, stack_file), started=time.monotonic(), stack_file=stack_file
+            )
 
     def poll(self) -> None:
         """Report and restart nodes that exited while the graph was meant to be running."""

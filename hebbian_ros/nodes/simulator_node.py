@@ -9,7 +9,6 @@ Deterministic for a fixed seed; sim time advances one frame per tick.
 
 from __future__ import annotations
 
-import importlib
 import math
 import sys
 import time
@@ -30,6 +29,7 @@ from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, Diagnostics
 from hebbian_ros.nodes.parameters import declare_all
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.ros import qos
+from hebbian_ros.ros.message_types import message_class
 from hebbian_ros.ros.spin import spin_node
 from hebbian_ros.sim.exploration import ExplorationStep, camera_exploration, touch_exploration
 from hebbian_ros.sim.sdf_world import Pose
@@ -225,7 +225,7 @@ class SimulatorNode(Node):
                     offered = publishers[0].qos_profile  # its durability too: a latched state arrives at once
                     profile = QoSProfile(depth=1, reliability=offered.reliability, durability=offered.durability)
                     self._awaited[topic] = self.create_subscription(
-                        _message_type(publishers[0].topic_type), topic, lambda _, t=topic: self._heard.add(t), profile
+                        message_class(publishers[0].topic_type), topic, lambda _, t=topic: self._heard.add(t), profile
                     )
         if self._heard < set(self._awaited):
             return False
@@ -278,12 +278,6 @@ class SimulatorNode(Node):
     def on_shutdown(self) -> None:
         """Free the renderer."""
         self.sim.close()
-
-
-def _message_type(name: str) -> type:
-    """The message class of a ROS type name such as ``hebbian_ros/msg/Recognition``."""
-    package, kind, type_name = name.split("/")
-    return getattr(importlib.import_module(f"{package}.{kind}"), type_name)
 
 
 def _stamp(seconds: float) -> Time:

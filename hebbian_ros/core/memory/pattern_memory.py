@@ -240,7 +240,8 @@ class PatternMemory:
         its a-ha, on that memory's path) is not stored: one stimulus, one memory, whatever view of it
         arrives first. The episode is about the memory it stores, or else the first it recognises; only
         that memory consolidates, so a new stimulus that briefly resembles an old memory while it is
-        learned does not pull the old memory towards itself. With ``learning_level == 0`` memory is left bit-identical: no plasticity is spent.
+        learned does not pull the old memory towards itself. With ``learning_level == 0`` memory is left
+        bit-identical: no plasticity is spent.
         """
         pattern = self._checked(pattern)
         if not 0.0 <= check.as_real("learning_level", learning_level) <= 1.0:
