@@ -6,7 +6,7 @@ fully qualified name without the leading slash (``sensor``, ``robot1/sensor``), 
 ``message`` from :class:`hebbian_ros.core.health.InputHealth` (input stopped, drops above
 ``diagnostics_max_drop_ratio``), and key-values: input topics and rate, messages received and dropped
 with the last reason (from the node's :class:`~hebbian_ros.nodes.rejections.Rejections`), plus what the
-node adds (learning level, memory size and capacity, checkpoint age). rqt_robot_monitor, Foxglove and
+node adds (learning level, learning-mode publishers heard, memory size and capacity, checkpoint age). rqt_robot_monitor, Foxglove and
 diagnostic_aggregator read it as they read any driver's.
 
 A node wires it in with one call, counts its input by wrapping the input's callback, and adds

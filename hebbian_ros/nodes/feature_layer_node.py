@@ -60,10 +60,14 @@ class FeatureLayerNode(Node):
             self,
             self.rejections,
             (self.input_topic,),
-            lambda: {"learning level": self.level, "checkpoint age [s]": checkpoint_age(self.checkpointing.path)},
+            lambda: {
+                "learning level": self.level,
+                "learning-mode publishers": self.mode_sub.get_publisher_count(),
+                "checkpoint age [s]": checkpoint_age(self.checkpointing.path),
+            },
         )
         self.create_subscription(FiringRates, self.input_topic, self.diagnostics.counted(self.on_rates), qos.STREAM)
-        self.create_subscription(LearningMode, "hebbian/learning_mode", self.on_learning_mode, qos.STATE)
+        self.mode_sub = self.create_subscription(LearningMode, "hebbian/learning_mode", self.on_learning_mode, qos.STATE)
         self.weights_period = parameters["weights_image_period"]
         self._last_header = None
         self._input_shape: tuple[int, ...] | None = None

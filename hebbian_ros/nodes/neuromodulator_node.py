@@ -49,6 +49,7 @@ class NeuromodulatorNode(Node):
             lambda: {
                 "learning level": self.level,
                 "phase": self.core.phase.name,
+                "learners listening": self.mode_pub.get_subscription_count(),
                 "accumulation [Hz*s]": self.core.accumulation,
                 "checkpoint age [s]": checkpoint_age(self.checkpointing.path),
             },

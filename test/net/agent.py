@@ -7,7 +7,7 @@ namespace of this machine) and the image stamp the message carries, optionally p
 Protocol: one JSON object per line on stdin, one JSON reply per line on stdout (logs go to stderr):
 ``{"op": "present", "name": "red_box", "frames": 30}``, ``{"op": "records", "since": 0}``,
 ``{"op": "call", "service": "/memory/save_checkpoint", "wait": 10}``,
-``{"op": "wait_graph", "wait": 20, "steady": 10}``, ``{"op": "quit"}``.
+``{"op": "wait_graph", "wait": 20, "steady": 10, "learners": ["layer1"]}``, ``{"op": "quit"}``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import time
 from collections import defaultdict
 
 import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
 from sensor_msgs.msg import Image
@@ -65,6 +66,8 @@ class Agent(Node):
         for topic, (msg_type, profile) in topics.items():
             self.create_subscription(msg_type, topic, self._recorder(topic), profile)
         self.camera = self.create_publisher(Image, "camera/image_raw", qos.STREAM) if camera else None
+        self.diagnostics: dict[str, dict[str, str]] = {}  # node name -> its latest /diagnostics key-values
+        self.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, qos.DIAGNOSTICS)
         self._triggers: dict[str, object] = {}
 
     def _recorder(self, topic: str):
@@ -75,6 +78,16 @@ class Agent(Node):
                 self.records[topic].append(row)
 
         return record
+
+    def _on_diagnostics(self, msg: DiagnosticArray) -> None:
+        with self.lock:
+            for status in msg.status:
+                self.diagnostics[status.name] = {kv.key: kv.value for kv in status.values}
+
+    def hears_learning_mode(self, learner: str) -> bool:
+        """Whether ``learner``'s latest /diagnostics says it is matched to a learning-mode publisher."""
+        with self.lock:
+            return int(self.diagnostics.get(learner, {}).get("learning-mode publishers", "0")) > 0
 
     def publish(self, pixels) -> None:
         header = Header(stamp=self.get_clock().now().to_msg(), frame_id="camera")
@@ -96,9 +109,11 @@ class Agent(Node):
         with self.lock:
             return {topic: [r for r in rows if r[0] >= since] for topic, rows in self.records.items()}
 
-    def wait_graph(self, timeout: float, steady: int) -> dict:
+    def wait_graph(self, timeout: float, steady: int, learners: tuple[str, ...] = ()) -> dict:
         """Blank frames (if a camera) at 30/s until the top layer and memory have answered at least
-        ``steady`` times within the last second: discovery across the hosts has settled.
+        ``steady`` times within the last second and each of ``learners`` reports on /diagnostics that it
+        hears the neuromodulator: discovery across the hosts has settled. (A learner that matched the
+        learning-mode publisher after an episode started only gets the state after it, and learns nothing.)
 
         Returns ``ok``, the seconds it took, and per topic what arrived in all and in the last second
         (on failure: how far the graph got)."""
@@ -108,7 +123,8 @@ class Agent(Node):
         def settled() -> bool:
             recent = time.monotonic() - 1.0
             with self.lock:
-                return all(sum(1 for r in self.records[topic] if r[0] >= recent) >= steady for topic in watched)
+                answered = all(sum(1 for r in self.records[topic] if r[0] >= recent) >= steady for topic in watched)
+            return answered and all(self.hears_learning_mode(name) for name in learners)
 
         def blank() -> None:
             if self.camera is not None:
@@ -120,7 +136,13 @@ class Agent(Node):
             arrived = {
                 topic: [len(rows), sum(1 for r in rows if r[0] >= recent)] for topic, rows in self.records.items()
             }
-        return {"ok": ok, "seconds": round(time.monotonic() - start, 2), "arrived [all, last s]": arrived}
+        deaf = [name for name in learners if not self.hears_learning_mode(name)]
+        return {
+            "ok": ok,
+            "seconds": round(time.monotonic() - start, 2),
+            "arrived [all, last s]": arrived,
+            "learners not hearing the learning mode": deaf,
+        }
 
     def add_clients(self, services: list[str]) -> None:
         """Trigger clients made up front, so that they are discovered long before they are used."""
@@ -180,7 +202,9 @@ def main() -> int:
             elif op == "records":
                 reply = {"records": agent.since(float(command.get("since", 0.0)))}
             elif op == "wait_graph":
-                reply = agent.wait_graph(float(command.get("wait", 20.0)), int(command.get("steady", 1)))
+                reply = agent.wait_graph(
+                    float(command.get("wait", 20.0)), int(command.get("steady", 1)), tuple(command.get("learners", ()))
+                )
             elif op == "call":
                 reply = agent.call(command["service"], float(command.get("wait", 10.0)))
             else:

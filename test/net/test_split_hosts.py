@@ -160,10 +160,14 @@ def start_graph(hosts: Hosts, host: str, env: dict, args: list[str], log: Path) 
         )
 
 
+LEARNERS = ("layer1", "layer2", "memory")
+
+
 def wait_graph(agent: Agent, logs: list[Path], what: str, wait: float, steady: int) -> float:
-    """Assert the graph answers ``agent`` steadily within ``wait`` s; on failure say how far it got and
-    show the end of each graph log (a slow start and a discovery failure look different there)."""
-    reply = agent.request("wait_graph", timeout=wait + 10.0, wait=wait, steady=steady)
+    """Assert the graph answers ``agent`` steadily within ``wait`` s and every learner hears the
+    neuromodulator; on failure say how far it got and show the end of each graph log (a slow start and
+    a discovery failure look different there)."""
+    reply = agent.request("wait_graph", timeout=wait + 10.0, wait=wait, steady=steady, learners=LEARNERS)
     if not reply.get("ok"):
         tails = "\n".join(
             f"--- {log.name}:\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:])
@@ -293,7 +297,10 @@ def test_closed_loop_across_two_hosts(hosts, ros_env, tmp_path, record_property)
             for t in ("hebbian/layer2/rates", "hebbian/recognition", "hebbian/inhibition", "hebbian/memory/rates")
         }
         assert sum(from_b.values()) == 0, f"messages from B arrived with the link down: {from_b}"
-        assert len(after_cut.get("hebbian/sensor/rates", [])) >= 20, "A itself stopped working"
+        # best effort on 2 busy cores: about 2/3 of the 30 frames come back (19 once in CI); a third is plenty
+        # to tell a working sensor from a stopped one
+        alive = len(after_cut.get("hebbian/sensor/rates", []))
+        assert alive >= 10, f"A itself stopped working: {alive} sensor rates for 30 frames"
     finally:
         agent.dump(tmp_path / "records_a.json")
         agent.close()
@@ -365,8 +372,7 @@ def test_lossy_link_reliable_events_arrive_and_learning_survives(hosts, ros_env,
         hosts, "b", env_b, ["--skip", "sensor", "--params-file", str(overrides)], tmp_path / "graph_b.log"
     )
     graph_a = start_graph(hosts, "a", env_a, ["--only", "sensor"], tmp_path / "graph_a.log")
-    learners = ("layer1", "layer2", "memory")
-    services = tuple(f"/{n}/save_checkpoint" for n in learners)
+    services = tuple(f"/{n}/save_checkpoint" for n in LEARNERS)
     agent_a = Agent(hosts, "a", env_a, camera=True, log=tmp_path / "agent_a.log", services=services)
     agent_b = Agent(hosts, "b", env_b, camera=False, log=tmp_path / "agent_b.log")
     try:
@@ -386,10 +392,10 @@ def test_lossy_link_reliable_events_arrive_and_learning_survives(hosts, ros_env,
         start, habituation = learn_and_check(agent_a, "lossy", within=5.0)
         _, familiar = recognise(agent_a, "lossy", frames=40)
         # What was learned, saved on request from A across the lossy link, read back as written.
-        saved = {n: agent_a.request("call", timeout=25.0, service=f"/{n}/save_checkpoint", wait=20.0) for n in learners}
+        saved = {n: agent_a.request("call", timeout=25.0, service=f"/{n}/save_checkpoint", wait=20.0) for n in LEARNERS}
         for name, reply in saved.items():
             assert reply["success"], (name, reply)
-        learned = {n: load_checkpoint(checkpoint_path(checkpoints, n)) for n in learners}
+        learned = {n: load_checkpoint(checkpoint_path(checkpoints, n)) for n in LEARNERS}
         at_b = agent_b.records()
         time.sleep(1.0)  # what B had sent by now has had time to be repaired (reliable) or lost (best effort)
         at_a = agent_a.records()
