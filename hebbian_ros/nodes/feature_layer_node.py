@@ -67,7 +67,9 @@ class FeatureLayerNode(Node):
             },
         )
         self.create_subscription(FiringRates, self.input_topic, self.diagnostics.counted(self.on_rates), qos.STREAM)
-        self.mode_sub = self.create_subscription(LearningMode, "hebbian/learning_mode", self.on_learning_mode, qos.STATE)
+        self.mode_sub = self.create_subscription(
+            LearningMode, "hebbian/learning_mode", self.on_learning_mode, qos.STATE
+        )
         self.weights_period = parameters["weights_image_period"]
         self._last_header = None
         self._input_shape: tuple[int, ...] | None = None

@@ -53,7 +53,9 @@ class MemoryNode(Node):
         self.structure_pub = self.create_publisher(StructuralEvent, "hebbian/structure", qos.EVENT)
         self.diagnostics = Diagnostics(self, self.rejections, (self.input_topic,), self._diagnostic_values)
         self.create_subscription(FiringRates, self.input_topic, self.diagnostics.counted(self.on_rates), qos.STREAM)
-        self.mode_sub = self.create_subscription(LearningMode, "hebbian/learning_mode", self.on_learning_mode, qos.STATE)
+        self.mode_sub = self.create_subscription(
+            LearningMode, "hebbian/learning_mode", self.on_learning_mode, qos.STATE
+        )
         self.create_subscription(StructuralEvent, "hebbian/structure", self.on_structure, qos.EVENT)
         follow_updates(self, self._prepare_update)
 
