@@ -306,7 +306,7 @@ MEMORY = Schema(
     _p("capacity", 256, "Patterns that fit before the least used is recycled.", 1, 1_000_000, read_only=True),
     _p(
         "familiarity_threshold",
-        0.9,
+        0.95,
         "Cosine similarity at which a pattern is familiar (until adaptive_after memories are stored, or always "
         "with threshold_quantile 0).",
         0.01,

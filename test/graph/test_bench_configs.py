@@ -33,10 +33,10 @@ def test_a_bench_configuration_builds_a_chained_loop_that_sees(directory):
 
 
 def test_a_variant_holding_one_file_takes_the_rest_from_the_shipped_config(tmp_path):
-    (tmp_path / "memory.yaml").write_text("memory:\n  ros__parameters:\n    familiarity_threshold: 0.95\n")
+    (tmp_path / "memory.yaml").write_text("memory:\n  ros__parameters:\n    familiarity_threshold: 0.97\n")
     variant, shipped = Loop.from_config(tmp_path), Loop.from_config()
-    assert variant.memory.params.familiarity_threshold == 0.95
-    assert shipped.memory.params.familiarity_threshold != 0.95
+    assert variant.memory.params.familiarity_threshold == 0.97
+    assert shipped.memory.params.familiarity_threshold != 0.97
     assert variant.memory.params.dim == shipped.memory.params.dim
     assert [layer.n_out for layer in variant.layers] == [layer.n_out for layer in shipped.layers]
     assert variant.retina.params == shipped.retina.params

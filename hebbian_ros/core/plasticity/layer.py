@@ -427,13 +427,17 @@ class Layer:
         """Restore a :meth:`state_dict` of a layer with the same rule and size.
 
         Scalars may come back as 0-d arrays (as from ``numpy.load``). Everything is checked
-        before anything is replaced.
+        before anything is replaced. A state without any ``gain_*`` key (saved with the gain off) loads
+        into a layer with the gain on: the weights are kept, the gain's statistics start afresh.
         """
         if not isinstance(state, Mapping):
             raise ValueError(f"state: expected a mapping, got {type(state).__name__}")
         required = ["rule", "n_in", "n_out", "weights", "n_updates", "rng_state"]
         required += {"bcm": ["theta"], "stdp": ["pre_trace", "post_trace"]}.get(self._rule, [])
-        required += list(_Spread.KEYS) if self._spread is not None else []
+        # A checkpoint from before the gain was switched on has none of its statistics: the weights load and the
+        # gain starts afresh (fading in again); one with some of them is damaged.
+        fresh_gain = self._spread is not None and not any(key in state for key in _Spread.KEYS)
+        required += list(_Spread.KEYS) if self._spread is not None and not fresh_gain else []
         missing = [key for key in required if key not in state]
         if missing:
             raise ValueError(f"state: missing keys {', '.join(missing)}")
@@ -450,7 +454,13 @@ class Layer:
         if self._mask is not None and np.any(weights[self._mask == 0]):
             raise ValueError("weights: synapses outside the layer's pooling wiring are not zero")
         n_updates = check.as_int("n_updates", state["n_updates"], minimum=0)
-        spread = _Spread.from_state(state, self._n_in, self._gain_tau) if self._spread is not None else None
+        spread = None
+        if self._spread is not None:
+            spread = (
+                _Spread(self._n_in, self._gain_tau)
+                if fresh_gain
+                else _Spread.from_state(state, self._n_in, self._gain_tau)
+            )
         rng = _decode_rng(state["rng_state"])
         rule_state = self._state
         if self._rule == "bcm":

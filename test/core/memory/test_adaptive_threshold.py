@@ -79,3 +79,19 @@ def test_memories_of_one_episode_leave_the_fixed_threshold_in_place():
     assert memory.size == 10
     assert memory.threshold == 0.95
     assert not any(memory.recall(p * 50, 0.0).familiar for p in sparse[10:])
+
+
+def test_the_default_fixed_threshold_lets_a_young_memory_store_things_that_look_alike():
+    """Different things at cosine ~0.92 (handwritten digits look like that after the layers): at the default
+    fixed threshold a young memory stores them and reaches adaptive_after; at 0.9, the former default, it called
+    everything after the first familiar, stored nothing more and never adapted (RESULTS 5e)."""
+    rng = np.random.default_rng(4)
+    alike = _patterns(30, rng, 0.45)
+    unit = alike / np.linalg.norm(alike, axis=1, keepdims=True)
+    assert np.median((unit @ unit.T)[np.triu_indices(30, 1)]) > 0.9
+    memory = PatternMemory(MemoryParams(dim=DIM, capacity=64))
+    _learn_each(memory, alike)
+    assert memory.size >= memory.params.adaptive_after and memory.threshold > memory.params.familiarity_threshold
+    former = PatternMemory(MemoryParams(dim=DIM, capacity=64, familiarity_threshold=0.9))
+    _learn_each(former, alike)
+    assert former.size == 1

@@ -146,6 +146,20 @@ def test_state_dict_round_trips_with_the_gain_and_continues_identically(rule, tm
     np.testing.assert_array_equal(restored.weights, layer.weights)
 
 
+def test_a_checkpoint_saved_without_the_gain_loads_its_weights_and_starts_the_gain_afresh():
+    """Switching the gain on (as config/layers.yaml did for layer1) keeps what an older checkpoint learned."""
+    rng = np.random.default_rng(8)
+    x = rng.uniform(0, 100, (20, 12)).astype(np.float32)
+    before = Layer(12, 6, "sanger", seed=5)
+    for row in x:
+        before.step(row)
+    upgraded = Layer(12, 6, "sanger", seed=9, gain_tau=20)
+    upgraded.load_state_dict(before.state_dict())
+    np.testing.assert_array_equal(upgraded.weights, before.weights)
+    assert upgraded.n_updates == before.n_updates and int(upgraded.state_dict()["gain_count"]) == 0
+    np.testing.assert_allclose(upgraded.forward(x[:3]), before.forward(x[:3]), rtol=1e-6)  # no gain until it learns
+
+
 def test_layer_without_gain_has_no_gain_state_and_ignores_none():
     layer = Layer(12, 6, "oja")
     assert not any(key.startswith("gain_") for key in layer.state_dict())
