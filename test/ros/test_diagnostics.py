@@ -46,11 +46,18 @@ def test_every_node_reports_and_the_sensor_level_follows_its_input(ros_env, tmp_
                 assert "learning level" in values and "checkpoint age [s]" in values, (name, sorted(values))
         memory = {kv.key for kv in latest(probe, start, "memory").values}
         assert {"memory size", "memory capacity"} <= memory
-        for learner in ("layer1", "layer2", "memory"):  # each hears the one neuromodulator
-            values = {kv.key: kv.value for kv in latest(probe, start, learner).values}
-            assert values["learning-mode publishers"] == "1", (learner, values)
-        neuromodulator = {kv.key: kv.value for kv in latest(probe, start, "neuromodulator").values}
-        assert int(neuromodulator["learners listening"]) >= 4, neuromodulator  # 2 layers, memory, sensor (+ probe)
+
+        def value(name: str, key: str) -> str:
+            return {kv.key: kv.value for kv in latest(probe, start, name).values}[key]
+
+        def connected() -> bool:  # each learner hears the one neuromodulator, which counts them (+ the sensor)
+            hear = all(value(n, "learning-mode publishers") == "1" for n in ("layer1", "layer2", "memory"))
+            return hear and int(value("neuromodulator", "learners listening")) >= 4
+
+        assert wait_until(connected, 5.0), {
+            n: value(n, "learners listening" if n == "neuromodulator" else "learning-mode publishers")
+            for n in ("layer1", "layer2", "memory", "neuromodulator")
+        }
         sensor = latest(probe, start, "sensor")
         values = {kv.key: kv.value for kv in sensor.values}
         assert sensor.level == DiagnosticStatus.OK, sensor.message
