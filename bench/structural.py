@@ -41,9 +41,11 @@ import numpy as np
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 
-from hebbian_ros.core.loop import Loop
+from hebbian_ros.core.loop import MEMORY_NODE, Loop
+from hebbian_ros.core.parameters import MEMORY, read_overrides
 from hebbian_ros.experiments.image_noise import corrupt
 from hebbian_ros.experiments.stimuli import COLOURS, SHAPES, scene
+from hebbian_ros.resources import config_dir
 
 NOISE_LEVELS = {
     "none": (0.0,),
@@ -171,8 +173,14 @@ def recognised_as(loop: Loop, image: np.ndarray, frames: int = 3) -> int:
     return Counter(ids).most_common(1)[0][0] if ids else -1
 
 
+def pattern_size() -> int:
+    """Memory's pattern size in the shipped configuration: budgets below are counted in patterns of it."""
+    return int(MEMORY.resolve(read_overrides(config_dir() / "memory.yaml", MEMORY_NODE))["dim"])
+
+
 def capacity_run(stimuli, start: int, maximum: int, neurogenesis: bool) -> dict:
-    memory = {"capacity": start, "max_capacity": maximum if neurogenesis else 0, "synapse_budget": maximum * 64 * 4}
+    budget = maximum * pattern_size()  # room for every unit's prototype
+    memory = {"capacity": start, "max_capacity": maximum if neurogenesis else 0, "synapse_budget": budget}
     loop = Loop.from_config(memory=memory, neuromodulator={"growth_units": 8 if neurogenesis else 0})
     blank = scene("blank")
     images = [scene(name, offset=offset) for name, offset in stimuli]
@@ -216,7 +224,7 @@ def capacity_benchmark(positions: int, start: int, maximum: int, seed: int) -> d
 
 
 def long_run(frames: int, seed: int, lifetime: int = 2000) -> dict:
-    start, maximum, budget = 16, 64, 64 * 64 * 3
+    start, maximum, budget = 16, 64, 48 * pattern_size()  # 48 patterns: prototypes and copies compete for it
     memory = {"capacity": start, "max_capacity": maximum, "synapse_budget": budget, "unused_lifetime": lifetime}
     loop = Loop.from_config(memory=memory, neuromodulator={"growth_units": 8})
     rng = np.random.default_rng(seed)

@@ -290,6 +290,15 @@ FEATURE_LAYER = Schema(
         read_only=True,
     ),
     _p(
+        "initial_weights",
+        "random",
+        "Weights before learning: random (unit-norm rows) or push_pull (unit i = ON rate i minus OFF rate i of an "
+        "on_off layer below, n_in = 2 x n_out: a copy of that layer's signed units, so nothing is lost to a random "
+        "projection before this layer has learned).",
+        read_only=True,
+        choices=("random", "push_pull"),
+    ),
+    _p(
         "weights_image_period",
         1.0,
         "Period of the receptive-field image and the weight-row norms [s, node clock]; 0 disables both.",

@@ -33,8 +33,11 @@ def test_a_bench_configuration_builds_a_chained_loop_that_sees(directory):
 
 
 def test_a_variant_holding_one_file_takes_the_rest_from_the_shipped_config(tmp_path):
-    (tmp_path / "memory.yaml").write_text("memory:\n  ros__parameters:\n    familiarity_threshold: 0.97\n")
-    variant, shipped = Loop.from_config(tmp_path), Loop.from_config()
+    shipped = Loop.from_config()
+    (tmp_path / "memory.yaml").write_text(
+        f"memory:\n  ros__parameters:\n    dim: {shipped.memory.params.dim}\n    familiarity_threshold: 0.97\n"
+    )
+    variant = Loop.from_config(tmp_path)
     assert variant.memory.params.familiarity_threshold == 0.97
     assert shipped.memory.params.familiarity_threshold != 0.97
     assert variant.memory.params.dim == shipped.memory.params.dim

@@ -79,6 +79,7 @@ from hebbian_ros.core.plasticity.stdp import STDPParams, STDPState, stdp_init_st
 RULES = ("hebb", "oja", "sanger", "bcm", "competitive", "stdp")
 ACTIVATIONS = ("linear", "relu", "on_off")
 INPUT_NORMS = ("l2", "scale", "divisive", "centred")
+INITIAL_WEIGHTS = ("random", "push_pull")
 #: Upper limit for ``max_rate_hz``; keeps every internal quantity far from float32 overflow.
 MAX_RATE_LIMIT_HZ = 1e6
 #: Homeostatic gain: an input's flicker is floored at this share of the mean flicker (a steady input is not
@@ -185,6 +186,11 @@ class Layer:
         stay absent (zero) through learning. Initial weights are equal within each unit's inputs
         (unit-norm row): the fixed point of Oja's rule for inputs that vary together. ``None``: fully
         connected, random initial weights.
+    :param initial_weights: ``"random"`` (unit-norm rows) or ``"push_pull"``: unit ``i`` starts as the
+        ON rate ``i`` minus the OFF rate ``i`` of an ``on_off`` layer below (``n_in = 2 n_out``), a copy of
+        that layer's signed units. A random projection loses part of what separates patterns before the
+        layer has learned anything (bench/RESULTS.md 5e); a topographic copy loses nothing, and learning
+        (slow, under a one-shot memory) refines it from there.
     """
 
     def __init__(
@@ -203,6 +209,7 @@ class Layer:
         compiled: bool | None = None,
         pooling: Pooling | None = None,
         gain_tau: float = 0.0,
+        initial_weights: str = "random",
     ) -> None:
         self._n_in = check.as_int("n_in", n_in, minimum=1)
         self._n_out = check.as_int("n_out", n_out, minimum=1)
@@ -247,6 +254,12 @@ class Layer:
             raise ValueError("compiled: numba is not installed")
         self._compiled = kernels.HAVE_NUMBA if compiled is None else bool(compiled)
 
+        self._init = check.as_choice("initial_weights", initial_weights, INITIAL_WEIGHTS)
+        if self._init == "push_pull" and (self._n_in != 2 * self._n_out or pooling is not None):
+            raise ValueError(
+                f"initial_weights: 'push_pull' pairs input i (ON) with input i + n_out (OFF): needs n_in = 2 x n_out "
+                f"and no pooling wiring, got n_in={self._n_in}, n_out={self._n_out}"
+            )
         self._rng = np.random.default_rng(seed)
         self._w = self._initial_weights()
         self._state = self._initial_state()
@@ -494,6 +507,12 @@ class Layer:
         rng = self._rng
         if self._mask is not None:
             return np.ascontiguousarray(normalize_rows_l2(self._mask.astype(np.float64)), dtype=np.float32)
+        if self._init == "push_pull":  # unit i = (ON_i - OFF_i) / sqrt 2: the layer below's signed unit i, unit norm
+            weights = np.zeros(shape, np.float32)
+            units = np.arange(self._n_out)
+            weights[units, units] = np.float32(1 / np.sqrt(2))
+            weights[units, units + self._n_out] = np.float32(-1 / np.sqrt(2))
+            return weights
         if self._rule in ("oja", "sanger"):
             weights = normalize_rows_l2(rng.standard_normal(shape))
         elif self._rule == "stdp":
@@ -765,6 +784,7 @@ def layer_from_parameters(parameters: Mapping[str, Any] | None = None, *, compil
         max_rate_hz=p["max_rate"],
         compiled=compiled,
         gain_tau=p["gain_tau"],
+        initial_weights=p["initial_weights"],
         pooling=Pooling(p["input_rows"], p["input_cols"], p["field_pool"], parse_groups(p["cell_groups"]))
         if p["input_rows"]
         else None,
