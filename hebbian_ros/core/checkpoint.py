@@ -1,8 +1,8 @@
 """Checkpoints of learned state: atomic, versioned, checksummed ``.npz`` files, never pickle.
 
 A save writes a temporary file in the same folder, fsyncs it, keeps the previous checkpoint as
-``<name>.prev.npz`` and renames the new one into place, so a crash at any moment leaves at least
-one complete checkpoint. A load verifies the format version and a SHA-256 over every array and
+``<name>.prev.npz`` (a second name of the same file) and renames the new one into place, so a crash at
+any moment leaves at least one complete checkpoint and ``<name>.npz`` itself never goes missing. A load verifies the format version and a SHA-256 over every array and
 falls back to the previous checkpoint when the newest is truncated, corrupt, of another version,
 not a hebbian_ros checkpoint, or refused by the caller (e.g. it holds another node's state).
 """
@@ -13,6 +13,7 @@ import glob
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -105,7 +106,10 @@ def save_checkpoint(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -
     """Write ``arrays`` atomically to ``path``; the checkpoint it replaces becomes ``.prev.npz``.
 
     Everything is validated before anything is written; on any error the files already on disk
-    are left as they were (the temporary file is removed).
+    are left as they were (the temporary file is removed). ``path`` never goes missing, not even
+    between two renames: the old checkpoint becomes ``.prev.npz`` as a second name of the same file
+    (a hard link; a copy where links are not supported), and only then is ``path`` replaced, so a
+    reader at any instant finds the old or the new checkpoint.
     """
     path = Path(path)
     arrays = _plain_arrays(arrays)
@@ -118,13 +122,29 @@ def save_checkpoint(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -
             handle.flush()
             os.fsync(handle.fileno())
         if path.exists():
-            os.replace(path, previous_path(path))
+            _keep_as_previous(path)
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _keep_as_previous(path: Path) -> None:
+    """Make ``path``'s current file also ``.prev.npz`` (atomically), leaving ``path`` in place."""
+    fd, second = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        os.unlink(second)  # a unique free name for the link
+        try:
+            os.link(path, second)
+        except OSError:  # no hard links on this file system
+            shutil.copyfile(path, second)
+        os.replace(second, previous_path(path))
+    except BaseException:
+        Path(second).unlink(missing_ok=True)
+        raise
 
 
 def stale_temporaries(path: str | os.PathLike) -> list[Path]:

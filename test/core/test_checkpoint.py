@@ -96,6 +96,29 @@ def test_each_save_keeps_the_one_before_as_prev(tmp_path):
     assert stale_temporaries(path) == []
 
 
+@pytest.mark.parametrize("links", [True, False], ids=["hard link", "copy"])
+def test_the_checkpoint_never_goes_missing_while_it_is_replaced(tmp_path, monkeypatch, links):
+    """A reader at any instant of a save finds the old or the new checkpoint, never none (CI once loaded
+    memory.npz right after a save and found nothing: the periodic save was between its two renames)."""
+    path = tmp_path / "memory.npz"
+    save_checkpoint(path, {"n": np.array(1)})
+    seen = []
+    real_replace = os.replace
+
+    def watched_replace(src, dst):
+        seen.append(int(load_checkpoint(path)["n"]))  # before each rename
+        real_replace(src, dst)
+        seen.append(int(load_checkpoint(path)["n"]))  # and after it
+
+    monkeypatch.setattr(os, "replace", watched_replace)
+    if not links:
+        monkeypatch.setattr(os, "link", lambda *_: (_ for _ in ()).throw(OSError("no hard links here")))
+    save_checkpoint(path, {"n": np.array(2)})
+    assert seen and set(seen) <= {1, 2} and seen[-1] == 2
+    assert int(load_checkpoint(previous_path(path))["n"]) == 1
+    assert stale_temporaries(path) == []
+
+
 # --- bad files: clear error, previous good one used ----------------------------------------------
 
 
