@@ -1,10 +1,11 @@
 """Checkpoints of learned state: atomic, versioned, checksummed ``.npz`` files, never pickle.
 
 A save writes a temporary file in the same folder, fsyncs it, keeps the previous checkpoint as
-``<name>.prev.npz`` (a second name of the same file) and renames the new one into place, so a crash at
-any moment leaves at least one complete checkpoint and ``<name>.npz`` itself never goes missing. A load verifies the format version and a SHA-256 over every array and
-falls back to the previous checkpoint when the newest is truncated, corrupt, of another version,
-not a hebbian_ros checkpoint, or refused by the caller (e.g. it holds another node's state).
+``<name>.prev.npz`` (a second name of the same file) and renames the new one into place, so a crash
+at any moment leaves at least one complete checkpoint and ``<name>.npz`` itself never goes missing.
+A load verifies the format version and a SHA-256 over every array and falls back to the previous
+checkpoint when the newest is truncated, corrupt, of another version, not a hebbian_ros checkpoint,
+or refused by the caller (e.g. it holds another node's state).
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ fully qualified name without the leading slash (``sensor``, ``robot1/sensor``), 
 ``message`` from :class:`hebbian_ros.core.health.InputHealth` (input stopped, drops above
 ``diagnostics_max_drop_ratio``), and key-values: input topics and rate, messages received and dropped
 with the last reason (from the node's :class:`~hebbian_ros.nodes.rejections.Rejections`), plus what the
-node adds (learning level, learning-mode publishers heard, memory size and capacity, checkpoint age). rqt_robot_monitor, Foxglove and
-diagnostic_aggregator read it as they read any driver's.
+node adds (learning level, learning-mode publishers heard, memory size and capacity, checkpoint age).
+rqt_robot_monitor, Foxglove and diagnostic_aggregator read it as they read any driver's.
 
 A node wires it in with one call, counts its input by wrapping the input's callback, and adds
 :data:`DIAGNOSTICS` to its ``PARAMETERS``::
@@ -39,6 +39,10 @@ from hebbian_ros.ros import qos
 TOPIC = "/diagnostics"
 PERIOD = 1.0  #: seconds between two reports (the convention: 1 Hz)
 _LEVELS = {0: DiagnosticStatus.OK, 1: DiagnosticStatus.WARN, 2: DiagnosticStatus.ERROR}
+#: Key-values that tell whether plasticity can reach a node: a learner's matched learning-mode publishers
+#: (0: it never learns) and the neuromodulator's matched learning-mode subscribers.
+LEARNING_MODE_PUBLISHERS = "learning-mode publishers"
+LEARNERS_LISTENING = "learners listening"
 
 #: Parameters every node declares through :class:`Diagnostics` (defaults: :class:`HealthRules`).
 DIAGNOSTICS = Schema(

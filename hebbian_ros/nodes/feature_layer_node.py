@@ -30,7 +30,7 @@ from hebbian_ros.core.visualization import receptive_field_mosaic, weight_norms
 from hebbian_ros.msg import FiringRates, LearningMode
 from hebbian_ros.nodes.checkpointing import CHECKPOINTING, Checkpointing
 from hebbian_ros.nodes.conversions import image_to_msg, plasticity_level, rates_from_msg, rates_to_msg
-from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, Diagnostics, checkpoint_age
+from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, LEARNING_MODE_PUBLISHERS, Diagnostics, checkpoint_age
 from hebbian_ros.nodes.parameters import declare_all
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.ros import qos
@@ -62,7 +62,7 @@ class FeatureLayerNode(Node):
             (self.input_topic,),
             lambda: {
                 "learning level": self.level,
-                "learning-mode publishers": self.mode_sub.get_publisher_count(),
+                LEARNING_MODE_PUBLISHERS: self.mode_sub.get_publisher_count(),
                 "checkpoint age [s]": checkpoint_age(self.checkpointing.path),
             },
         )

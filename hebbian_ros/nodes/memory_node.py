@@ -25,7 +25,7 @@ from hebbian_ros.core.parameters import MEMORY
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition, StructuralEvent
 from hebbian_ros.nodes.checkpointing import CHECKPOINTING, Checkpointing
 from hebbian_ros.nodes.conversions import plasticity_level, rates_from_msg, rates_to_msg
-from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, Diagnostics, checkpoint_age
+from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, LEARNING_MODE_PUBLISHERS, Diagnostics, checkpoint_age
 from hebbian_ros.nodes.parameters import declare_all, follow_updates
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.ros import qos
@@ -105,7 +105,7 @@ class MemoryNode(Node):
     def _diagnostic_values(self) -> dict:
         return {
             "learning level": self.level,
-            "learning-mode publishers": self.mode_sub.get_publisher_count(),
+            LEARNING_MODE_PUBLISHERS: self.mode_sub.get_publisher_count(),
             "memory size": self.memory.size,
             "memory capacity": self.memory.capacity,
             "checkpoint age [s]": checkpoint_age(self.checkpointing.path),

@@ -22,7 +22,7 @@ from hebbian_ros.core.parameters import NEUROMODULATOR
 from hebbian_ros.core.structure.neurogenesis import GrowthGate, GrowthParams
 from hebbian_ros.msg import LearningMode, Recognition, StructuralEvent
 from hebbian_ros.nodes.checkpointing import CHECKPOINTING, Checkpointing
-from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, Diagnostics, checkpoint_age
+from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, LEARNERS_LISTENING, Diagnostics, checkpoint_age
 from hebbian_ros.nodes.parameters import declare_all, follow_updates
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.ros import qos
@@ -49,7 +49,7 @@ class NeuromodulatorNode(Node):
             lambda: {
                 "learning level": self.level,
                 "phase": self.core.phase.name,
-                "learners listening": self.mode_pub.get_subscription_count(),
+                LEARNERS_LISTENING: self.mode_pub.get_subscription_count(),
                 "accumulation [Hz*s]": self.core.accumulation,
                 "checkpoint age [s]": checkpoint_age(self.checkpointing.path),
             },

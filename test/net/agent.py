@@ -31,6 +31,7 @@ from hebbian_ros.evaluation.probe import stamp_ns, wait_until
 from hebbian_ros.experiments.stimuli import scene
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition
 from hebbian_ros.nodes.conversions import image_to_msg
+from hebbian_ros.nodes.diagnostics import LEARNING_MODE_PUBLISHERS
 from hebbian_ros.ros import qos
 
 RATES = ("sensor", "layer1", "layer2", "memory")
@@ -87,7 +88,7 @@ class Agent(Node):
     def hears_learning_mode(self, learner: str) -> bool:
         """Whether ``learner``'s latest /diagnostics says it is matched to a learning-mode publisher."""
         with self.lock:
-            return int(self.diagnostics.get(learner, {}).get("learning-mode publishers", "0")) > 0
+            return int(self.diagnostics.get(learner, {}).get(LEARNING_MODE_PUBLISHERS, "0")) > 0
 
     def publish(self, pixels) -> None:
         header = Header(stamp=self.get_clock().now().to_msg(), frame_id="camera")

@@ -9,6 +9,7 @@ from harness import Probe, start_graph
 from polling import wait_until
 from sensor_msgs.msg import Image
 
+from hebbian_ros.nodes.diagnostics import LEARNERS_LISTENING, LEARNING_MODE_PUBLISHERS
 from hebbian_ros.ros import qos
 
 LOOP = ("sensor", "layer1", "layer2", "memory", "neuromodulator")
@@ -51,11 +52,11 @@ def test_every_node_reports_and_the_sensor_level_follows_its_input(ros_env, tmp_
             return {kv.key: kv.value for kv in latest(probe, start, name).values}[key]
 
         def connected() -> bool:  # each learner hears the one neuromodulator, which counts them (+ the sensor)
-            hear = all(value(n, "learning-mode publishers") == "1" for n in ("layer1", "layer2", "memory"))
-            return hear and int(value("neuromodulator", "learners listening")) >= 4
+            hear = all(value(n, LEARNING_MODE_PUBLISHERS) == "1" for n in ("layer1", "layer2", "memory"))
+            return hear and int(value("neuromodulator", LEARNERS_LISTENING)) >= 4
 
         assert wait_until(connected, 5.0), {
-            n: value(n, "learners listening" if n == "neuromodulator" else "learning-mode publishers")
+            n: value(n, LEARNERS_LISTENING if n == "neuromodulator" else LEARNING_MODE_PUBLISHERS)
             for n in ("layer1", "layer2", "memory", "neuromodulator")
         }
         sensor = latest(probe, start, "sensor")
