@@ -19,10 +19,12 @@ import threading
 import time
 from collections import defaultdict
 
+import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
+from rclpy.qos import QoSProfile
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 from std_srvs.srv import Trigger
@@ -41,7 +43,7 @@ def summary(topic: str, msg) -> list:
     """The fields the tests look at, after the stamp."""
     if isinstance(msg, FiringRates):
         rates = msg.rates
-        return [float(sum(rates) / len(rates)) if len(rates) else 0.0, bool(msg.replay)]
+        return [float(np.mean(rates)) if len(rates) else 0.0, bool(msg.replay)]
     if isinstance(msg, Inhibition):
         return [float(msg.strength), int(msg.memory_id)]
     if isinstance(msg, Recognition):
@@ -49,6 +51,15 @@ def summary(topic: str, msg) -> list:
     if isinstance(msg, LearningMode):
         return [bool(msg.active), int(msg.cause), float(msg.level)]
     raise TypeError(topic)
+
+
+def recording(profile: QoSProfile) -> QoSProfile:
+    """``profile`` with a deep reader history, as a recorder wants: a stall of this process on busy cores
+    must not replace samples before they are taken, or the link's losses and the recorder's look alike.
+    The writer's history (what a lossy link can repair) is the graph's own and stays as it is."""
+    return QoSProfile(
+        history=profile.history, depth=1000, reliability=profile.reliability, durability=profile.durability
+    )
 
 
 class Agent(Node):
@@ -65,7 +76,7 @@ class Agent(Node):
             }
         )
         for topic, (msg_type, profile) in topics.items():
-            self.create_subscription(msg_type, topic, self._recorder(topic), profile)
+            self.create_subscription(msg_type, topic, self._recorder(topic), recording(profile))
         self.camera = self.create_publisher(Image, "camera/image_raw", qos.STREAM) if camera else None
         self.diagnostics: dict[str, dict[str, str]] = {}  # node name -> its latest /diagnostics key-values
         self.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, qos.DIAGNOSTICS)
