@@ -28,9 +28,10 @@ def test_novel_stimulus_is_learned_then_recognised_and_habituates(loop):
     start = loop.present("red_box", 20)
     assert loop.wait_for(lambda: LearningMode.CAUSE_NOVELTY in causes(loop, start), 3.0)
     novelty = next(m for m in loop.messages("hebbian/learning_mode", start) if m.cause == LearningMode.CAUSE_NOVELTY)
-    # frames the sensor processed before the broadcast (counted by stamp: robust to dropped frames)
-    seen = [m for m in loop.messages("hebbian/sensor/rates", start) if not m.replay and stamp(m) <= stamp(novelty)]
-    assert 1 <= len(seen) <= 15, f"learning mode after {len(seen)} frames"
+    # Frames memory judged before the broadcast, counted by stamp. Not the sensor's frames: the rates between
+    # them are best effort, and on busy cores some sensor frames never reach memory (16 sensor frames once).
+    judged = [m for m in loop.messages("hebbian/recognition", start) if stamp(m) <= stamp(novelty)]
+    assert 1 <= len(judged) <= 15, f"learning mode after {len(judged)} verdicts"
 
     # Keep looking: the a-ha, consolidation replays, then the end of learning.
     loop.present("red_box", 70)
