@@ -64,8 +64,8 @@ def learned(world):
 def test_never_seen_objects_are_not_called_familiar(learned, world):
     loop, _ = learned
     familiar = [_verdict(loop, world, obj, kind).familiar for obj in range(N, 2 * N) for kind in ("same", "shift")]
-    # the threshold is a quantile of 12 memories' nearest-other similarities: at most 3 of 24 never-seen looks;
-    # the former fixed cosine (0.9) called 6 of them familiar
+    # the threshold is the 0.9 quantile of 12 memories' nearest-other similarities: at most 3 of 24 never-seen
+    # looks (3 measured; 5 at the quantile 0.8; the former fixed cosine 0.9 called 6 of them familiar)
     assert np.mean(familiar) <= 3 / 24, np.mean(familiar)
 
 
@@ -74,9 +74,9 @@ def test_learned_objects_are_recognised_from_a_shifted_view(learned, world):
     assert sorted(set(owner.values())) == list(range(N))  # every object got a memory
     recalls = [_verdict(loop, world, obj, "shift") for obj in range(N)]
     right = [r.familiar and owner.get(r.memory_id) == obj for obj, r in zip(range(N), recalls)]
-    # measured 12/12 at inhibition strength 0.35 and 8/12 at the shipped 0.5, where the view has faded by the
-    # verdict frame (the other 4: similarity 0.91-0.96 against a threshold of 0.93, or the nearest other object)
-    assert np.mean(right) >= 8 / 12, [(r.familiar, r.memory_id, round(r.similarity, 3)) for r in recalls]
+    # measured 11/12 with the sensor's gain recovering in 0.1 s (8/12 with the former 0.5 s: the last object's
+    # inhibition, still in the gain, distorted what was stored of the next one)
+    assert np.mean(right) >= 10 / 12, [(r.familiar, r.memory_id, round(r.similarity, 3)) for r in recalls]
 
 
 def test_separation_does_not_shrink_through_the_layers(learned, world):

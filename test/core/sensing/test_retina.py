@@ -1,0 +1,66 @@
+"""The retina's state across stimuli: habituation to one stimulus must not distort how the next one is sensed."""
+
+import numpy as np
+import pytest
+
+from hebbian_ros.core.parameters import MEMORY
+from hebbian_ros.core.sensing.retina import Retina, RetinaParams
+from hebbian_ros.experiments.stimuli import scene
+
+DT = 1 / 30
+GAP = 15  # frames of nothing between two objects (0.5 s), as in the demo and the recognition benchmark
+
+
+def image(name: str) -> np.ndarray:
+    return scene(name).astype(np.float32) / np.float32(255.0)
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a.ravel() @ b.ravel() / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def after_habituating(retina: Retina, first: str, second: str) -> tuple[np.ndarray, list[float]]:
+    """``first`` for 1 s with memory's feedback on every frame (familiar), a gap, then the onset of ``second``."""
+    habituation = []
+    for _ in range(30):
+        habituation.append(float(retina.see(image(first), DT).mean()))
+        retina.inhibit(MEMORY.default("inhibition_strength"))
+    for _ in range(GAP):
+        retina.see(image("blank"), DT)
+    return retina.see(image(second), DT), habituation
+
+
+def fresh_onset(params: RetinaParams, name: str) -> np.ndarray:
+    retina = Retina(params)
+    for _ in range(GAP):
+        retina.see(image("blank"), DT)
+    return retina.see(image(name), DT)
+
+
+def test_the_next_stimulus_is_not_distorted_by_the_last_ones_inhibition():
+    """Memory compares what the sensor gives now with what it stored after another history; at the defaults the
+    feedback's inhibition lasts while it is sent, so habituation is deep and does not outlive its stimulus."""
+    params = RetinaParams.from_parameters({})
+    onset, habituation = after_habituating(Retina(params), "red_box", "blue_disc")
+    assert habituation[-1] <= 0.3 * max(habituation)  # rates dropped: habituation
+    # 0.994: what is left is the onset's adaptation to red_box (tau_adapt), not its inhibition
+    assert cosine(onset, fresh_onset(params, "blue_disc")) >= 0.99
+
+
+def test_a_slowly_recovering_gain_carries_the_last_stimulus_into_the_next():
+    """What the default prevents: with a 0.5 s recovery the units red_box drove are still inhibited when blue_disc
+    appears, and blue_disc's pattern is distorted (the cosine that crowded objects are told apart by)."""
+    slow = RetinaParams.from_parameters({"tau_recover": 0.5})
+    onset, _ = after_habituating(Retina(slow), "red_box", "blue_disc")
+    assert cosine(onset, fresh_onset(slow, "blue_disc")) < 0.985  # 0.980
+
+
+@pytest.mark.parametrize("tau_recover", [0.1, 0.5])
+def test_a_stimulus_shown_again_after_a_pause_fires_fast(tau_recover):
+    params = RetinaParams.from_parameters({"tau_recover": tau_recover})
+    retina = Retina(params)
+    onset, habituation = after_habituating(retina, "red_box", "blank")
+    for _ in range(int(5 * tau_recover / DT)):  # five recovery time constants
+        retina.see(image("blank"), DT)
+    again = float(retina.see(image("red_box"), DT).mean())
+    assert again >= 0.9 * max(habituation)
