@@ -59,7 +59,7 @@ def test_a_slowly_recovering_gain_carries_the_last_stimulus_into_the_next():
 def test_a_stimulus_shown_again_after_a_pause_fires_fast(tau_recover):
     params = RetinaParams.from_parameters({"tau_recover": tau_recover})
     retina = Retina(params)
-    onset, habituation = after_habituating(retina, "red_box", "blank")
+    _, habituation = after_habituating(retina, "red_box", "blank")
     for _ in range(int(5 * tau_recover / DT)):  # five recovery time constants
         retina.see(image("blank"), DT)
     again = float(retina.see(image("red_box"), DT).mean())
