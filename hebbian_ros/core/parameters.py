@@ -348,8 +348,8 @@ MEMORY = Schema(
         "threshold_quantile",
         0.9,
         "Adaptive familiarity threshold: this quantile of the stored memories' similarities to their nearest "
-        "memory of another episode, so about 1 - quantile of never-seen objects look familiar at first sight (0.9 "
-        "called 0-3 % familiar among 300 learned photos, generated objects and digits); 0: the fixed "
+        "memory of another episode, so at most about 1 - quantile of never-seen objects look familiar at first "
+        "sight (0.9 called 0-3 % familiar among 300 learned photos, generated objects and digits); 0: the fixed "
         "familiarity_threshold.",
         0.0,
         0.9999,
