@@ -417,8 +417,6 @@ class Recorder:
     def _subscribe(self, name: str, type_name: str, profile) -> None:
         """Subscribe raw to ``name`` with ``profile``'s reliability and durability and a deep history;
         the channel metadata records ``profile`` itself (what the loop's publishers offer)."""
-        from rclpy.qos import HistoryPolicy, QoSProfile
-
         try:
             cls = message_class(type_name)
             message_definition(type_name)  # refuse types whose schema cannot be written
@@ -436,12 +434,7 @@ class Recorder:
             source = info.get("source_timestamp") if isinstance(info, dict) else None
             writer.write(name, type_name, data, now, source or now, qos_text)
 
-        deep = QoSProfile(
-            history=HistoryPolicy.KEEP_LAST,
-            depth=max(profile.depth, RECORDER_DEPTH),
-            reliability=profile.reliability,
-            durability=profile.durability,
-        )
+        deep = self._qos.recording(profile, RECORDER_DEPTH)
         self.node.create_subscription(cls, name, on_message, deep, raw=True)
         self.subscribed[name] = type_name
 

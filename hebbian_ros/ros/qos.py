@@ -33,3 +33,18 @@ STATE = QoSProfile(
 )
 #: diagnostic_updater's QoS is the events' own (reliable, volatile, keep-last 10)
 DIAGNOSTICS = EVENT
+
+
+def recording(profile: QoSProfile, depth: int) -> QoSProfile:
+    """``profile`` as a recorder subscribes to it: same reliability and durability, keep-last at least ``depth``.
+
+    A recorder's own stalls (busy cores) must not replace samples before it takes them, or what the link lost
+    and what the recorder lost look alike; the publisher's history, what a reliable link can repair, stays the
+    graph's own.
+    """
+    return QoSProfile(
+        history=HistoryPolicy.KEEP_LAST,
+        depth=max(profile.depth, depth),
+        reliability=profile.reliability,
+        durability=profile.durability,
+    )

@@ -24,7 +24,6 @@ import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
-from rclpy.qos import QoSProfile
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 from std_srvs.srv import Trigger
@@ -37,6 +36,8 @@ from hebbian_ros.nodes.diagnostics import LEARNING_MODE_PUBLISHERS
 from hebbian_ros.ros import qos
 
 RATES = ("sensor", "layer1", "layer2", "memory")
+#: Reader history of every recorded topic (see qos.recording): a stall of this process loses nothing.
+RECORDER_DEPTH = 1000
 
 
 def summary(topic: str, msg) -> list:
@@ -53,15 +54,6 @@ def summary(topic: str, msg) -> list:
     raise TypeError(topic)
 
 
-def recording(profile: QoSProfile) -> QoSProfile:
-    """``profile`` with a deep reader history, as a recorder wants: a stall of this process on busy cores
-    must not replace samples before they are taken, or the link's losses and the recorder's look alike.
-    The writer's history (what a lossy link can repair) is the graph's own and stays as it is."""
-    return QoSProfile(
-        history=profile.history, depth=1000, reliability=profile.reliability, durability=profile.durability
-    )
-
-
 class Agent(Node):
     def __init__(self, name: str, camera: bool) -> None:
         super().__init__(name)
@@ -76,7 +68,7 @@ class Agent(Node):
             }
         )
         for topic, (msg_type, profile) in topics.items():
-            self.create_subscription(msg_type, topic, self._recorder(topic), recording(profile))
+            self.create_subscription(msg_type, topic, self._recorder(topic), qos.recording(profile, RECORDER_DEPTH))
         self.camera = self.create_publisher(Image, "camera/image_raw", qos.STREAM) if camera else None
         self.diagnostics: dict[str, dict[str, str]] = {}  # node name -> its latest /diagnostics key-values
         self.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, qos.DIAGNOSTICS)
