@@ -50,6 +50,8 @@ from hebbian_ros.evaluation.probe import Observer, stamp_ns, wait_until
 
 LEARNERS = ("layer1", "layer2", "memory", "neuromodulator")
 LOOP = ("sensor", *LEARNERS)
+#: receivers' reader history: minutes of this process starved of CPU lose nothing
+SOAK_DEPTH = 100_000
 OBJECTS = [
     f"{colour}_{shape}"
     for colour in ("red", "blue", "yellow", "green", "magenta", "cyan")
@@ -121,15 +123,6 @@ def rss_growth(samples: list[tuple[float, int]], duration: float) -> dict:
 
 
 # --- receiving side --------------------------------------------------------------------------------
-
-
-def deep(profile):
-    """``profile`` with a history deep enough for minutes of this process being starved of CPU."""
-    from rclpy.qos import QoSProfile
-
-    return QoSProfile(
-        history=profile.history, depth=100_000, reliability=profile.reliability, durability=profile.durability
-    )
 
 
 def inhibition_accounting(
@@ -322,19 +315,19 @@ def run_soak(
         )
     )
 
-    # The receivers keep a deep queue (same reliability and durability as the nodes' subscriptions), so a
-    # moment of starvation of this process is not counted as a loss in the graph.
-    event, state = deep(qos.EVENT), deep(qos.STATE)
+    # The receivers keep a history deep enough for minutes of this process being starved of CPU, so such a
+    # moment is not counted as a loss in the graph.
     a = Observer(
         "soak_receiver_a",
         {
-            "hebbian/recognition": (Recognition, event),
-            "hebbian/inhibition": (Inhibition, event),
-            "hebbian/learning_mode": (LearningMode, state),
-            "hebbian/layer2/rates": (FiringRates, deep(qos.STREAM)),
+            "hebbian/recognition": (Recognition, qos.EVENT),
+            "hebbian/inhibition": (Inhibition, qos.EVENT),
+            "hebbian/learning_mode": (LearningMode, qos.STATE),
+            "hebbian/layer2/rates": (FiringRates, qos.STREAM),
         },
+        depth=SOAK_DEPTH,
     )
-    b = Observer("soak_receiver_b", {"hebbian/learning_mode": (LearningMode, state)})
+    b = Observer("soak_receiver_b", {"hebbian/learning_mode": (LearningMode, qos.STATE)}, depth=SOAK_DEPTH)
     camera = a.node.create_publisher(Image, "camera/image_raw", qos.STREAM)
     published: dict[int, float] = {}
     rss: dict[str, list] = {name: [] for name in LOOP}

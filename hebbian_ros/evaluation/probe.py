@@ -16,6 +16,9 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+#: messages an :class:`Observer` keeps per topic before its own stall would replace them (~30 s of a 30 Hz stream)
+DEPTH = 1000
+
 __all__ = ["Observer", "ns_to_stamp", "stamp_ns", "stamp_seconds", "wait_until"]
 
 
@@ -59,14 +62,20 @@ class Observer:
     :param name: node name.
     :param topics: ``{topic: (message type, QoS profile)}`` to subscribe to now (more with :meth:`subscribe`).
     :param spin: spin in a background thread (``False``: the caller spins :attr:`executor`).
+    :param depth: reader history kept per topic (keep-last, at least the profile's own): a stall of this
+        process on busy cores must not replace messages before it takes them, or what the graph lost and what
+        the observer lost look alike. Reliability and durability stay the profile's.
     """
 
-    def __init__(self, name: str, topics: Mapping[str, tuple[type, Any]] = (), *, spin: bool = True) -> None:
+    def __init__(
+        self, name: str, topics: Mapping[str, tuple[type, Any]] = (), *, spin: bool = True, depth: int = DEPTH
+    ) -> None:
         import rclpy
         from rclpy.context import Context
         from rclpy.executors import SingleThreadedExecutor
         from rclpy.node import Node
 
+        self.depth = depth
         self.context = Context()
         rclpy.init(context=self.context)
         self.node = Node(name, context=self.context)
@@ -89,8 +98,10 @@ class Observer:
             pass
 
     def subscribe(self, topic: str, msg_type: type, profile: Any) -> Any:
-        """Record ``topic`` from now on; returns the subscription."""
-        return self.node.create_subscription(msg_type, topic, self._recorder(topic), profile)
+        """Record ``topic`` from now on, with ``profile``'s reliability and durability; returns the subscription."""
+        from hebbian_ros.ros import qos
+
+        return self.node.create_subscription(msg_type, topic, self._recorder(topic), qos.recording(profile, self.depth))
 
     def _recorder(self, topic: str) -> Callable:
         def record(msg) -> None:
