@@ -15,7 +15,7 @@ import numpy as np
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 
-from hebbian_ros.evaluation.probe import stamp_seconds
+from hebbian_ros.evaluation.probe import DEPTH, stamp_seconds
 from hebbian_ros.evaluation.run_log import Event, RunLog
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition, SceneLabel, StructuralEvent
 from hebbian_ros.ros import qos
@@ -36,15 +36,18 @@ class MonitorNode(Node):
         self.lock = threading.Lock()
         self.phase = ""
         self.frames = 0
+        # A deep reader history: a stall of this process on busy cores must not replace a verdict (a memory's
+        # 'stored') before it is taken, or the log shows what the monitor lost as what the loop did.
+        stream, event, state = (qos.recording(p, DEPTH) for p in (qos.STREAM, qos.EVENT, qos.STATE))
         for population in populations:
             self.create_subscription(
-                FiringRates, f"hebbian/{population}/rates", lambda msg, p=population: self.on_rates(p, msg), qos.STREAM
+                FiringRates, f"hebbian/{population}/rates", lambda msg, p=population: self.on_rates(p, msg), stream
             )
-        self.create_subscription(SceneLabel, "sim/ground_truth", self.on_truth, qos.EVENT)
-        self.create_subscription(Recognition, "hebbian/recognition", self.on_recognition, qos.EVENT)
-        self.create_subscription(Inhibition, "hebbian/inhibition", self.on_inhibition, qos.EVENT)
-        self.create_subscription(LearningMode, "hebbian/learning_mode", self.on_learning_mode, qos.STATE)
-        self.create_subscription(StructuralEvent, "hebbian/structure", self.on_structure, qos.EVENT)
+        self.create_subscription(SceneLabel, "sim/ground_truth", self.on_truth, event)
+        self.create_subscription(Recognition, "hebbian/recognition", self.on_recognition, event)
+        self.create_subscription(Inhibition, "hebbian/inhibition", self.on_inhibition, event)
+        self.create_subscription(LearningMode, "hebbian/learning_mode", self.on_learning_mode, state)
+        self.create_subscription(StructuralEvent, "hebbian/structure", self.on_structure, event)
 
     def on_rates(self, population: str, msg: FiringRates) -> None:
         with self.lock:
