@@ -273,14 +273,15 @@ FEATURE_LAYER = Schema(
     _p(
         "input_rows",
         0,
-        "Pooling wiring: fields per column of the input grid (0: fully connected, no pooling). Each unit connects "
-        "to one block of field_pool x field_pool fields and one group of cells (cell_groups); n_out must be "
-        "(input_rows/field_pool) x (input_cols/field_pool) x groups.",
+        "Fields per column of the input grid (0: the input has no grid), for multiscale initial_weights and for "
+        "pooling wiring: with field_pool > 1 or cell_groups, each unit connects to one block of field_pool x "
+        "field_pool fields and one group of cells; n_out must then be (input_rows/field_pool) x "
+        "(input_cols/field_pool) x groups.",
         0,
         65_536,
         read_only=True,
     ),
-    _p("input_cols", 0, "Pooling wiring: fields per row of the input grid.", 0, 65_536, read_only=True),
+    _p("input_cols", 0, "Fields per row of the input grid (see input_rows).", 0, 65_536, read_only=True),
     _p(
         "field_pool",
         1,
@@ -299,11 +300,13 @@ FEATURE_LAYER = Schema(
     _p(
         "initial_weights",
         "random",
-        "Weights before learning: random (unit-norm rows) or push_pull (unit i = ON rate i minus OFF rate i of an "
-        "on_off layer below, n_in = 2 x n_out: a copy of that layer's signed units, so nothing is lost to a random "
-        "projection before this layer has learned).",
+        "Weights before learning: random (unit-norm rows); multiscale (oja, sanger; needs input_rows and "
+        "input_cols: random rows drawn at every scale of the input grid, from one field to the whole grid, so "
+        "neighbouring fields' weights are correlated and a shift by part of a field moves a unit's drive little); "
+        "or push_pull (unit i = ON rate i minus OFF rate i of an on_off layer below, n_in = 2 x n_out: a copy of "
+        "that layer's signed units, so nothing is lost to a random projection before this layer has learned).",
         read_only=True,
-        choices=("random", "push_pull"),
+        choices=("random", "multiscale", "push_pull"),
     ),
     _p(
         "weights_image_period",

@@ -70,7 +70,7 @@ from hebbian_ros.core.plasticity.bounds import (
     row_l2_norms,
 )
 from hebbian_ros.core.plasticity.competitive import CompetitiveParams, compete
-from hebbian_ros.core.plasticity.connectivity import Pooling, parse_groups
+from hebbian_ros.core.plasticity.connectivity import Pooling, multiscale_weights, parse_groups
 from hebbian_ros.core.plasticity.encoding import poisson_spikes
 from hebbian_ros.core.plasticity.hebb import HebbParams
 from hebbian_ros.core.plasticity.oja import OjaParams, SangerParams
@@ -79,7 +79,7 @@ from hebbian_ros.core.plasticity.stdp import STDPParams, STDPState, stdp_init_st
 RULES = ("hebb", "oja", "sanger", "bcm", "competitive", "stdp")
 ACTIVATIONS = ("linear", "relu", "on_off")
 INPUT_NORMS = ("l2", "scale", "divisive", "centred")
-INITIAL_WEIGHTS = ("random", "push_pull")
+INITIAL_WEIGHTS = ("random", "push_pull", "multiscale")
 #: Upper limit for ``max_rate_hz``; keeps every internal quantity far from float32 overflow.
 MAX_RATE_LIMIT_HZ = 1e6
 #: Homeostatic gain: an input's flicker is floored at this share of the mean flicker (a steady input is not
@@ -190,7 +190,11 @@ class Layer:
         ON rate ``i`` minus the OFF rate ``i`` of an ``on_off`` layer below (``n_in = 2 n_out``), a copy of
         that layer's signed units. A random projection loses part of what separates patterns before the
         layer has learned anything (bench/RESULTS.md 5e); a topographic copy loses nothing, and learning
-        (slow, under a one-shot memory) refines it from there.
+        (slow, under a one-shot memory) refines it from there. ``"multiscale"`` (oja and sanger): unit-norm
+        random rows drawn at every scale of the input grid ``input_grid``
+        (:func:`~.connectivity.multiscale_weights`), so neighbouring fields' weights are correlated.
+    :param input_grid: ``(rows, cols)`` fields of the input (``n_in = rows x cols x cells``), for
+        ``"multiscale"`` weights; ``None``: the input has no grid.
     """
 
     def __init__(
@@ -210,6 +214,7 @@ class Layer:
         pooling: Pooling | None = None,
         gain_tau: float = 0.0,
         initial_weights: str = "random",
+        input_grid: tuple[int, int] | None = None,
     ) -> None:
         self._n_in = check.as_int("n_in", n_in, minimum=1)
         self._n_out = check.as_int("n_out", n_out, minimum=1)
@@ -260,6 +265,20 @@ class Layer:
                 f"initial_weights: 'push_pull' pairs input i (ON) with input i + n_out (OFF): needs n_in = 2 x n_out "
                 f"and no pooling wiring, got n_in={self._n_in}, n_out={self._n_out}"
             )
+        self._grid = None
+        if input_grid is not None:
+            if not isinstance(input_grid, (tuple, list)) or len(input_grid) != 2:
+                raise ValueError(f"input_grid: expected (rows, cols), got {input_grid!r}")
+            self._grid = tuple(check.as_int("input_grid", v, minimum=1) for v in input_grid)
+        if self._init == "multiscale":
+            if self._grid is None or pooling is not None or self._rule not in ("oja", "sanger"):
+                raise ValueError(
+                    "initial_weights: 'multiscale' draws signed weights (rule oja or sanger) over the input grid: "
+                    f"needs input_grid (rows, cols) and no pooling wiring, got rule {self._rule!r}, "
+                    f"input_grid {input_grid}, pooling {pooling}"
+                )
+            if self._n_in % (self._grid[0] * self._grid[1]):
+                raise ValueError(f"n_in: {self._n_in} inputs are not {self._grid[0]} x {self._grid[1]} fields")
         self._rng = np.random.default_rng(seed)
         self._w = self._initial_weights()
         self._state = self._initial_state()
@@ -513,7 +532,9 @@ class Layer:
             weights[units, units] = np.float32(1 / np.sqrt(2))
             weights[units, units + self._n_out] = np.float32(-1 / np.sqrt(2))
             return weights
-        if self._rule in ("oja", "sanger"):
+        if self._init == "multiscale":
+            weights = multiscale_weights(rng, self._n_out, self._grid[0], self._grid[1], self._n_in)
+        elif self._rule in ("oja", "sanger"):
             weights = normalize_rows_l2(rng.standard_normal(shape))
         elif self._rule == "stdp":
             low, high = self._params.w_min, self._params.w_max
@@ -785,7 +806,8 @@ def layer_from_parameters(parameters: Mapping[str, Any] | None = None, *, compil
         compiled=compiled,
         gain_tau=p["gain_tau"],
         initial_weights=p["initial_weights"],
+        input_grid=(p["input_rows"], p["input_cols"]) if p["input_rows"] else None,
         pooling=Pooling(p["input_rows"], p["input_cols"], p["field_pool"], parse_groups(p["cell_groups"]))
-        if p["input_rows"]
+        if p["input_rows"] and (p["field_pool"] > 1 or p["cell_groups"].strip())
         else None,
     )

@@ -1,9 +1,10 @@
-"""Pooling wiring: which synapses exist, that learning keeps it, and that pooling keeps patterns apart."""
+"""Pooling wiring (which synapses exist, that learning keeps it, that pooling keeps patterns apart) and
+multiscale initial weights (neighbouring fields correlated, shifted patterns kept closer than by random rows)."""
 
 import numpy as np
 import pytest
 
-from hebbian_ros.core.plasticity.connectivity import Pooling, parse_groups
+from hebbian_ros.core.plasticity.connectivity import Pooling, multiscale_weights, parse_groups
 from hebbian_ros.core.plasticity.layer import Layer, layer_from_parameters
 
 #: the sensor's cells per field: 6 colour ON/OFF, then 3 planes x 8 edge directions; opposite directions pooled
@@ -132,3 +133,80 @@ def test_the_node_parameters_build_the_wiring():
     assert layer.pooling == Pooling(8, 8, 1, parse_groups(POLARITY))
     assert layer.n_rates == 1152
     assert layer_from_parameters({}).pooling is None
+
+
+# --- multiscale initial weights ------------------------------------------------------------------
+
+
+def neighbour_correlation(weights: np.ndarray, rows: int, cols: int, distance: int = 1) -> float:
+    grid = weights.reshape(len(weights), rows, cols, -1)
+    return float(np.corrcoef(grid[:, :, :-distance].ravel(), grid[:, :, distance:].ravel())[0, 1])
+
+
+def test_multiscale_weights_are_unit_rows_reproducible_by_seed():
+    a = multiscale_weights(np.random.default_rng(3), 64, 8, 8, 8 * 8 * 5)
+    b = multiscale_weights(np.random.default_rng(3), 64, 8, 8, 8 * 8 * 5)
+    assert a.shape == (64, 320)
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, multiscale_weights(np.random.default_rng(4), 64, 8, 8, 320))
+
+
+@pytest.mark.parametrize("rows, cols", [(8, 8), (6, 10), (1, 5)])
+def test_multiscale_weights_correlate_neighbouring_fields_and_less_with_distance(rows, cols):
+    weights = multiscale_weights(np.random.default_rng(0), 512, rows, cols, rows * cols * 4)
+    near, far = neighbour_correlation(weights, rows, cols), neighbour_correlation(weights, rows, cols, cols - 1)
+    random_rows = np.random.default_rng(0).standard_normal(weights.shape)
+    assert near > 0.1 > abs(neighbour_correlation(random_rows, rows, cols))  # 0.15-0.2 against ~0
+    assert far < near
+
+
+def test_multiscale_weights_need_a_grid_that_divides_the_inputs():
+    with pytest.raises(ValueError, match="n_in"):
+        multiscale_weights(np.random.default_rng(0), 4, 8, 8, 100)
+
+
+def shifted_similarity(layer: Layer, rng: np.random.Generator, trials: int = 40) -> float:
+    """Mean cosine of the layer's output to an 8x8 pattern of 3 cells and to it moved by one field."""
+    similarities = []
+    for _ in range(trials):
+        base = np.zeros((8, 8, 3), np.float32)
+        top, left = rng.integers(1, 5, 2)
+        base[top : top + 3, left : left + 3] = rng.uniform(20, 100, (3, 3, 3))
+        a, b = layer.forward(base.ravel()), layer.forward(np.roll(base, 1, axis=1).ravel())
+        similarities.append(float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))))
+    return float(np.mean(similarities))
+
+
+def test_a_multiscale_layer_keeps_a_shifted_pattern_closer_than_random_rows():
+    """Why multiscale: a unit's drive changes little when the pattern moves by one field."""
+    layers = {
+        init: Layer(192, 64, "sanger", activation="on_off", initial_weights=init, input_grid=(8, 8), seed=1)
+        for init in ("multiscale", "random")
+    }
+    similarity = {init: shifted_similarity(layer, np.random.default_rng(5)) for init, layer in layers.items()}
+    assert similarity["multiscale"] > similarity["random"] + 0.05, similarity  # 0.77 against 0.65
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(rule="sanger"), "input_grid"),  # no grid
+        (dict(rule="competitive", activation="relu", input_grid=(8, 8)), "oja or sanger"),
+        (dict(rule="oja", input_grid=(8, 8), pooling=Pooling(8, 8, 2)), "pooling"),
+        (dict(rule="sanger", input_grid=(7, 8)), "n_in"),
+        (dict(rule="sanger", input_grid=(8, 8, 3)), "input_grid"),
+        (dict(rule="sanger", input_grid=(8, 0)), "input_grid"),
+    ],
+)
+def test_multiscale_weights_are_refused_where_they_cannot_apply(kwargs, match):
+    n_out = 48 if "pooling" in kwargs else 16
+    with pytest.raises(ValueError, match=match):
+        Layer(192, n_out, initial_weights="multiscale", **kwargs)
+
+
+def test_the_node_parameters_give_multiscale_weights_without_pooling_wiring():
+    layer = layer_from_parameters({"initial_weights": "multiscale", "input_rows": 8, "input_cols": 8})
+    assert layer.pooling is None and layer.weights.shape == (256, 1920)
+    assert neighbour_correlation(layer.weights, 8, 8) > 0.1
+    assert layer_from_parameters({"input_rows": 8, "input_cols": 8}).pooling is None  # a grid alone is no wiring
