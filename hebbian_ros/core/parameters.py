@@ -326,8 +326,8 @@ MEMORY = Schema(
     _p(
         "familiarity_threshold",
         0.95,
-        "Cosine similarity at which a pattern is familiar (until adaptive_after memories are stored, or always "
-        "with threshold_quantile 0).",
+        "Cosine similarity at which a pattern is familiar until adaptive_after memories are stored (with "
+        "young_threshold own_views: until 10 own views are seen), or always with threshold_quantile 0.",
         0.01,
         1.0,
     ),
@@ -352,15 +352,26 @@ MEMORY = Schema(
         0.9,
         "Adaptive familiarity threshold: this quantile of the stored memories' similarities to their nearest "
         "memory of another episode, so at most about 1 - quantile of never-seen objects look familiar at first "
-        "sight (0.9 called 0-3 % familiar among 300 learned photos, generated objects and digits); 0: the fixed "
-        "familiarity_threshold.",
+        "sight (0.9 called 0-3 % familiar among 300 learned photos, generated objects and digits); before "
+        "adaptive_after memories: see young_threshold. 0: the fixed familiarity_threshold.",
         0.0,
         0.9999,
     ),
     _p(
+        "young_threshold",
+        "fixed",
+        "A young memory's threshold (fewer than adaptive_after memories): fixed (familiarity_threshold) or "
+        "own_views (once 10 are seen, the 1 - threshold_quantile quantile of how similar learned stimuli's own "
+        "later views were to their memory while learned: follows the representation, where one fixed cosine "
+        "let a young memory call different but alike things familiar and never learn them; stricter, about that "
+        "share of a known stimulus's views fall below it).",
+        read_only=True,
+        choices=("fixed", "own_views"),
+    ),
+    _p(
         "adaptive_after",
         10,
-        "Memories needed before the adaptive threshold replaces familiarity_threshold.",
+        "Memories needed before the adaptive threshold replaces the young one (young_threshold).",
         2,
         1_000_000,
     ),

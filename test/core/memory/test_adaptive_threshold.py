@@ -95,3 +95,73 @@ def test_the_default_fixed_threshold_lets_a_young_memory_store_things_that_look_
     former = PatternMemory(MemoryParams(dim=DIM, capacity=64, familiarity_threshold=0.9))
     _learn_each(former, alike)
     assert former.size == 1
+
+
+def _episode_with_views(memory: PatternMemory, pattern: np.ndarray, rng: np.random.Generator, views: int) -> None:
+    """One learning episode: the stimulus (stored), ``views`` slightly different later views of it, silence."""
+    memory.recall(pattern * 10, 1.0)
+    for _ in range(views):
+        memory.recall(np.maximum(pattern + rng.normal(0, 0.02, DIM), 0) * 10, 1.0)
+    memory.recall(np.zeros(DIM), 1.0)
+
+
+def _alike(pattern: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Another stimulus at cosine 0.95-0.97 to ``pattern`` (different things that look alike)."""
+    other = np.maximum(pattern + rng.normal(0, 0.17, DIM), 0)
+    cosine = other @ pattern / np.linalg.norm(other) / np.linalg.norm(pattern)
+    assert 0.95 < cosine < 0.97, cosine
+    return other
+
+
+def test_a_young_memory_can_take_its_threshold_from_its_own_views():
+    """young_threshold own_views: before adaptive_after memories exist, how close a learned stimulus's own later
+    views came to its memory says what familiar means in this representation. A different stimulus at cosine 0.96
+    is then new (stored), where the fixed 0.95 (the default) called it familiar and never learned it."""
+    rng = np.random.default_rng(5)
+    first = rng.uniform(0, 1, DIM)
+    other = _alike(first, np.random.default_rng(6))
+    memory = PatternMemory(MemoryParams(dim=DIM, capacity=64, young_threshold="own_views"))
+    assert memory.threshold == memory.params.familiarity_threshold == 0.95
+    _episode_with_views(memory, first, rng, views=12)
+    assert len(memory.own_views) == 12 and memory.threshold > 0.98
+    recall = memory.recall(other * 10, 1.0)
+    assert recall.stored and not recall.familiar
+    fixed = PatternMemory(MemoryParams(dim=DIM, capacity=64))  # the default young threshold: fixed
+    _episode_with_views(fixed, first, np.random.default_rng(5), views=12)
+    assert len(fixed.own_views) == 12 and fixed.threshold == 0.95
+    assert fixed.recall(other * 10, 1.0).familiar and fixed.size == 1
+
+
+def test_a_young_threshold_needs_views_and_gives_way_to_the_adaptive_one():
+    rng = np.random.default_rng(7)
+    memory = PatternMemory(MemoryParams(dim=DIM, capacity=64, adaptive_after=4, young_threshold="own_views"))
+    _episode_with_views(memory, rng.uniform(0, 1, DIM), rng, views=5)  # fewer than needed: still the fixed one
+    assert len(memory.own_views) == 5 and memory.threshold == 0.95
+    patterns = rng.random((6, DIM)) ** 6  # unlike each other (cosine ~0.3)
+    for pattern in patterns:
+        _episode_with_views(memory, pattern, rng, views=3)
+    nearest = memory.nearest[memory.used]
+    assert memory.threshold == pytest.approx(np.quantile(nearest[nearest > -1], 0.9))  # adaptive from here
+    assert memory.threshold < 0.9
+
+
+def test_own_views_survive_a_checkpoint_and_older_checkpoints_load():
+    rng = np.random.default_rng(8)
+    memory = PatternMemory(MemoryParams(dim=DIM, capacity=64, young_threshold="own_views"))
+    _episode_with_views(memory, rng.uniform(0, 1, DIM), rng, views=12)
+    state = memory.state_dict()
+    restored = PatternMemory(memory.params)
+    restored.load_state_dict(state)
+    assert restored.threshold == memory.threshold > 0.95
+    older = PatternMemory(memory.params)
+    older.load_state_dict({k: v for k, v in state.items() if k != "own_views"})
+    assert older.size == 1 and older.threshold == 0.95  # none seen yet: the fixed one
+    for bad in (np.array([0.5, np.nan], np.float32), np.array([1.5], np.float32), np.zeros((2, 2), np.float32)):
+        with pytest.raises(ValueError, match="own_views"):
+            restored.load_state_dict({**state, "own_views": bad})
+        assert restored.threshold == memory.threshold  # nothing changed
+
+
+def test_an_unknown_young_threshold_is_refused():
+    with pytest.raises(ValueError, match="young_threshold"):
+        MemoryParams(dim=DIM, young_threshold="own")
