@@ -28,7 +28,7 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 from std_srvs.srv import Trigger
 
-from hebbian_ros.evaluation.probe import stamp_ns, wait_until
+from hebbian_ros.evaluation.probe import DEPTH, stamp_ns, wait_until
 from hebbian_ros.experiments.stimuli import scene
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition
 from hebbian_ros.nodes.conversions import image_to_msg
@@ -36,8 +36,6 @@ from hebbian_ros.nodes.diagnostics import LEARNING_MODE_PUBLISHERS
 from hebbian_ros.ros import qos
 
 RATES = ("sensor", "layer1", "layer2", "memory")
-#: Reader history of every recorded topic (see qos.recording): a stall of this process loses nothing.
-RECORDER_DEPTH = 1000
 
 
 def summary(topic: str, msg) -> list:
@@ -68,7 +66,7 @@ class Agent(Node):
             }
         )
         for topic, (msg_type, profile) in topics.items():
-            self.create_subscription(msg_type, topic, self._recorder(topic), qos.recording(profile, RECORDER_DEPTH))
+            self.create_subscription(msg_type, topic, self._recorder(topic), qos.recording(profile, DEPTH))
         self.camera = self.create_publisher(Image, "camera/image_raw", qos.STREAM) if camera else None
         self.diagnostics: dict[str, dict[str, str]] = {}  # node name -> its latest /diagnostics key-values
         self.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, qos.DIAGNOSTICS)

@@ -398,7 +398,7 @@ def test_lossy_link_reliable_events_arrive_and_learning_survives(hosts, ros_env,
             raise AssertionError("B's recorder never received A's sensor rates")
         start, habituation = learn_and_check(agent_a, "lossy", within=5.0)
         # Over this link a second memory of red_box was once stored during the a-ha's replays (CI rehearsal
-        # 2026-12-05: stored at similarity 1.0 between two replays, then named by 1 in 20 familiar verdicts): a
+        # 2026-12-05: stored at similarity 1.0 between two replays, then named by 1 of 32 familiar verdicts): a
         # defect of the loop under loss, not yet explained, so only most verdicts must name one memory here.
         _, familiar = recognise(agent_a, "lossy", frames=40, one_memory=False)
         # What was learned, saved on request from A across the lossy link, read back as written.

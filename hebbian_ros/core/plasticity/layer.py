@@ -277,8 +277,6 @@ class Layer:
                     f"needs input_grid (rows, cols) and no pooling wiring, got rule {self._rule!r}, "
                     f"input_grid {input_grid}, pooling {pooling}"
                 )
-            if self._n_in % (self._grid[0] * self._grid[1]):
-                raise ValueError(f"n_in: {self._n_in} inputs are not {self._grid[0]} x {self._grid[1]} fields")
         self._rng = np.random.default_rng(seed)
         self._w = self._initial_weights()
         self._state = self._initial_state()
