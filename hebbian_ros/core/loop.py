@@ -6,7 +6,9 @@ and senses them with habituation, the feature layers transform (and, in learning
 recognises, a familiar pattern inhibits the retina (selectively, like ``sensor_node``), and the
 neuromodulator integrates the verdict and may switch the learning mode. Its broadcasts act as they do
 on ``hebbian/learning_mode``: the level gates every plastic change, an a-ha keeps the stimulus for
-replays and grows memory's duplicates, a replay re-presents the kept stimulus. Structural events flow
+replays and grows memory's duplicates, a replay re-presents the kept stimulus. A newly stored memory
+makes the sensor look around (its gaze views, as on ``hebbian/recognition`` with ``stored``), and memory
+keeps each view as a copy of it. Structural events flow
 as on ``hebbian/structure``: a full memory's FULL is answered by the neuromodulator's grant, and memory
 grows the granted units.
 
@@ -128,6 +130,9 @@ class Loop:
         recall = self.memory.recall(top, level)
         if recall.familiar:
             self.retina.inhibit(self.inhibition_strength * recall.similarity)
+        elif recall.stored:  # a new memory: the sensor looks around it, memory keeps the views
+            for view in self.retina.look_around():
+                self.memory.learn_view(recall.memory_id, self.top(view, level))
         broadcasts: list[Broadcast] = []
         structure = self._structure(learn)
         if learn:

@@ -161,6 +161,23 @@ SENSOR = Schema(
         1e-4,
         10.0,
     ),
+    _p(
+        "gaze_shift",
+        0.05,
+        "Camera: at an a-ha the replays also show the stimulus from moved gazes, and memory keeps each view "
+        "(hebbian_ros/core/sensing/gaze.py): shifted in 8 directions by this fraction of the image's shorter side "
+        "(0: no shifted views; all three gaze parameters 0: replays show only the view as seen).",
+        0.0,
+        0.5,
+    ),
+    _p(
+        "gaze_zoom",
+        0.08,
+        "Camera: gaze views one closer and one farther by this relative distance (0: none).",
+        0.0,
+        1.0,
+    ),
+    _p("gaze_roll", 8.0, "Camera: gaze views rolled by this angle each way [deg] (0: none).", 0.0, 90.0),
     _p("max_pressure", 5.0, "Touch pressure that drives a field fully [N].", 1e-6, 1e6),
     _p("max_rate", 100.0, "Rate of a fully driven field [Hz].", 1e-3, 1e4),
     _p("sustained_weight", 0.5, "Share of the rate following the current intensity.", 0.0, 10.0),

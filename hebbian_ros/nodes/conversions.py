@@ -52,9 +52,15 @@ def float32_array(values: np.ndarray) -> array.array:
 
 
 def rates_to_msg(
-    header: Header, population: str, shape: tuple[int, ...], rates: np.ndarray, max_rate: float, replay: bool = False
+    header: Header,
+    population: str,
+    shape: tuple[int, ...],
+    rates: np.ndarray,
+    max_rate: float,
+    replay: bool = False,
+    gaze_view: int = 0,
 ) -> FiringRates:
-    """Build a FiringRates message (rates flattened row-major)."""
+    """Build a FiringRates message (rates flattened row-major); ``gaze_view`` > 0: a replayed gaze view."""
     return FiringRates(
         header=header,
         population=population,
@@ -62,6 +68,7 @@ def rates_to_msg(
         rates=float32_array(rates),
         max_rate=float(max_rate),
         replay=bool(replay),
+        gaze_view=int(gaze_view),
     )
 
 

@@ -129,7 +129,9 @@ class FeatureLayerNode(Node):
         self._last_header = msg.header
         self._input_shape = tuple(int(s) for s in msg.shape) if len(msg.shape) > 1 else None
         self.rates_pub.publish(
-            rates_to_msg(msg.header, self.population, (self.layer.n_rates,), y, self.layer.max_rate_hz, msg.replay)
+            rates_to_msg(
+                msg.header, self.population, (self.layer.n_rates,), y, self.layer.max_rate_hz, msg.replay, msg.gaze_view
+            )
         )
 
 

@@ -8,7 +8,9 @@ subscriber, as nothing in the loop reads it).
 Structural plasticity (``structural``, ``max_capacity``; see :mod:`hebbian_ros.core.structure.structural` and
 :mod:`hebbian_ros.core.structure.neurogenesis`): on an a-ha memory grows duplicate copies of the confirmed memory,
 prunes unused ones and asks for new units when full; every change is published on ``hebbian/structure``
-(hebbian_ros/StructuralEvent), where a GROWTH grant from the neuromodulator adds the units.
+(hebbian_ros/StructuralEvent), where a GROWTH grant from the neuromodulator adds the units. A gaze view
+(``gaze_view`` > 0: the sensor's look around a newly stored stimulus) becomes a copy of the memory stored
+last (:meth:`~hebbian_ros.core.memory.pattern_memory.PatternMemory.learn_view`); no verdict is published.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class MemoryNode(Node):
         self.max_rate = parameters["max_rate"]
         self.population = parameters["population"]
         self.level = 0.0
+        self.looked_at = -1  #: the memory stored last: the sensor's gaze views that follow are its views
         self.rejections = Rejections(self)
         self.checkpointing = Checkpointing(self, self.memory.state_dict, self.memory.load_state_dict)
         self.recognition_pub = self.create_publisher(Recognition, "hebbian/recognition", qos.EVENT)
@@ -133,7 +136,13 @@ class MemoryNode(Node):
         except ValueError as error:
             self.rejections.reject(self.input_topic, error)
             return
+        if msg.gaze_view > 0:  # the newly stored stimulus from a moved gaze: a view of that memory
+            if self.level > 0 and self.memory.learn_view(self.looked_at, pattern):
+                self.publish_structure(msg.header)
+            return
         recall = self.memory.recall(pattern, self.level)
+        if recall.stored:
+            self.looked_at = recall.memory_id
         if recall.familiar and not msg.replay:  # first: the sensor is waiting for it
             self.inhibition_pub.publish(
                 Inhibition(

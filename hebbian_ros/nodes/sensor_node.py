@@ -4,7 +4,10 @@ Subscribes ``camera/image_raw`` (sensor_msgs/Image; with ``transport: compressed
 ``camera/image_raw/compressed``, sensor_msgs/CompressedImage JPEG or PNG) or ``touch``
 (hebbian_ros/Touch), publishes ``hebbian/<population>/rates`` and its health on ``/diagnostics``.
 Inhibitory feedback on ``hebbian/inhibition`` lowers its gain (the "slow down" command). On an a-ha it keeps the current stimulus and re-publishes it once per replay
-broadcast on ``hebbian/learning_mode`` so that the new pattern is repeated and consolidated.
+broadcast on ``hebbian/learning_mode`` so that the new pattern is repeated and consolidated. A camera
+sensor also follows ``hebbian/recognition``: when memory stores a new memory it looks around the stimulus
+and publishes its views from moved gazes (``gaze_view`` 1, 2, ...; :mod:`hebbian_ros.core.sensing.gaze`),
+which memory keeps as copies of the new memory.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from hebbian_ros.core.sensing.compressed import decode_compressed
 from hebbian_ros.core.sensing.habituation import HabituationParams
 from hebbian_ros.core.sensing.image_decoding import decode_image
 from hebbian_ros.core.sensing.retina import Retina, RetinaParams, check_pressure
-from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Touch
+from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition, Touch
 from hebbian_ros.nodes.conversions import StampClock, rates_to_msg
 from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, Diagnostics
 from hebbian_ros.nodes.parameters import declare_all, follow_updates
@@ -60,6 +63,8 @@ class SensorNode(Node):
         self.create_subscription(msg_type, self.input_topic, self.diagnostics.counted(callback), qos.STREAM)
         self.create_subscription(Inhibition, "hebbian/inhibition", self.on_inhibition, qos.EVENT)
         self.create_subscription(LearningMode, "hebbian/learning_mode", self.on_learning_mode, qos.STATE)
+        if self.modality == "camera":
+            self.create_subscription(Recognition, "hebbian/recognition", self.on_recognition, qos.EVENT)
         follow_updates(self, self._prepare_update)
 
     @property
@@ -136,6 +141,16 @@ class SensorNode(Node):
                 self.rates_pub.publish(
                     rates_to_msg(header, self.population, self.shape, rates, self.retina.max_rate, replay=True)
                 )
+
+    def on_recognition(self, msg: Recognition) -> None:
+        """Memory stored a new memory: publish the stimulus from moved gazes (``gaze_view`` 1, 2, ...)."""
+        if not msg.stored:
+            return
+        header = self._last_header or msg.header
+        for k, view in enumerate(self.retina.look_around(), start=1):
+            self.rates_pub.publish(
+                rates_to_msg(header, self.population, self.shape, view, self.retina.max_rate, replay=True, gaze_view=k)
+            )
 
     def _now(self) -> float | None:
         now = self.get_clock().now().nanoseconds * 1e-9

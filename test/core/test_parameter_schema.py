@@ -11,6 +11,7 @@ from hebbian_ros.core.memory.pattern_memory import MemoryParams, memory_params
 from hebbian_ros.core.neuromodulation.neuromodulator import NeuromodulatorParams
 from hebbian_ros.core.parameters import FEATURE_LAYER, MEMORY, NEUROMODULATOR, SENSOR, Parameter, Schema
 from hebbian_ros.core.plasticity.layer import RULES, layer_from_parameters
+from hebbian_ros.core.sensing.gaze import GazeParams
 from hebbian_ros.core.sensing.habituation import HabituationParams
 from hebbian_ros.core.sensing.retina import RetinaParams
 from hebbian_ros.core.structure.neurogenesis import GrowthParams, NeurogenesisParams
@@ -19,7 +20,8 @@ from hebbian_ros.core.structure.structural import StructuralParams
 # core dataclass field -> (schema, flat parameter)
 CORE_DEFAULTS = {
     HabituationParams: {f: (SENSOR, f) for f in HabituationParams.__dataclass_fields__},
-    RetinaParams: {f: (SENSOR, f) for f in RetinaParams.__dataclass_fields__ if f != "habituation"},
+    RetinaParams: {f: (SENSOR, f) for f in RetinaParams.__dataclass_fields__ if f not in ("habituation", "gaze")},
+    GazeParams: {f: (SENSOR, f"gaze_{f}") for f in GazeParams.__dataclass_fields__},
     NeuromodulatorParams: {f: (NEUROMODULATOR, f) for f in NeuromodulatorParams.__dataclass_fields__},
     StructuralParams: {
         "copies": (MEMORY, "copies"),

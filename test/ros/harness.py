@@ -17,7 +17,7 @@ from hebbian_ros.evaluation.probe import Observer, wait_until
 from hebbian_ros.experiments.stimuli import scene
 from hebbian_ros.graph.spec import config_dir, load_graph
 from hebbian_ros.graph.supervisor import Supervisor
-from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition
+from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition, StructuralEvent
 from hebbian_ros.nodes.conversions import image_to_msg
 from hebbian_ros.ros import qos
 
@@ -76,6 +76,7 @@ class Probe(Observer):
         "hebbian/inhibition": (Inhibition, qos.EVENT),
         "hebbian/recognition": (Recognition, qos.EVENT),
         "hebbian/learning_mode": (LearningMode, qos.STATE),
+        "hebbian/structure": (StructuralEvent, qos.EVENT),
     }
 
     def __init__(self) -> None:

@@ -5,8 +5,9 @@ import time
 import pytest
 from harness import mean_rates, running_loop
 
+from hebbian_ros.core.sensing.gaze import GazeParams
 from hebbian_ros.evaluation.probe import stamp_seconds
-from hebbian_ros.msg import LearningMode
+from hebbian_ros.msg import LearningMode, StructuralEvent
 
 
 @pytest.fixture
@@ -70,3 +71,21 @@ def test_distinct_stimuli_get_distinct_memories(loop):
         ids[name] = max(set(familiar), key=familiar.count)
         loop.present("blank", 30)
     assert len(set(ids.values())) == 3, ids
+
+
+def test_a_new_memory_keeps_the_sensors_views_from_moved_gazes(loop):
+    """memory stores -> the sensor looks around the stimulus -> memory keeps each view as a copy of that memory."""
+    start = loop.present("red_box", 90)
+    loop.present("blank", 30)
+    stored = [m.memory_id for m in loop.messages("hebbian/recognition", start) if m.stored]
+    assert stored, "red_box was not stored"
+    views = [m for m in loop.messages("hebbian/sensor/rates", start) if m.gaze_view]
+    assert sorted({m.gaze_view for m in views}) == list(range(1, GazeParams().views + 1))
+    assert all(m.replay for m in views)  # not live input: habituation and displays leave them out
+    assert loop.wait_for(lambda: any(m.gaze_view for m in loop.messages("hebbian/layer2/rates", start)), 3.0)
+    grown = [
+        m
+        for m in loop.messages("hebbian/structure", start)
+        if m.kind == StructuralEvent.KIND_GROW_DUPLICATE and m.memory_id in stored
+    ]
+    assert sum(m.count for m in grown) >= GazeParams().views // 2, grown

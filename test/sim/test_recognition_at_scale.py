@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from hebbian_ros.core.loop import Loop
+from hebbian_ros.core.sensing.gaze import GazeParams
 from hebbian_ros.sim.many_objects import ManyObjects
 
 N = 12
@@ -114,3 +115,22 @@ def test_old_memories_survive_later_learning(world):
     after = {obj: _verdict(loop, world, obj, "same") for obj in first}
     kept = [after[o].familiar and after[o].memory_id == before[o].memory_id for o in first if before[o].familiar]
     assert len(kept) >= 3 and np.mean(kept) >= 0.75, (before, after)
+
+
+def test_views_from_moved_gazes_tell_new_views_of_learned_objects_from_never_seen_ones(learned, world):
+    """The shipped sensor looks around each new memory; without it the same loop keeps one view per object."""
+    still = Loop.from_config()
+    still.retina.params = still.retina.params.updated({"gaze_shift": 0.0, "gaze_zoom": 0.0, "gaze_roll": 0.0})
+    _learn(still, world, range(N))
+    kinds = ("shift", "scale", "rotation", "pose")
+
+    def scores(loop):
+        pos = [_verdict(loop, world, obj, kind).similarity for obj in range(N) for kind in kinds]
+        neg = [_verdict(loop, world, obj, kind).similarity for obj in range(N, 2 * N) for kind in kinds]
+        return _nn_auroc(np.array([[1.0]]), np.array(pos)[:, None], np.array(neg)[:, None]), np.mean(pos)
+
+    (looked, pos_looked), (one_view, pos_one) = scores(learned[0]), scores(still)
+    looked_at = learned[0].memory.copies[sorted(learned[1])]
+    assert looked_at.mean() >= 0.9 * GazeParams().views, looked_at  # each memory keeps its views as copies
+    assert pos_looked > pos_one, (pos_looked, pos_one)  # new views of learned objects look more familiar
+    assert looked >= one_view, (looked, one_view)

@@ -213,11 +213,28 @@ class PatternMemory:
         return self.params.familiarity_threshold
 
     def _update_nearest(self, slot: int) -> None:
-        """``patterns[slot]`` is new or moved: its nearest-other similarity, and the others' against it."""
+        """``patterns[slot]`` is new or moved: its nearest-other similarity, and the others' against it.
+
+        A memory's nearest other is the best entry (prototype or copy) of another episode's memory, as a
+        never-seen pattern is matched against every entry.
+        """
         similarity = self.patterns @ self.patterns[slot]
         others = self.used & (self.episode_of != self.episode_of[slot])
-        self.nearest[slot] = float(similarity[others].max()) if others.any() else -1.0
+        nearest = float(similarity[others].max()) if others.any() else -1.0
+        if self.pool is not None:
+            copies = self.pool.owner >= 0
+            copies &= self.episode_of[np.maximum(self.pool.owner, 0)] != self.episode_of[slot]
+            if copies.any():
+                nearest = max(nearest, float((self.pool.entries[copies] @ self.patterns[slot]).max()))
+        self.nearest[slot] = nearest
         np.maximum(self.nearest, np.where(others, similarity, -1.0), out=self.nearest)
+
+    def _raise_nearest(self, memory_id: int, vectors: np.ndarray) -> None:
+        """New copies ``vectors`` of ``memory_id``: other episodes' memories may now be nearer to it."""
+        others = self.used & (self.episode_of != self.episode_of[memory_id])
+        if others.any() and len(vectors):
+            similarity = (self.patterns @ np.asarray(vectors, np.float32).T).max(axis=1)
+            np.maximum(self.nearest, np.where(others, similarity, -1.0), out=self.nearest)
 
     def _recompute_nearest(self) -> None:
         """Every memory's nearest-other similarity from scratch (after a restore)."""
@@ -228,6 +245,13 @@ class PatternMemory:
             episodes = self.episode_of[rows]
             similarity[episodes[:, None] == episodes[None, :]] = -1.0
             self.nearest[rows] = similarity.max(axis=1)
+        if self.pool is not None and rows.size > 1:
+            copies = np.flatnonzero(self.pool.owner >= 0)
+            if copies.size:
+                similarity = self.patterns[rows] @ self.pool.entries[copies].T
+                mine = self.episode_of[rows][:, None] == self.episode_of[self.pool.owner[copies]][None, :]
+                similarity[mine] = -1.0
+                self.nearest[rows] = np.maximum(self.nearest[rows], similarity.max(axis=1))
 
     def match(self, pattern: np.ndarray) -> tuple[int, float]:
         """Best-matching stored memory and its cosine similarity (``(-1, 0.0)`` if none).
@@ -343,6 +367,28 @@ class PatternMemory:
             )
         return self._add_copies(memory_id, chosen)
 
+    def learn_view(self, memory_id: int, pattern: np.ndarray) -> bool:
+        """Keep ``pattern``, a view of memory ``memory_id`` from a moved gaze, as one more copy of it.
+
+        When memory stores a new memory the sensor looks around the stimulus (:mod:`hebbian_ros.core.sensing.gaze`):
+        those views are that memory's by construction (the gaze moved, not the object), however little they
+        resemble its prototype, so they are neither recognised nor stored as memories of their own. A view within ``structural.distinct_below``
+        of one of the memory's entries adds nothing. Views are not limited by ``structural.copies``, only by
+        the synapse budget (least recently used copies of other memories are recycled). :returns: whether a
+        copy was grown. Without structural plasticity, or for an unknown / unused memory, nothing happens.
+        """
+        pattern = self._checked(pattern)
+        memory_id = check.as_int("memory_id", memory_id)
+        if self.pool is None or not 0 <= memory_id < self.capacity or not self.used[memory_id]:
+            return False
+        unit = _unit(pattern)
+        if unit is None:
+            return False
+        entries = np.vstack([self.patterns[memory_id][None], self.pool.entries[self.pool.owner == memory_id]])
+        if float((entries @ unit).max()) >= self.params.structural.distinct_below:
+            return False
+        return self._add_copies(memory_id, unit[None]) > 0
+
     def _add_copies(self, memory_id: int, vectors: np.ndarray) -> int:
         """Copies of ``memory_id`` from the free pool, recycling least recently used ones of others if needed."""
         if not len(vectors):
@@ -351,6 +397,8 @@ class PatternMemory:
         if shortfall > 0:
             self._recycle_copies(self.pool.least_recent(shortfall, exclude=memory_id))
         grown = self.pool.add(memory_id, vectors[: max(self._room(), 0)])
+        if grown and self.params.threshold_quantile > 0:
+            self._raise_nearest(memory_id, vectors[:grown])
         if grown:
             self._events.append(StructuralChange(StructuralKind.GROW_DUPLICATE, memory_id, grown))
         return grown
@@ -499,13 +547,13 @@ class PatternMemory:
         self.used = np.concatenate([used, np.zeros(pad, bool)])
         self.hits = np.concatenate([arrays["hits"].astype(np.int64), np.zeros(pad, np.int64)])
         self.episode_of = np.concatenate([episode_of, np.full(pad, -1, np.int64)])
-        self._recompute_nearest()
         self.own_views = deque(own_views[-OWN_VIEWS_KEPT:].astype(float).tolist(), maxlen=OWN_VIEWS_KEPT)
         if self.pool is not None:
             if pool is None:
                 self.pool.clear()
             else:
                 self.pool.load(pool)
+        self._recompute_nearest()
         self._episode.clear()
         self._path = self._current = -1
         if self._demand is not None:

@@ -3,8 +3,9 @@
 :class:`Retina` owns the sensor's state (habituation baseline and gain, the last rates and drive, the
 stimulus kept for replay) and does everything the sensor does with it: :meth:`Retina.see` a camera
 image, :meth:`Retina.touch` a taxel grid, :meth:`Retina.inhibit` on feedback from memory (selectively:
-in proportion to each unit's current rate), :meth:`Retina.keep_for_replay` on an a-ha and
-:meth:`Retina.replay` the kept stimulus. ``sensor_node`` decodes messages, calls it and publishes;
+in proportion to each unit's current rate), :meth:`Retina.keep_for_replay` on an a-ha,
+:meth:`Retina.replay` the kept stimulus and :meth:`Retina.look_around` a newly stored one (its views from
+moved gazes: :mod:`hebbian_ros.core.sensing.gaze`). ``sensor_node`` decodes messages, calls it and publishes;
 :class:`hebbian_ros.core.loop.Loop` and the benchmarks call the same object, so the three cannot differ.
 
 Per frame the chain runs unchecked (``validate=False`` below): a decoded image and clipped taxels are
@@ -23,10 +24,12 @@ import numpy as np
 from hebbian_ros.core import validation as check
 from hebbian_ros.core.parameters import SENSOR
 from hebbian_ros.core.sensing.edges import edge_units, oriented_edges
+from hebbian_ros.core.sensing.gaze import GazeParams, gaze_views
 from hebbian_ros.core.sensing.habituation import HabituationParams, HabituationState, inhibit, initial_state, sense
 from hebbian_ros.core.sensing.receptive_fields import colour_opponent, on_off_contrast, pool_grid
 
 _HABITUATION_FIELDS = tuple(HabituationParams.__dataclass_fields__)
+_GAZE_NAMES = tuple(f"gaze_{name}" for name in GazeParams.__dataclass_fields__)
 
 
 def check_pressure(pressure: np.ndarray) -> np.ndarray:
@@ -59,6 +62,7 @@ class RetinaParams:
     max_pressure: float = SENSOR.default("max_pressure")
     selective_inhibition: bool = SENSOR.default("selective_inhibition")
     habituation: HabituationParams = field(default_factory=HabituationParams)
+    gaze: GazeParams = field(default_factory=GazeParams)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rows", check.as_int("rows", self.rows, minimum=1))
@@ -72,6 +76,7 @@ class RetinaParams:
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ValueError(f"{name}: expected a bool, got {getattr(self, name)!r}")
         check.check_instance("habituation", self.habituation, HabituationParams)
+        check.check_instance("gaze", self.gaze, GazeParams)
 
     @classmethod
     def from_parameters(cls, parameters: Mapping[str, Any] | None = None) -> RetinaParams:
@@ -91,14 +96,20 @@ class RetinaParams:
             max_pressure=p["max_pressure"],
             selective_inhibition=p["selective_inhibition"],
             habituation=HabituationParams(**{name: p[name] for name in _HABITUATION_FIELDS}),
+            gaze=GazeParams(p["gaze_shift"], p["gaze_zoom"], p["gaze_roll"])
+            if p["modality"] == "camera"
+            else GazeParams(0.0, 0.0, 0.0),
         )
 
     def updated(self, changes: Mapping[str, Any]) -> RetinaParams:
         """A copy with sensor parameters ``changes`` (flat names; others ignored), validated."""
         habituation = {k: v for k, v in changes.items() if k in _HABITUATION_FIELDS}
-        own = {k: v for k, v in changes.items() if k in self.__dataclass_fields__ and k != "habituation"}
+        gaze = {k[len("gaze_") :]: v for k, v in changes.items() if k in _GAZE_NAMES}
+        own = {k: v for k, v in changes.items() if k in self.__dataclass_fields__ and k not in ("habituation", "gaze")}
         if habituation:
             own["habituation"] = HabituationParams(**{**self.habituation.__dict__, **habituation})
+        if gaze:
+            own["gaze"] = GazeParams(**{**self.gaze.__dict__, **gaze})
         return RetinaParams(**{**self.__dict__, **own})
 
     @property
@@ -167,6 +178,7 @@ class Retina:
         self.state: HabituationState = initial_state(self.shape)
         self.rates = np.zeros(self.shape, np.float32)  #: rates of the last frame [Hz]
         self.drive: np.ndarray | None = None  #: receptive-field drive (0..1) of the last frame
+        self.image: np.ndarray | None = None  #: the last camera image (by reference), for gaze views
 
     def see(self, image: np.ndarray, dt: float, *, validate: bool = True) -> np.ndarray:
         """Rates [Hz] for one camera frame (H, W) or (H, W, 1 or 3) in [0, 1], ``dt`` seconds after the last.
@@ -175,13 +187,19 @@ class Retina:
         """
         if validate:
             dt = check.non_negative("dt", dt)
+        rates = self._sense(*self._fields(image, validate), dt)
+        self.image = np.asarray(image, np.float32)  # no copy of a decoded frame
+        return rates
+
+    def _fields(self, image: np.ndarray, validate: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """Receptive-field intensities and edge cells (``None`` without edges) of a camera image."""
         p = self._params
         edges = None
         if p.edges:
             edges = oriented_edges(
                 image, p.rows, p.cols, p.channels, p.edge_resolution, p.edge_semi_saturation, validate=validate
             )
-        return self._sense(pool_grid(image, p.rows, p.cols, p.channels, validate=validate), dt, edges)
+        return pool_grid(image, p.rows, p.cols, p.channels, validate=validate), edges
 
     def touch(self, pressure: np.ndarray, dt: float, *, validate: bool = True) -> np.ndarray:
         """Rates [Hz] for one (rows, cols) taxel grid of pressures [N], ``dt`` seconds after the last.
@@ -192,9 +210,17 @@ class Retina:
             pressure, dt = check_pressure(pressure), check.non_negative("dt", dt)
         p = self._params
         taxels = np.clip(pressure[:, :, None] / p.max_pressure, 0.0, 1.0)
-        return self._sense(pool_grid(taxels, p.rows, p.cols, 1, validate=False), dt)
+        self.image = None
+        return self._sense(pool_grid(taxels, p.rows, p.cols, 1, validate=False), None, dt)
 
-    def _sense(self, fields: np.ndarray, dt: float, edges: np.ndarray | None = None) -> np.ndarray:
+    def _sense(self, fields: np.ndarray, edges: np.ndarray | None, dt: float) -> np.ndarray:
+        drive = self._drive(fields, edges)
+        self.rates, self.state = sense(drive, dt, self.state, self._params.habituation, validate=False)
+        self.drive = drive
+        return self.rates
+
+    def _drive(self, fields: np.ndarray, edges: np.ndarray | None) -> np.ndarray:
+        """Drive (0..1) of each unit: colour coding, ON/OFF contrast, edge cells."""
         p = self._params
         if self._opponent:
             fields = colour_opponent(fields, p.luminance_weight, validate=False)
@@ -205,9 +231,7 @@ class Retina:
             edge_norm = float(np.sqrt(np.einsum("ijk,ijk->", edges, edges)))
             scale = float(np.sqrt(np.einsum("ijk,ijk->", drive, drive))) / edge_norm if edge_norm > 0 else 0.0
             drive = np.concatenate([drive, np.minimum(edges * np.float32(scale), np.float32(1.0))], axis=2)
-        self.rates, self.state = sense(drive, dt, self.state, p.habituation, validate=False)
-        self.drive = drive
-        return self.rates
+        return drive
 
     def inhibit(self, strength: float, unit_gain: np.ndarray | None = None) -> None:
         """One inhibitory feedback: gain *= 1 - strength * unit_gain, floored.
@@ -236,3 +260,22 @@ class Retina:
             return None
         rates, _ = sense(self.kept, 0.0, initial_state(self.shape), self._params.habituation, validate=False)
         return rates
+
+    def look_around(self) -> list[np.ndarray]:
+        """Rates [Hz] of the last camera image seen from moved gazes (:mod:`~hebbian_ros.core.sensing.gaze`).
+
+        Each view is sensed as :meth:`replay` senses the kept stimulus: at full gain, nothing adapted, the
+        retina's own state unchanged. The views are resampled on the edge cells' working grid
+        (``edge_resolution`` pixels per field side), so their cost does not depend on the camera. Empty for
+        touch, before the first image and with every gaze parameter 0.
+        """
+        p = self._params
+        if self.image is None or not p.gaze.views:
+            return []
+        side = p.edge_resolution if p.edges else 1
+        work = pool_grid(self.image, p.rows * side, p.cols * side, p.channels, validate=False)
+        state = initial_state(self.shape)
+        return [
+            sense(self._drive(*self._fields(view)), 0.0, state, p.habituation, validate=False)[0]
+            for view in gaze_views(work, p.gaze)
+        ]

@@ -1,0 +1,98 @@
+"""Gaze shifts: the views of the stimulus in view that small eye or camera movements would give.
+
+One look teaches memory one view; the next look at the same object comes from a slightly different
+place, distance or tilt, and a memory of one view misses it. Eyes and robot heads do not hold still:
+fixational movements, small saccades and head motion show the same object from nearby gazes. At an
+a-ha the sensor re-presents the confirmed stimulus from such gazes (shifted in 8 directions, closer and
+farther, rolled both ways), and memory keeps each as one more entry of that memory: view-based
+recognition, in which a new view is recognised by its nearest stored view (Poggio & Edelman 1990;
+Bulthoff & Edelman 1992).
+
+The views are resampled from the last camera image on the sensor's working grid (a few pixels per
+receptive field), so their cost does not depend on the camera's resolution. Pure numpy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from hebbian_ros.core.parameters import SENSOR
+
+#: directions of the shifted gazes: 8, 45 degrees apart
+SHIFT_DIRECTIONS = 8
+
+
+@dataclass(frozen=True)
+class GazeParams:
+    """How far the gaze moves (ranges and descriptions: :data:`hebbian_ros.core.parameters.SENSOR`).
+
+    :param shift: displacement as a fraction of the image's shorter side (0: no shifted views).
+    :param zoom: relative change of distance, one view closer and one farther (0: none).
+    :param roll: in-plane rotation [deg], one view each way (0: none).
+    """
+
+    shift: float = SENSOR.default("gaze_shift")
+    zoom: float = SENSOR.default("gaze_zoom")
+    roll: float = SENSOR.default("gaze_roll")
+
+    def __post_init__(self) -> None:
+        for name in ("shift", "zoom", "roll"):
+            object.__setattr__(self, name, SENSOR[f"gaze_{name}"].check(float(getattr(self, name))))
+
+    @property
+    def views(self) -> int:
+        """Number of gaze views per look-around."""
+        return len(gaze_transforms(self))
+
+
+def gaze_transforms(params: GazeParams) -> np.ndarray:
+    """``(K, 4)`` float64 rows ``(dy, dx, zoom, roll)``: shift (fractions of the shorter side), scale, radians."""
+    rows = []
+    if params.shift > 0:
+        for k in range(SHIFT_DIRECTIONS):
+            angle = 2 * math.pi * k / SHIFT_DIRECTIONS
+            rows.append((params.shift * math.sin(angle), params.shift * math.cos(angle), 1.0, 0.0))
+    if params.zoom > 0:
+        rows += [(0.0, 0.0, 1.0 + params.zoom, 0.0), (0.0, 0.0, 1.0 / (1.0 + params.zoom), 0.0)]
+    if params.roll > 0:
+        roll = math.radians(params.roll)
+        rows += [(0.0, 0.0, 1.0, roll), (0.0, 0.0, 1.0, -roll)]
+    return np.array(rows, np.float64).reshape(-1, 4)
+
+
+def gaze_view(image: np.ndarray, transform: np.ndarray) -> np.ndarray:
+    """``image`` (H, W, C) float32 seen from a moved gaze: bilinear resampling, borders extended.
+
+    A gaze shifted by ``(dy, dx)`` sees the content move the other way; ``zoom`` > 1 is closer (content
+    larger); ``roll`` turns the camera about its axis.
+    """
+    dy, dx, zoom, roll = (float(v) for v in transform)
+    height, width = image.shape[:2]
+    side = min(height, width)
+    v, u = np.meshgrid(
+        np.arange(height, dtype=np.float32) - (height - 1) / 2,
+        np.arange(width, dtype=np.float32) - (width - 1) / 2,
+        indexing="ij",
+    )
+    c, s = math.cos(roll), math.sin(roll)
+    rows = (height - 1) / 2 + dy * side + (c * v - s * u) / zoom
+    cols = (width - 1) / 2 + dx * side + (s * v + c * u) / zoom
+    rows = np.clip(rows, 0, height - 1)
+    cols = np.clip(cols, 0, width - 1)
+    r0 = np.minimum(rows.astype(np.int64), height - 2) if height > 1 else np.zeros(rows.shape, np.int64)
+    c0 = np.minimum(cols.astype(np.int64), width - 2) if width > 1 else np.zeros(cols.shape, np.int64)
+    fr = (rows - r0)[..., None].astype(np.float32)
+    fc = (cols - c0)[..., None].astype(np.float32)
+    r1 = np.minimum(r0 + 1, height - 1)
+    c1 = np.minimum(c0 + 1, width - 1)
+    top = image[r0, c0] * (1 - fc) + image[r0, c1] * fc
+    bottom = image[r1, c0] * (1 - fc) + image[r1, c1] * fc
+    return np.clip(top * (1 - fr) + bottom * fr, 0.0, 1.0).astype(np.float32, copy=False)
+
+
+def gaze_views(image: np.ndarray, params: GazeParams) -> list[np.ndarray]:
+    """Every gaze view of ``image`` (H, W, C) in [0, 1], in :func:`gaze_transforms` order."""
+    return [gaze_view(image, t) for t in gaze_transforms(params)]

@@ -1,0 +1,108 @@
+"""Views from moved gazes kept as copies of a memory (PatternMemory.learn_view), and the threshold they shift."""
+
+import numpy as np
+import pytest
+
+from hebbian_ros.core.memory.pattern_memory import MemoryParams, PatternMemory
+from hebbian_ros.core.structure.structural import StructuralKind, StructuralParams
+
+DIM = 32
+
+
+def memory(structural=True, budget=0, threshold_quantile=0.0, capacity=16, **kwargs) -> PatternMemory:
+    return PatternMemory(
+        MemoryParams(
+            dim=DIM,
+            capacity=capacity,
+            min_activity=0.0,
+            familiarity_threshold=0.9,
+            threshold_quantile=threshold_quantile,
+            adaptive_after=2,
+            structural=StructuralParams(copies=2, synapse_budget=budget) if structural else None,
+            **kwargs,
+        )
+    )
+
+
+def sparse(seed: int, active: int = 6) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = np.zeros(DIM, np.float32)
+    x[rng.choice(DIM, active, replace=False)] = rng.uniform(20, 60, active)
+    return x
+
+
+def store(mem: PatternMemory, pattern: np.ndarray) -> int:
+    """One learning episode on ``pattern`` (a silent sample ends it); its memory id."""
+    recall = mem.recall(pattern, 1.0)
+    mem.recall(np.zeros(DIM, np.float32), 1.0)
+    assert recall.stored
+    return recall.memory_id
+
+
+def test_a_view_becomes_a_copy_and_is_then_recognised_as_that_memory():
+    mem = memory()
+    a = store(mem, sparse(0))
+    view = sparse(1)  # unlike a: the object from a far moved gaze
+    assert mem.recall(view, 0.0).familiar is False
+    assert mem.learn_view(a, view)
+    assert mem.copies[a] == 1 and mem.size == 1  # a copy, not a memory of its own
+    assert [e.kind for e in mem.pop_events()] == [StructuralKind.GROW_DUPLICATE]
+    recall = mem.recall(view * 1.01, 0.0)
+    assert recall.familiar and recall.memory_id == a and recall.similarity == pytest.approx(1.0, abs=1e-5)
+
+
+def test_views_are_not_limited_by_copies_only_by_the_budget():
+    mem = memory(budget=4 * DIM, capacity=2)  # room for one prototype and 3 copies
+    a = store(mem, sparse(0))
+    grown = [mem.learn_view(a, sparse(10 + k)) for k in range(5)]
+    assert grown == [True, True, True, False, False]  # copies=2 does not bound views; the budget does
+    assert mem.synapses == 4 * DIM
+
+
+def test_a_view_that_adds_nothing_is_not_kept():
+    mem = memory()
+    a = store(mem, sparse(0))
+    assert not mem.learn_view(a, sparse(0) * 3)  # the prototype itself
+    assert mem.learn_view(a, sparse(1))
+    assert not mem.learn_view(a, sparse(1))  # already a copy
+    assert mem.copies[a] == 1
+
+
+def test_views_of_unknown_memories_or_without_structure_change_nothing():
+    mem = memory()
+    store(mem, sparse(0))
+    before = mem.state_dict()
+    assert not mem.learn_view(5, sparse(1))  # not in use
+    assert not mem.learn_view(-1, sparse(1))
+    assert not mem.learn_view(0, np.zeros(DIM, np.float32))  # silence is no view
+    for key, value in mem.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])
+    plain = memory(structural=False)
+    store(plain, sparse(0))
+    assert not plain.learn_view(0, sparse(1))
+
+
+@pytest.mark.parametrize(
+    ("bad", "problem"), [(np.full(DIM, np.nan), "NaN"), (-np.ones(DIM), ">= 0"), (np.ones(3), "32")]
+)
+def test_a_bad_view_is_refused_and_changes_nothing(bad, problem):
+    mem = memory()
+    a = store(mem, sparse(0))
+    with pytest.raises(ValueError, match=problem):
+        mem.learn_view(a, bad)
+    assert mem.copies[a] == 0
+
+
+def test_the_adaptive_threshold_counts_other_memories_views():
+    """A never-seen pattern is matched against every entry: the threshold's samples must be too."""
+    mem = memory(threshold_quantile=0.9)
+    a, b, c = (store(mem, sparse(seed)) for seed in (0, 1, 2))
+    before = mem.threshold
+    near_b = 0.5 * sparse(1) + 0.5 * sparse(0)  # a view of a that looks much like b's prototype
+    assert mem.learn_view(a, near_b)
+    assert mem.nearest[b] >= float(mem.patterns[b] @ (near_b / np.linalg.norm(near_b))) - 1e-6
+    assert mem.threshold > before
+    restored = memory(threshold_quantile=0.9)
+    restored.load_state_dict(mem.state_dict())  # a restart derives the same threshold, copies included
+    assert restored.threshold == pytest.approx(mem.threshold)
+    np.testing.assert_allclose(restored.nearest[[a, b, c]], mem.nearest[[a, b, c]], atol=1e-6)

@@ -1,0 +1,100 @@
+"""Gaze views: the stimulus from moved gazes, and how the retina senses them."""
+
+import numpy as np
+import pytest
+
+from hebbian_ros.core.sensing.gaze import GazeParams, gaze_transforms, gaze_view, gaze_views
+from hebbian_ros.core.sensing.retina import Retina, RetinaParams
+from hebbian_ros.experiments.stimuli import scene
+
+DT = 1 / 30
+
+
+def image(name: str, offset=(0, 0)) -> np.ndarray:
+    return scene(name, offset=offset).astype(np.float32) / np.float32(255.0)
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a.ravel() @ b.ravel() / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def centroid(mask: np.ndarray) -> np.ndarray:
+    return np.argwhere(mask).mean(axis=0)
+
+
+@pytest.mark.parametrize(
+    ("params", "views"),
+    [
+        (GazeParams(), 12),
+        (GazeParams(0.05, 0.0, 0.0), 8),
+        (GazeParams(0.0, 0.1, 0.0), 2),
+        (GazeParams(0.0, 0.0, 5.0), 2),
+        (GazeParams(0.0, 0.0, 0.0), 0),
+    ],
+)
+def test_views_are_8_shifts_2_zooms_and_2_rolls_each_switched_off_by_0(params, views):
+    assert params.views == views == len(gaze_transforms(params))
+    assert len(gaze_views(image("red_box"), params)) == views
+
+
+def test_the_unmoved_gaze_sees_the_image_itself():
+    x = image("green_disc")
+    np.testing.assert_allclose(gaze_view(x, np.array([0.0, 0.0, 1.0, 0.0])), x, atol=1e-6)
+
+
+def test_a_shifted_gaze_sees_the_object_move_the_other_way():
+    x = image("red_box")
+    moved = gaze_view(x, np.array([0.0, 0.1, 1.0, 0.0]))  # gaze 6.4 px to the right
+    shift = centroid(moved[..., 1] < 0.3) - centroid(x[..., 1] < 0.3)  # red: little green
+    np.testing.assert_allclose(shift, [0.0, -6.4], atol=0.5)
+
+
+def test_a_closer_gaze_sees_the_object_larger_and_a_rolled_one_turns_a_bar():
+    x = image("blue_bar")
+    closer = gaze_view(x, np.array([0.0, 0.0, 1.2, 0.0]))
+    farther = gaze_view(x, np.array([0.0, 0.0, 1 / 1.2, 0.0]))
+    area = [int((v[..., 2] > 0.7).sum()) for v in (farther, x, closer)]
+    assert area[0] < area[1] < area[2]
+    rolled = gaze_view(x, np.array([0.0, 0.0, 1.0, np.radians(90.0)]))
+    ys, xs = np.nonzero(x[..., 2] > 0.7)
+    ry, rx = np.nonzero(rolled[..., 2] > 0.7)
+    assert np.ptp(ys) > 2 * np.ptp(xs) and np.ptp(rx) > 2 * np.ptp(ry)  # the upright bar lies down
+
+
+@pytest.mark.parametrize(("field", "value"), [("shift", -0.1), ("shift", 0.6), ("zoom", -0.1), ("roll", 91.0)])
+def test_out_of_range_gaze_parameters_are_refused(field, value):
+    with pytest.raises(ValueError, match=f"gaze_{field}"):
+        GazeParams(**{field: value})
+
+
+def test_the_retina_looks_around_without_changing_its_state():
+    retina = Retina()
+    assert retina.look_around() == []  # nothing seen yet
+    retina.see(image("yellow_disc"), DT)
+    rates, state = retina.rates.copy(), retina.state
+    views = retina.look_around()
+    assert len(views) == GazeParams().views
+    assert all(v.shape == retina.shape and np.all(v >= 0) and v.max() > 0 for v in views)
+    np.testing.assert_array_equal(retina.rates, rates)
+    assert retina.state is state
+
+
+def test_touch_and_a_retina_without_gaze_do_not_look_around():
+    touch = Retina(RetinaParams.from_parameters({"modality": "touch", "rows": 4, "cols": 4, "contrast": False}))
+    touch.touch(np.ones((4, 4), np.float32), DT)
+    assert touch.look_around() == []
+    still = Retina(RetinaParams().updated({"gaze_shift": 0.0, "gaze_zoom": 0.0, "gaze_roll": 0.0}))
+    still.see(image("red_box"), DT)
+    assert still.look_around() == []
+
+
+@pytest.mark.parametrize("offset", [(0, 4), (-4, 0), (3, -3)])
+@pytest.mark.parametrize("name", ["red_box", "magenta_bar", "cyan_disc"])
+def test_a_gaze_view_is_nearer_to_a_shifted_look_than_the_view_as_seen(name, offset):
+    """What the views are for: an object seen later from a moved camera resembles one of them."""
+    seen = Retina()
+    seen.see(image(name), 0.0)
+    later = Retina().see(image(name, offset), 0.0)
+    as_seen = cosine(seen.rates, later)
+    best_view = max(cosine(v, later) for v in seen.look_around())
+    assert best_view > as_seen + 0.01, (as_seen, best_view)
