@@ -370,12 +370,13 @@ class PatternMemory:
     def learn_view(self, memory_id: int, pattern: np.ndarray) -> bool:
         """Keep ``pattern``, a view of memory ``memory_id`` from a moved gaze, as one more copy of it.
 
-        When memory stores a new memory the sensor looks around the stimulus (:mod:`hebbian_ros.core.sensing.gaze`):
-        those views are that memory's by construction (the gaze moved, not the object), however little they
-        resemble its prototype, so they are neither recognised nor stored as memories of their own. A view within ``structural.distinct_below``
-        of one of the memory's entries adds nothing. Views are not limited by ``structural.copies``, only by
-        the synapse budget (least recently used copies of other memories are recycled). :returns: whether a
-        copy was grown. Without structural plasticity, or for an unknown / unused memory, nothing happens.
+        When memory stores a new memory the sensor looks around the stimulus
+        (:mod:`hebbian_ros.core.sensing.gaze`): those views are that memory's by construction (the gaze moved,
+        not the object), however little they resemble its prototype, so they are neither recognised nor stored
+        as memories of their own. A view within ``structural.distinct_below`` of one of the memory's entries
+        adds nothing. Views are not limited by ``structural.copies``, only by the synapse budget (least
+        recently used copies of other memories are recycled). :returns: whether a copy was grown. Without
+        structural plasticity, or for an unknown / unused memory, nothing happens.
         """
         pattern = self._checked(pattern)
         memory_id = check.as_int("memory_id", memory_id)

@@ -2,11 +2,11 @@
 
 One look teaches memory one view; the next look at the same object comes from a slightly different
 place, distance or tilt, and a memory of one view misses it. Eyes and robot heads do not hold still:
-fixational movements, small saccades and head motion show the same object from nearby gazes. At an
-a-ha the sensor re-presents the confirmed stimulus from such gazes (shifted in 8 directions, closer and
-farther, rolled both ways), and memory keeps each as one more entry of that memory: view-based
-recognition, in which a new view is recognised by its nearest stored view (Poggio & Edelman 1990;
-Bulthoff & Edelman 1992).
+fixational movements, small saccades and head motion show the same object from nearby gazes. When
+memory stores a new memory, the sensor re-presents the stimulus from such gazes (shifted in 8
+directions, closer and farther, rolled both ways), and memory keeps each as one more entry of that
+memory: view-based recognition, in which a new view is recognised by its nearest stored view (Poggio &
+Edelman 1990; Bulthoff & Edelman 1992).
 
 The views are resampled from the last camera image on the sensor's working grid (a few pixels per
 receptive field), so their cost does not depend on the camera's resolution. Pure numpy.
