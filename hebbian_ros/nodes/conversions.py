@@ -60,7 +60,7 @@ def rates_to_msg(
     replay: bool = False,
     gaze_view: int = 0,
 ) -> FiringRates:
-    """Build a FiringRates message (rates flattened row-major); ``gaze_view`` > 0: a replayed gaze view."""
+    """Build a FiringRates message (rates flattened row-major); ``gaze_view`` > 0: one of the sensor's gaze views."""
     return FiringRates(
         header=header,
         population=population,
