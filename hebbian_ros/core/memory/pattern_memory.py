@@ -383,10 +383,7 @@ class PatternMemory:
         if self.pool is None or not 0 <= memory_id < self.capacity or not self.used[memory_id]:
             return False
         unit = _unit(pattern)
-        if unit is None:
-            return False
-        entries = np.vstack([self.patterns[memory_id][None], self.pool.entries[self.pool.owner == memory_id]])
-        if float((entries @ unit).max()) >= self.params.structural.distinct_below:
+        if unit is None or self._best_entry(memory_id, unit) >= self.params.structural.distinct_below:
             return False
         return self._add_copies(memory_id, unit[None]) > 0
 
@@ -414,10 +411,9 @@ class PatternMemory:
         memory_id = self._path
         if self.pool is None or memory_id < 0:
             return 0.0
-        mine = self.pool.owner == memory_id
-        if int(mine.sum()) >= self.params.structural.copies:
+        if int((self.pool.owner == memory_id).sum()) >= self.params.structural.copies:
             return 0.0
-        similarity = float(max(self.patterns[memory_id] @ unit, (self.pool.entries[mine] @ unit).max(initial=-1.0)))
+        similarity = self._best_entry(memory_id, unit)
         if similarity < self.params.structural.path_similarity:
             return 0.0
         return max(similarity, 1e-6) if self._add_copies(memory_id, unit[None]) else 0.0
@@ -427,12 +423,17 @@ class PatternMemory:
         memory_id = self._current
         if memory_id < 0 or not self.used[memory_id]:
             return 0.0
+        similarity = self._best_entry(memory_id, unit)
+        return max(similarity, 1e-6) if similarity >= self.params.drift_similarity else 0.0
+
+    def _best_entry(self, memory_id: int, unit: np.ndarray) -> float:
+        """Cosine of ``unit`` to memory ``memory_id``'s best entry: its prototype or one of its copies."""
         similarity = float(self.patterns[memory_id] @ unit)
         if self.pool is not None:
             similarity = max(
                 similarity, float((self.pool.entries[self.pool.owner == memory_id] @ unit).max(initial=-1.0))
             )
-        return max(similarity, 1e-6) if similarity >= self.params.drift_similarity else 0.0
+        return similarity
 
     def grow_units(self, units: int) -> int:
         """Neurogenesis: add up to ``units`` empty units (within ``params.max_capacity``); return how many."""
