@@ -19,6 +19,7 @@ import shutil
 import signal
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -326,6 +327,15 @@ def test_killed_learning_nodes_restart_from_their_checkpoint_and_the_loop_resume
         graph.stop()
 
 
+def _described(path: Path) -> tuple[str, int, float] | None:
+    """Name, size and modification time of a temporary, or ``None`` if a finishing save renamed it meanwhile."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return path.name, stat.st_size, round(stat.st_mtime, 3)
+
+
 def test_sigkill_while_save_checkpoint_is_hammered_always_leaves_a_loadable_checkpoint(ros_env, tmp_path):
     checkpoints = tmp_path / "checkpoints"
     parameters = write_overrides(
@@ -388,7 +398,7 @@ def test_sigkill_while_save_checkpoint_is_hammered_always_leaves_a_loadable_chec
             assert not [t for t in left_by_kill if t.exists()], f"the restarted node did not clean up: {events}"
         # Twice in about fifteen loaded runs (one in CI) a temporary was found here that none of the kills had left
         # (each kill's were gone after its restart): shown, with the kills' times, for the next one to explain.
-        other = [(t.name, t.stat().st_size, round(t.stat().st_mtime, 3)) for t in stale_temporaries(path)]
+        other = [d for d in map(_described, stale_temporaries(path)) if d is not None]
         print(
             f"\n{kills} SIGKILLs during {saves} hammered saves of a 4096x1024 layer: {mid_write} left a "
             f"temporary (mid-write), each removed by the restarted node; {from_prev} resumed from .prev; every "
