@@ -288,6 +288,25 @@ FEATURE_LAYER = Schema(
         read_only=True,
     ),
     _p(
+        "decorrelation_tau",
+        0.0,
+        "Lateral decorrelation (signed units: oja, sanger, hebb): time constant [learning samples] of the units' "
+        "running co-activity, whose anti-Hebbian lateral synapses whiten the units so that what differs between "
+        "stimuli is not drowned by what all share; it fades in over as many samples. 0: none.",
+        0.0,
+        1e12,
+        read_only=True,
+    ),
+    _p(
+        "decorrelation_floor",
+        0.1,
+        "Lateral decorrelation's noise floor, relative to the strongest direction: the weakest directions are "
+        "raised at most 1/floor times as much as the strongest.",
+        1e-6,
+        1.0,
+        read_only=True,
+    ),
+    _p(
         "input_rows",
         0,
         "Fields per column of the input grid (0: the input has no grid), for multiscale initial_weights and for "

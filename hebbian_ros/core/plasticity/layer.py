@@ -28,6 +28,10 @@ layer works on normalised activity:
 * the unit activity ``ŷ = activation(W x̂)`` saturates at ``±1`` (``0..1`` when rectified);
   for ``"competitive"`` it is the winner-take-all outcome of ``W x̂`` (exactly ``k`` winners
   at 1 among the units with positive drive, or soft-WTA shares);
+* with ``decorrelation`` (signed units only) the drive ``W x̂`` passes through lateral anti-Hebbian
+  decorrelation (:mod:`~.decorrelation`) before it saturates: the units are whitened, so directions in which
+  stimuli differ are no longer drowned by the mean and the few strongest components. The rule itself still
+  learns from the drive ``W x̂``;
 * the output rate is ``y = ŷ · max_rate_hz``, and :meth:`Layer.learn` maps ``y`` back the same
   way, so ``learn(x, forward(x))`` trains on exactly what the layer computed.
 
@@ -71,6 +75,7 @@ from hebbian_ros.core.plasticity.bounds import (
 )
 from hebbian_ros.core.plasticity.competitive import CompetitiveParams, compete
 from hebbian_ros.core.plasticity.connectivity import Pooling, multiscale_weights, parse_groups
+from hebbian_ros.core.plasticity.decorrelation import Decorrelation, DecorrelationParams
 from hebbian_ros.core.plasticity.encoding import poisson_spikes
 from hebbian_ros.core.plasticity.hebb import HebbParams
 from hebbian_ros.core.plasticity.oja import OjaParams, SangerParams
@@ -195,6 +200,10 @@ class Layer:
         (:func:`~.connectivity.multiscale_weights`), so neighbouring fields' weights are correlated.
     :param input_grid: ``(rows, cols)`` fields of the input (``n_in = rows x cols x cells``), for
         ``"multiscale"`` weights; ``None``: the input has no grid.
+    :param decorrelation: :class:`~.decorrelation.DecorrelationParams` of lateral decorrelation of the
+        units (rules hebb, oja, sanger with a signed activation), learned while the layer learns; ``None``:
+        none. :meth:`learn` then takes the rule's output from ``x`` (the drive ``W x̂``), since ``y`` is the
+        decorrelated output.
     """
 
     def __init__(
@@ -215,6 +224,7 @@ class Layer:
         gain_tau: float = 0.0,
         initial_weights: str = "random",
         input_grid: tuple[int, int] | None = None,
+        decorrelation: DecorrelationParams | None = None,
     ) -> None:
         self._n_in = check.as_int("n_in", n_in, minimum=1)
         self._n_out = check.as_int("n_out", n_out, minimum=1)
@@ -277,6 +287,15 @@ class Layer:
                     f"needs input_grid (rows, cols) and no pooling wiring, got rule {self._rule!r}, "
                     f"input_grid {input_grid}, pooling {pooling}"
                 )
+        self._decorrelation = None
+        if decorrelation is not None:
+            check.check_instance("decorrelation", decorrelation, DecorrelationParams)
+            if self._rule not in ("hebb", "oja", "sanger") or self._activation == "relu":
+                raise ValueError(
+                    f"decorrelation: whitens signed units (rules hebb, oja, sanger, activation linear or on_off), "
+                    f"got rule {self._rule!r} with activation {self._activation!r}"
+                )
+            self._decorrelation = Decorrelation(self._n_out, decorrelation)
         self._rng = np.random.default_rng(seed)
         self._w = self._initial_weights()
         self._state = self._initial_state()
@@ -366,6 +385,10 @@ class Layer:
             low = self._low * self._max_rate
             y = check.as_activity("y", y, self._n_out, low=low, high=self._max_rate, what="rate")
         check.check_same_batch("y", y, "x", x)
+        if level > 0 and self._decorrelation is not None:  # the rule learns from the drive, not the whitened y
+            drive = np.clip(self._normalised_input(x) @ self._w.T, self._low, 1.0)
+            self._decorrelation.update(drive)
+            y = drive * np.float32(self._max_rate)
         if level > 0:
             self._learn(x, y, level)
         elif self._spread is not None:
@@ -392,7 +415,17 @@ class Layer:
             self._bounded = True
             self._n_updates += 1
             self._track_spread(x)
+            if self._decorrelation is not None:
+                output = self._decorrelated(activity)
+                self._decorrelation.update(activity)
+                return self._rates(output)
             return self._rates(activity)
+        if level > 0 and self._decorrelation is not None:
+            drive = np.clip(self._normalised_input(x) @ self._w.T, self._low, 1.0)
+            y = self._rates(self._decorrelated(drive))
+            self._decorrelation.update(drive)
+            self._learn(x, drive * np.float32(self._max_rate), level)
+            return y
         y = self._forward(x)
         if level > 0:
             signed = y[..., : self._n_out] - y[..., self._n_out :] if self._activation == "on_off" else y
@@ -432,7 +465,8 @@ class Layer:
 
         Keys: ``rule``, ``n_in``, ``n_out``, ``weights``, ``n_updates``, ``rng_state``, with a
         homeostatic gain its statistics (``gain_count``, ``gain_mean``, ``gain_var``, ``gain_changes``,
-        ``gain_fluct``, ``gain_last``, ``gain_following``) and, per rule, ``theta`` (bcm) or
+        ``gain_fluct``, ``gain_last``, ``gain_following``), with decorrelation its statistics
+        (:attr:`~.decorrelation.Decorrelation.KEYS`) and, per rule, ``theta`` (bcm) or
         ``pre_trace``/``post_trace`` (stdp). Arrays are copies; the
         dict can be stored with ``numpy.savez`` and read back without pickle.
         """
@@ -446,6 +480,8 @@ class Layer:
         }
         if self._spread is not None:
             state.update(self._spread.state_dict())
+        if self._decorrelation is not None:
+            state.update(self._decorrelation.state_dict())
         if isinstance(self._state, BCMState):
             state["theta"] = self._state.theta.copy()
         elif isinstance(self._state, STDPState):
@@ -458,7 +494,8 @@ class Layer:
 
         Scalars may come back as 0-d arrays (as from ``numpy.load``). Everything is checked
         before anything is replaced. A state without any ``gain_*`` key (saved with the gain off) loads
-        into a layer with the gain on: the weights are kept, the gain's statistics start afresh.
+        into a layer with the gain on: the weights are kept, the gain's statistics start afresh; likewise a
+        state without any ``decorrelation_*`` key into a layer with decorrelation.
         """
         if not isinstance(state, Mapping):
             raise ValueError(f"state: expected a mapping, got {type(state).__name__}")
@@ -468,6 +505,8 @@ class Layer:
         # gain starts afresh (fading in again); one with some of them is damaged.
         fresh_gain = self._spread is not None and not any(key in state for key in _Spread.KEYS)
         required += list(_Spread.KEYS) if self._spread is not None and not fresh_gain else []
+        fresh_decorrelation = self._decorrelation is not None and not any(key in state for key in Decorrelation.KEYS)
+        required += list(Decorrelation.KEYS) if self._decorrelation is not None and not fresh_decorrelation else []
         missing = [key for key in required if key not in state]
         if missing:
             raise ValueError(f"state: missing keys {', '.join(missing)}")
@@ -491,6 +530,14 @@ class Layer:
                 if fresh_gain
                 else _Spread.from_state(state, self._n_in, self._gain_tau)
             )
+        decorrelation = None
+        if self._decorrelation is not None:
+            params = self._decorrelation.params
+            decorrelation = (
+                Decorrelation(self._n_out, params)
+                if fresh_decorrelation
+                else Decorrelation.from_state(state, self._n_out, params)
+            )
         rng = _decode_rng(state["rng_state"])
         rule_state = self._state
         if self._rule == "bcm":
@@ -506,6 +553,7 @@ class Layer:
         self._rng = rng
         self._state = rule_state
         self._spread = spread
+        self._decorrelation = decorrelation
 
     # --- internals -------------------------------------------------------------------------
 
@@ -594,8 +642,12 @@ class Layer:
                 activity *= drive > 0
         else:
             np.clip(drive, self._low, 1.0, out=drive)
-            activity = drive
+            activity = self._decorrelated(drive) if self._decorrelation is not None else drive
         return self._rates(activity)
+
+    def _decorrelated(self, drive: np.ndarray) -> np.ndarray:
+        """The saturated drive after lateral decorrelation, saturated again at ``low..1``."""
+        return np.clip(self._decorrelation.apply(drive), self._low, 1.0)
 
     def _rates(self, activity: np.ndarray) -> np.ndarray:
         """Output rates [Hz] of unit activity; ``on_off`` splits each signed unit into an ON and an OFF rate."""
@@ -805,6 +857,9 @@ def layer_from_parameters(parameters: Mapping[str, Any] | None = None, *, compil
         gain_tau=p["gain_tau"],
         initial_weights=p["initial_weights"],
         input_grid=(p["input_rows"], p["input_cols"]) if p["input_rows"] else None,
+        decorrelation=DecorrelationParams(p["decorrelation_tau"], p["decorrelation_floor"])
+        if p["decorrelation_tau"] > 0
+        else None,
         pooling=Pooling(p["input_rows"], p["input_cols"], p["field_pool"], parse_groups(p["cell_groups"]))
         if p["input_rows"] and (p["field_pool"] > 1 or p["cell_groups"].strip())
         else None,
