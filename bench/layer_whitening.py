@@ -1,0 +1,137 @@
+"""What layer1 loses and what whitening its units could gain: offline, on the recognition benchmark's frames.
+
+Learns N objects with the shipped :class:`hebbian_ros.core.loop.Loop` (``bench/recognition.py``'s protocol), then
+takes the sensor's rates of fresh looks (learned objects' learning views at the verdict frame, as stored; learned
+and never-seen objects' new views, as probes) and measures the nearest-neighbour AUROC (new views pooled) of
+transforms of layer1's drive ``W x̂``, all fitted on the learned objects' stored vectors only:
+
+* the sensor's rates and layer1 as shipped (ON/OFF rates);
+* a fresh random projection of the same size (is layer1 more than one?);
+* ZCA whitening of the drive, ``(C + floor² λ_max I)^(-1/2)``, fitted on all N learned objects, or only on the
+  first k (how many objects whitening needs before it helps: the decorrelation option's fade-in and drift).
+
+``python bench/layer_whitening.py [--sources photos,sim,digits] [--n 300] [--quick]`` (``bench/run.sh layer_whitening``); JSON in
+``bench/results/layer_whitening.json``. bench/RESULTS.md 5k.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402
+import recognition as rec  # noqa: E402
+from stimulus_sets import make_source  # noqa: E402
+
+FLOORS = (0.03, 0.1, 0.3)
+FIRST = (10, 30, 100)
+
+
+def sensor_rates(stages: rec.Stages, frames: rec.Frames, views: list[np.ndarray]) -> np.ndarray:
+    """Sensor rates of a fresh look at each view (blank gap, the view up to the verdict frame)."""
+    out = []
+    for start in range(0, len(views), 256):
+        chunk = np.stack(views[start : start + 256])
+        blank = np.repeat(frames.blank[None], len(chunk), axis=0)
+        out.append(stages([blank] * rec.GAP_PROBE + [chunk] * rec.VERDICT)["rates"])
+    return np.concatenate(out)
+
+
+def measure(name: str, n: int, seed: int, log) -> dict:
+    source = make_source(name, seed)
+    frames = rec.Frames(source, seed)
+    learned, novel = source.learned_ids(n), source.novel_ids(n)
+    loop = rec.pipeline_factory(None, None)()
+    rec.learn(loop, frames, learned)
+    stages = rec.Stages(loop)
+    looks = np.stack([frames.look(o) for o in learned])
+    blank = np.repeat(frames.blank[None], n, axis=0)
+    stored = stages([blank] * rec.GAP_PROBE + [looks[:, i] for i in range(rec.VERDICT)])["rates"]
+    kinds = [k for k in source.kinds if k != "same"]
+    pos = [sensor_rates(stages, frames, [frames.view(o, k) for o in learned]) for k in kinds]
+    neg = [sensor_rates(stages, frames, [frames.view(o, k) for o in novel]) for k in kinds]
+    log(f"{name} N={n}: rates of {len(stored)} stored and {2 * len(pos) * n} probe looks")
+
+    layer = loop.layers[0]
+    input_max = float(loop.retina.max_rate)
+    weights = np.asarray(layer.weights, np.float32)
+
+    def normalised(x: np.ndarray) -> np.ndarray:  # the layer's divisive input normalisation
+        x = np.minimum(x / input_max, 1.0) * np.float32(layer.max_rate_hz)
+        return x / (np.linalg.norm(x, axis=1, keepdims=True) + np.float32(layer._sigma))
+
+    def auroc(f) -> float:
+        s = f(stored)
+        p = np.concatenate([rec.nn_cosine(s, f(v)) for v in pos])
+        q = np.concatenate([rec.nn_cosine(s, f(v)) for v in neg])
+        return float(rec.separation(p, q)["auroc"])
+
+    def on_off(y: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.maximum(y, 0), np.maximum(-y, 0)], axis=1)
+
+    rng = np.random.default_rng(seed)
+    random_rows = rng.standard_normal(weights.shape).astype(np.float32)
+    random_rows /= np.linalg.norm(random_rows, axis=1, keepdims=True)
+
+    def drive(x: np.ndarray) -> np.ndarray:
+        return normalised(x) @ weights.T
+
+    def zca(fitted: np.ndarray, floor: float):
+        mean = fitted.mean(axis=0)
+        values, vectors = np.linalg.eigh(np.cov((fitted - mean).T, bias=True))
+        values = np.clip(values, 0, None)
+        transfer = (vectors / np.sqrt(values + floor**2 * values[-1])) @ vectors.T
+        return lambda x: on_off((drive(x) - mean) @ transfer)
+
+    out = {
+        "rates": auroc(lambda x: x),
+        "layer1": auroc(lambda x: layer.forward(np.minimum(x / input_max, 1.0) * np.float32(layer.max_rate_hz))),
+        "random_projection": auroc(lambda x: on_off(normalised(x) @ random_rows.T)),
+        "whitened_all": {str(f): auroc(zca(drive(stored), f)) for f in FLOORS},
+        "whitened_first": {str(k): auroc(zca(drive(stored[:k]), 0.1)) for k in FIRST if k < n},
+    }
+    log(f"  {out}")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sources", default="photos,sim,digits")
+    parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="photos, N = 100 (about a minute)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sources, args.n = "photos", 100
+    started = time.perf_counter()
+
+    def log(message: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f} s] {message}", flush=True)
+
+    result = {"n": args.n, "seed": args.seed, "floors": FLOORS, "sources": {}}
+    for name in args.sources.split(","):
+        result["sources"][name] = measure(name, args.n, args.seed, log)
+    print(f"\nN = {args.n}, new views pooled, NN AUROC (whitening fitted on the learned objects' stored looks only)")
+    print(
+        "| source | rates | layer1 | random projection | "
+        + " | ".join(f"whitened, floor {f}" for f in FLOORS)
+        + " | "
+        + " | ".join(f"whitened from first {k}" for k in FIRST)
+        + " |"
+    )
+    for name, r in result["sources"].items():
+        cells = [r["rates"], r["layer1"], r["random_projection"], *r["whitened_all"].values()]
+        cells += [r["whitened_first"].get(str(k), float("nan")) for k in FIRST]
+        print(f"| {name} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
+    common.save("layer_whitening_quick" if args.quick else "layer_whitening", result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
