@@ -9,6 +9,11 @@ transforms of layer1's drive ``W x̂``, all fitted on the learned objects' store
 * a fresh random projection of the same size (is layer1 more than one?);
 * ZCA whitening of the drive, ``(C + floor² λ_max I)^(-1/2)``, fitted on all N learned objects, or only on the
   first k (how many objects whitening needs before it helps: the decorrelation option's fade-in and drift).
+* at N' = 10, 30, 100 and N (the first N' learned objects against as many never-seen ones), layer1's ON/OFF rates
+  (memory's input) as shipped against the same rates whitened with a shrinkage prior, ``(C + (floor² λ_max + (n0 / n) tr C) I)^(-1/2)`` with ``n``
+  the learning samples of N' looks (42 each: 30 frames and 12 gaze views) and ``n0 = 300``: an estimate that stays
+  near the identity while it has seen little. Both stored and probe vectors pass the same transform, so this is
+  what memory would get by matching through a decorrelation of its own input, without drift.
 
 ``python bench/layer_whitening.py [--sources photos,sim,digits] [--n 300] [--quick]`` (``bench/run.sh layer_whitening``); JSON in
 ``bench/results/layer_whitening.json``. bench/RESULTS.md 5k.
@@ -31,6 +36,8 @@ from stimulus_sets import make_source  # noqa: E402
 
 FLOORS = (0.03, 0.1, 0.3)
 FIRST = (10, 30, 100)
+#: Shrinkage prior of the whitening [learning samples], and the learning samples per look (30 frames, 12 views).
+PRIOR_SAMPLES, SAMPLES_PER_LOOK = 300, 42
 
 
 def sensor_rates(stages: rec.Stages, frames: rec.Frames, views: list[np.ndarray]) -> np.ndarray:
@@ -89,7 +96,32 @@ def measure(name: str, n: int, seed: int, log) -> dict:
         transfer = (vectors / np.sqrt(values + floor**2 * values[-1])) @ vectors.T
         return lambda x: on_off((drive(x) - mean) @ transfer)
 
+    def shrunk(n_first: int):
+        fitted = on_off(drive(stored[:n_first]))
+        mean, size = fitted.mean(axis=0), float(np.linalg.norm(fitted, axis=1).mean())
+        values, vectors = np.linalg.eigh(np.cov((fitted - mean).T, bias=True))
+        values = np.clip(values, 0, None)
+        prior = 0.1**2 * values[-1] + PRIOR_SAMPLES / (SAMPLES_PER_LOOK * n_first) * values.sum()
+        transfer = (vectors / np.sqrt(values + prior)) @ vectors.T
+
+        def transform(x: np.ndarray) -> np.ndarray:
+            z = on_off(drive(x))
+            return (z - np.linalg.norm(z, axis=1, keepdims=True) / size * mean) @ transfer
+
+        return transform
+
+    def subset_auroc(f, n_first: int) -> float:
+        s = f(stored[:n_first])
+        p = np.concatenate([rec.nn_cosine(s, f(v[:n_first])) for v in pos])
+        q = np.concatenate([rec.nn_cosine(s, f(v[:n_first])) for v in neg])
+        return float(rec.separation(p, q)["auroc"])
+
+    subsets = sorted({k for k in FIRST if k < n} | {n})
     out = {
+        "shared_shrinkage": {
+            str(k): {"layer1": subset_auroc(lambda x: on_off(drive(x)), k), "whitened": subset_auroc(shrunk(k), k)}
+            for k in subsets
+        },
         "rates": auroc(lambda x: x),
         "layer1": auroc(lambda x: layer.forward(np.minimum(x / input_max, 1.0) * np.float32(layer.max_rate_hz))),
         "random_projection": auroc(lambda x: on_off(normalised(x) @ random_rows.T)),
@@ -129,6 +161,12 @@ def main(argv: list[str] | None = None) -> int:
         cells = [r["rates"], r["layer1"], r["random_projection"], *r["whitened_all"].values()]
         cells += [r["whitened_first"].get(str(k), float("nan")) for k in FIRST]
         print(f"| {name} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
+    print("\nWhitening shared by stored and probe vectors, shrinkage prior (no drift): layer1 ON/OFF rates -> whitened")
+    for name, r in result["sources"].items():
+        print(
+            f"{name}: "
+            + ", ".join(f"N={k} {v['layer1']:.3f} -> {v['whitened']:.3f}" for k, v in r["shared_shrinkage"].items())
+        )
     common.save("layer_whitening_quick" if args.quick else "layer_whitening", result)
     return 0
 
