@@ -167,10 +167,10 @@ class Decorrelation:
         refreshed_at = check.as_int("decorrelation_refreshed_at", state["decorrelation_refreshed_at"], minimum=0)
         if refreshed_at > count:
             raise ValueError(f"decorrelation_refreshed_at: {refreshed_at} is after decorrelation_count {count}")
-        scalars = {}
-        for key in ("decorrelation_norm", "decorrelation_power"):
-            scalars[key] = float(check.as_real_array(key, state[key], np.float64, low=0.0))
-        out.count, out.mean, out.cov = count, mean.copy(), cov.copy()
-        out.norm, out.power = scalars["decorrelation_norm"], scalars["decorrelation_power"]
+        norm, power = (
+            float(check.as_real_array(key, state[key], np.float64, low=0.0))
+            for key in ("decorrelation_norm", "decorrelation_power")
+        )
+        out.count, out.mean, out.cov, out.norm, out.power = count, mean.copy(), cov.copy(), norm, power
         out._transfer, out._refreshed_at = transfer.copy(), refreshed_at
         return out

@@ -420,12 +420,6 @@ class Layer:
                 self._decorrelation.update(activity)
                 return self._rates(output)
             return self._rates(activity)
-        if level > 0 and self._decorrelation is not None:
-            drive = np.clip(self._normalised_input(x) @ self._w.T, self._low, 1.0)
-            y = self._rates(self._decorrelated(drive))
-            self._decorrelation.update(drive)
-            self._learn(x, drive * np.float32(self._max_rate), level)
-            return y
         y = self._forward(x)
         if level > 0:
             signed = y[..., : self._n_out] - y[..., self._n_out :] if self._activation == "on_off" else y
