@@ -237,11 +237,8 @@ def learn_and_check(agent: Agent, tag: str, within: float) -> tuple[float, float
     return start, float(late / peak)
 
 
-def recognise(agent: Agent, tag: str, frames: int = 40, one_memory: bool = True) -> tuple[float, list]:
-    """After a gap, ``red_box`` again: recognised as familiar at A, no new learning episode.
-
-    ``one_memory``: every familiar verdict names the same memory; otherwise one memory names at least 80 % of them.
-    """
+def recognise(agent: Agent, tag: str, frames: int = 40) -> tuple[float, list]:
+    """After a gap, ``red_box`` again: recognised as familiar at A, as one memory, no new learning episode."""
     agent.present("blank", 60)
     again = agent.present("red_box", frames)
     shown = {r[STAMP] for r in agent.topic("camera/image_raw", again)}
@@ -254,10 +251,7 @@ def recognise(agent: Agent, tag: str, frames: int = 40, one_memory: bool = True)
     familiar = [r for r in verdicts if r[RECOG_FAMILIAR]]
     assert verdicts and len(familiar) >= 0.8 * len(verdicts), f"{tag}: {len(familiar)}/{len(verdicts)} familiar"
     ids = [r[RECOG_ID] for r in familiar]
-    if one_memory:
-        assert len(set(ids)) == 1, f"{tag}: recognised as memories {sorted(set(ids))}"
-    else:
-        assert max(ids.count(i) for i in set(ids)) >= 0.8 * len(ids), f"{tag}: recognised as {ids}"
+    assert len(set(ids)) == 1, f"{tag}: recognised as memories {sorted(set(ids))}"
     assert LearningMode.CAUSE_NOVELTY not in causes(agent.topic("hebbian/learning_mode", again))
     return again, familiar
 
@@ -397,10 +391,10 @@ def test_lossy_link_reliable_events_arrive_and_learning_survives(hosts, ros_env,
         else:
             raise AssertionError("B's recorder never received A's sensor rates")
         start, habituation = learn_and_check(agent_a, "lossy", within=5.0)
-        # Over this link a second memory of red_box was once stored during the a-ha's replays (CI rehearsal
-        # 2026-12-05: stored at similarity 1.0 between two replays, then named by 1 of 32 familiar verdicts): a
-        # defect of the loop under loss, not yet explained, so only most verdicts must name one memory here.
-        _, familiar = recognise(agent_a, "lossy", frames=40, one_memory=False)
+        # One memory: over this link feedback once arrived three messages at once, the sensor's gain compounded
+        # them, the habituated red_box lost its pattern and memory stored it as a second object (CI 2026-12-05);
+        # the retina now counts feedback between two frames once (test/core/sensing/test_retina.py).
+        _, familiar = recognise(agent_a, "lossy", frames=40)
         # What was learned, saved on request from A across the lossy link, read back as written.
         saved = {n: agent_a.request("call", timeout=25.0, service=f"/{n}/save_checkpoint", wait=20.0) for n in LEARNERS}
         for name, reply in saved.items():

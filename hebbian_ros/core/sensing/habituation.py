@@ -95,23 +95,32 @@ def inhibit(
     """Apply one inhibitory feedback message: gain *= 1 - strength * unit_gain (each 0..1), floored."""
     check.check_instance("params", params, HabituationParams)
     _check_state(state)
+    factor = inhibition_factor(strength, unit_gain, state.gain.shape)
+    gain = np.maximum(state.gain * (np.float32(1.0) - factor), np.float32(params.gain_floor))
+    return HabituationState(state.baseline, gain.astype(np.float32))
+
+
+def inhibition_factor(strength: float, unit_gain: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
+    """Share of each unit's gain one feedback message takes, ``strength * unit_gain`` in [0, 1], shaped ``shape``.
+
+    ``unit_gain`` ``None`` or empty: every unit alike. Raises ``ValueError`` for a strength outside [0, 1] or a
+    ``unit_gain`` of the wrong size or outside [0, 1].
+    """
     strength = check.as_real("strength", strength)
     if not 0.0 <= strength <= 1.0:
         raise ValueError(f"strength: must be within [0, 1], got {strength}")
-    factor = np.float32(strength)
     if unit_gain is not None:
         try:
             unit_gain = np.asarray(unit_gain, dtype=np.float32)
         except (TypeError, ValueError) as error:
             raise ValueError(f"gain: not an array of numbers ({error})") from None
-    if unit_gain is not None and unit_gain.size:
-        if unit_gain.size != state.gain.size:
-            raise ValueError(f"gain: expected {state.gain.size} values, got {unit_gain.size}")
-        if not np.all(np.isfinite(unit_gain)) or unit_gain.min() < 0 or unit_gain.max() > 1:
-            raise ValueError("gain: every value must be finite and within [0, 1]")
-        factor = factor * unit_gain.reshape(state.gain.shape)
-    gain = np.maximum(state.gain * (np.float32(1.0) - factor), np.float32(params.gain_floor))
-    return HabituationState(state.baseline, gain.astype(np.float32))
+    if unit_gain is None or not unit_gain.size:
+        return np.full(shape, strength, np.float32)
+    if unit_gain.size != int(np.prod(shape)):
+        raise ValueError(f"gain: expected {int(np.prod(shape))} values, got {unit_gain.size}")
+    if not np.all(np.isfinite(unit_gain)) or unit_gain.min() < 0 or unit_gain.max() > 1:
+        raise ValueError("gain: every value must be finite and within [0, 1]")
+    return np.float32(strength) * unit_gain.reshape(shape)
 
 
 def _check_state(state: HabituationState) -> None:

@@ -25,7 +25,14 @@ from hebbian_ros.core import validation as check
 from hebbian_ros.core.parameters import SENSOR
 from hebbian_ros.core.sensing.edges import edge_units, oriented_edges
 from hebbian_ros.core.sensing.gaze import GazeParams, gaze_views
-from hebbian_ros.core.sensing.habituation import HabituationParams, HabituationState, inhibit, initial_state, sense
+from hebbian_ros.core.sensing.habituation import (
+    HabituationParams,
+    HabituationState,
+    inhibit,
+    inhibition_factor,
+    initial_state,
+    sense,
+)
 from hebbian_ros.core.sensing.receptive_fields import colour_opponent, on_off_contrast, pool_grid
 
 _HABITUATION_FIELDS = tuple(HabituationParams.__dataclass_fields__)
@@ -179,6 +186,8 @@ class Retina:
         self.rates = np.zeros(self.shape, np.float32)  #: rates of the last frame [Hz]
         self.drive: np.ndarray | None = None  #: receptive-field drive (0..1) of the last frame
         self.image: np.ndarray | None = None  #: the last camera image (by reference), for gaze views
+        self._sensed_gain = self.state.gain  # the gain as the last frame left it, before any feedback on it
+        self._feedback: np.ndarray | None = None  # strongest share of it taken by feedback since the last frame
 
     def see(self, image: np.ndarray, dt: float, *, validate: bool = True) -> np.ndarray:
         """Rates [Hz] for one camera frame (H, W) or (H, W, 1 or 3) in [0, 1], ``dt`` seconds after the last.
@@ -216,6 +225,7 @@ class Retina:
     def _sense(self, fields: np.ndarray, edges: np.ndarray | None, dt: float) -> np.ndarray:
         drive = self._drive(fields, edges)
         self.rates, self.state = sense(drive, dt, self.state, self._params.habituation, validate=False)
+        self._sensed_gain, self._feedback = self.state.gain, None
         self.drive = drive
         return self.rates
 
@@ -234,15 +244,22 @@ class Retina:
         return drive
 
     def inhibit(self, strength: float, unit_gain: np.ndarray | None = None) -> None:
-        """One inhibitory feedback: gain *= 1 - strength * unit_gain, floored.
+        """One inhibitory feedback message: gain *= 1 - strength * unit_gain, floored.
 
         Without ``unit_gain`` (``None`` or empty) and with ``selective_inhibition``, the units the current
         stimulus drives are inhibited (:func:`selective_gain`: stimulus-specific habituation); without
-        either, uniformly.
+        either, uniformly. Feedback is a rate sampled once per frame: messages that arrive between two frames
+        count as one, the strongest, so a burst (a link that delivers late, all at once) inhibits no deeper
+        than one message. Compounded, three at once took a habituated stimulus's driven units to the floor and
+        its pattern became one memory did not know (lossy-link test, CI 2026-12-05).
         """
         if (unit_gain is None or np.size(unit_gain) == 0) and self._params.selective_inhibition:
             unit_gain = selective_gain(self.rates)
-        self.state = inhibit(self.state, strength, unit_gain, self._params.habituation)
+        factor = inhibition_factor(strength, unit_gain, self.state.gain.shape)
+        self._feedback = factor if self._feedback is None else np.maximum(self._feedback, factor)
+        self.state = inhibit(
+            HabituationState(self.state.baseline, self._sensed_gain), 1.0, self._feedback, self._params.habituation
+        )
 
     def keep_for_replay(self) -> bool:
         """Keep the current stimulus (an a-ha confirmed it); ``False`` if nothing was seen yet."""

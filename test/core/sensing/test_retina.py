@@ -64,3 +64,58 @@ def test_a_stimulus_shown_again_after_a_pause_fires_fast(tau_recover):
         retina.see(image("blank"), DT)
     again = float(retina.see(image("red_box"), DT).mean())
     assert again >= 0.9 * max(habituation)
+
+
+def habituated(burst: int, params: RetinaParams) -> tuple[Retina, np.ndarray]:
+    """``red_box`` for 1 s with memory's feedback after every frame, ``burst`` messages at once after the last."""
+    retina = Retina(params)
+    strength = MEMORY.default("inhibition_strength")
+    for _ in range(30):
+        retina.see(image("red_box"), DT)
+        retina.inhibit(strength)
+    for _ in range(burst - 1):
+        retina.inhibit(strength)
+    return retina, retina.see(image("red_box"), DT)
+
+
+def test_feedback_delivered_in_a_burst_inhibits_like_one_message():
+    """A link that stalls then delivers three feedback messages at once: the sensor's next frame is what one
+    message leaves, so the habituated stimulus keeps its pattern. (Compounded, its driven units fell to the
+    floor while the undriven kept their gain, and memory stored the distorted frame as a second object.)"""
+    params = RetinaParams.from_parameters({})
+    one, after_one = habituated(1, params)
+    burst, after_burst = habituated(3, params)
+    np.testing.assert_array_equal(burst.state.gain, one.state.gain)
+    np.testing.assert_array_equal(after_burst, after_one)
+
+
+def test_feedback_on_separate_frames_still_compounds():
+    """One message per frame deepens habituation frame after frame (what the steady state is made of), and
+    the strongest of a burst is the one that counts."""
+    retina = Retina(RetinaParams.from_parameters({}))
+    means = []
+    for _ in range(10):
+        means.append(float(retina.see(image("red_box"), DT).mean()))
+        retina.inhibit(0.2)
+    assert all(b < a for a, b in zip(means[1:], means[2:]))
+    weak, strong = Retina(RetinaParams.from_parameters({})), Retina(RetinaParams.from_parameters({}))
+    for retina, order in ((weak, (0.2,)), (strong, (0.2, 0.6, 0.3))):
+        retina.see(image("red_box"), DT)
+        for strength in order:
+            retina.inhibit(strength)
+    alone = Retina(RetinaParams.from_parameters({}))
+    alone.see(image("red_box"), DT)
+    alone.inhibit(0.6)
+    np.testing.assert_array_equal(strong.state.gain, alone.state.gain)
+    assert strong.state.gain.min() < weak.state.gain.min()
+
+
+def test_bad_feedback_is_refused_and_changes_nothing():
+    retina = Retina(RetinaParams.from_parameters({}))
+    retina.see(image("red_box"), DT)
+    before = retina.state.gain.copy()
+    with pytest.raises(ValueError, match="strength"):
+        retina.inhibit(1.5)
+    with pytest.raises(ValueError, match="gain"):
+        retina.inhibit(0.5, np.ones(3, np.float32))
+    np.testing.assert_array_equal(retina.state.gain, before)
