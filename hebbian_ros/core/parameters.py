@@ -487,6 +487,29 @@ MEMORY = Schema(
         read_only=True,
     ),
     _p("population", "memory", "Name in hebbian/structure events.", read_only=True),
+    _p(
+        "match_whitening",
+        False,
+        "Match through a whitening of the stored entries' covariance, applied to probe and entries alike "
+        "(hebbian_ros/core/memory/match_whitening.py): differences between objects count, nothing stored drifts.",
+        read_only=True,
+    ),
+    _p(
+        "match_whitening_prior",
+        200.0,
+        "Shrinkage of match_whitening towards a plain cosine, in stored entries (prior / entries of the trace).",
+        0.0,
+        1e9,
+        read_only=True,
+    ),
+    _p(
+        "match_whitening_scatter",
+        "total",
+        "What match_whitening whitens away: total (the stored entries' covariance) or views (how each memory's "
+        "own entries vary: what changes between views of one object counts less).",
+        read_only=True,
+        choices=("total", "views"),
+    ),
 )
 
 #: neuromodulator_node: :class:`hebbian_ros.core.neuromodulation.neuromodulator.NeuromodulatorParams`.

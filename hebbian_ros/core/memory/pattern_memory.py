@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from hebbian_ros.core import validation as check
+from hebbian_ros.core.memory.match_whitening import MatchWhitening, WhiteningParams
 from hebbian_ros.core.parameters import MEMORY
 from hebbian_ros.core.structure.neurogenesis import GrowthDemand, NeurogenesisParams, grown_capacity
 from hebbian_ros.core.structure.structural import (
@@ -67,6 +68,9 @@ class MemoryParams:
         values at or above ``familiarity_threshold`` switch this off.
     :param structural: duplicate copies, pruning and the synapse budget; ``None``: one prototype per memory.
     :param neurogenesis: growth of units when full; ``None``: a full memory recycles its least-used one.
+    :param match_whitening: familiarity (and the adaptive threshold's samples) measured after a whitening by
+        the stored entries, applied to probe and entries alike (:mod:`~hebbian_ros.core.memory.match_whitening`);
+        ``None``: plain cosine. Drift, path and copy decisions within an episode stay plain cosines.
     """
 
     dim: int
@@ -80,6 +84,7 @@ class MemoryParams:
     young_threshold: str = MEMORY.default("young_threshold")
     structural: StructuralParams | None = None
     neurogenesis: NeurogenesisParams | None = None
+    match_whitening: WhiteningParams | None = None
 
     def __post_init__(self) -> None:
         for name in ("dim", "capacity", "adaptive_after"):
@@ -112,6 +117,10 @@ class MemoryParams:
         if self.neurogenesis is not None and not isinstance(self.neurogenesis, NeurogenesisParams):
             raise ValueError(
                 f"neurogenesis: expected NeurogenesisParams or None, got {type(self.neurogenesis).__name__}"
+            )
+        if self.match_whitening is not None and not isinstance(self.match_whitening, WhiteningParams):
+            raise ValueError(
+                f"match_whitening: expected WhiteningParams or None, got {type(self.match_whitening).__name__}"
             )
         if self.neurogenesis is not None and self.neurogenesis.max_capacity < self.capacity:
             raise ValueError(
@@ -157,6 +166,8 @@ class PatternMemory:
         self.patterns = np.zeros((params.capacity, params.dim), np.float32)
         self.used = np.zeros(params.capacity, bool)
         self.hits = np.zeros(params.capacity, np.int64)
+        #: bumped whenever a prototype changes (derived views of the patterns redo only those rows)
+        self.revision = np.zeros(params.capacity, np.int64)
         #: learning episode each memory was stored in: memories of one episode are one stimulus's views
         self.episode_of = np.full(params.capacity, -1, np.int64)
         #: each memory's cosine to its nearest memory of another episode (derived, not checkpointed)
@@ -177,6 +188,9 @@ class PatternMemory:
         self.own_views: deque = deque(maxlen=OWN_VIEWS_KEPT)
         self._path = -1  # memory confirmed in this episode whose path new samples extend (-1: none)
         self._current = -1  # memory this learning episode is about: stored or recognised in it (-1: none)
+        #: the whitening memory matches through (``None``: plain cosine)
+        self.whitening = None if params.match_whitening is None else MatchWhitening(params.match_whitening, params.dim)
+        self._compared: tuple | None = None  # revisions of prototypes and entries, and both as compared
 
     @property
     def size(self) -> int:
@@ -218,14 +232,15 @@ class PatternMemory:
         A memory's nearest other is the best entry (prototype or copy) of another episode's memory, as a
         never-seen pattern is matched against every entry.
         """
-        similarity = self.patterns @ self.patterns[slot]
+        patterns, entries = self._as_compared()
+        similarity = patterns @ patterns[slot]
         others = self.used & (self.episode_of != self.episode_of[slot])
         nearest = float(similarity[others].max()) if others.any() else -1.0
         if self.pool is not None:
             copies = self.pool.owner >= 0
             copies &= self.episode_of[np.maximum(self.pool.owner, 0)] != self.episode_of[slot]
             if copies.any():
-                nearest = max(nearest, float((self.pool.entries[copies] @ self.patterns[slot]).max()))
+                nearest = max(nearest, float((entries[copies] @ patterns[slot]).max()))
         self.nearest[slot] = nearest
         np.maximum(self.nearest, np.where(others, similarity, -1.0), out=self.nearest)
 
@@ -233,25 +248,64 @@ class PatternMemory:
         """New copies ``vectors`` of ``memory_id``: other episodes' memories may now be nearer to it."""
         others = self.used & (self.episode_of != self.episode_of[memory_id])
         if others.any() and len(vectors):
-            similarity = (self.patterns @ np.asarray(vectors, np.float32).T).max(axis=1)
+            patterns, _ = self._as_compared()
+            similarity = (patterns @ self._compare(np.asarray(vectors, np.float32)).T).max(axis=1)
             np.maximum(self.nearest, np.where(others, similarity, -1.0), out=self.nearest)
 
     def _recompute_nearest(self) -> None:
         """Every memory's nearest-other similarity from scratch (after a restore)."""
         self.nearest = np.full(self.capacity, -1.0, np.float32)
         rows = np.flatnonzero(self.used)
+        patterns, entries = self._as_compared()
         if rows.size > 1:
-            similarity = self.patterns[rows] @ self.patterns[rows].T
+            similarity = patterns[rows] @ patterns[rows].T
             episodes = self.episode_of[rows]
             similarity[episodes[:, None] == episodes[None, :]] = -1.0
             self.nearest[rows] = similarity.max(axis=1)
         if self.pool is not None and rows.size > 1:
             copies = np.flatnonzero(self.pool.owner >= 0)
             if copies.size:
-                similarity = self.patterns[rows] @ self.pool.entries[copies].T
+                similarity = patterns[rows] @ entries[copies].T
                 mine = self.episode_of[rows][:, None] == self.episode_of[self.pool.owner[copies]][None, :]
                 similarity[mine] = -1.0
                 self.nearest[rows] = np.maximum(self.nearest[rows], similarity.max(axis=1))
+
+    def _follow_whitening(self) -> None:
+        """Refit the whitening when due (stored entries grew by ``REFIT_GROWTH``); then every nearest changes."""
+        if self.whitening is None:
+            return
+        copies = None if self.pool is None else self.pool.owner >= 0
+        stored, owners = self.patterns[self.used], np.flatnonzero(self.used)
+        if copies is not None:
+            stored = np.vstack([stored, self.pool.entries[copies]])
+            owners = np.concatenate([owners, self.pool.owner[copies]])
+        if self.whitening.due(len(stored)):
+            self.whitening.fit(stored, owners)
+            self._compared = None
+            self._recompute_nearest()
+
+    def _compare(self, units: np.ndarray) -> np.ndarray:
+        """Rows ``units`` as memory compares them (whitened, or as they are)."""
+        return units if self.whitening is None else self.whitening(units)
+
+    def _as_compared(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """(prototypes, pool entries) as memory compares them; whitened rows are redone only where stored ones changed."""
+        entries = None if self.pool is None else self.pool.entries
+        if self.whitening is None:
+            return self.patterns, entries
+        revisions = (self.revision, None if self.pool is None else self.pool.revision)
+        cached = self._compared
+        if cached is None or cached[0].shape != self.revision.shape:
+            compared = [self.whitening(self.patterns), None if entries is None else self.whitening(entries)]
+        else:
+            compared = list(cached[2:])
+            for k, stored in enumerate((self.patterns, entries)):
+                if stored is not None:
+                    changed = np.flatnonzero(revisions[k] != cached[k])
+                    if changed.size:
+                        compared[k][changed] = self.whitening(stored[changed])
+        self._compared = (revisions[0].copy(), None if revisions[1] is None else revisions[1].copy(), *compared)
+        return compared[0], compared[1]
 
     def match(self, pattern: np.ndarray) -> tuple[int, float]:
         """Best-matching stored memory and its cosine similarity (``(-1, 0.0)`` if none).
@@ -266,16 +320,19 @@ class PatternMemory:
         unit = _unit(self._checked(pattern))
         if unit is None or not self.used.any():
             return -1, 0.0, -1
-        similarity = np.where(self.used, self.patterns @ unit, -np.inf)
-        rows = None if self.pool is None else self.pool.best(unit, similarity)
+        self._follow_whitening()
+        patterns, entries = self._as_compared()
+        unit = self._compare(unit[None])[0]
+        similarity = np.where(self.used, patterns @ unit, -np.inf)
+        rows = None if self.pool is None else self.pool.best(unit, similarity, entries)
         best = int(np.argmax(similarity))
         row = -1
         if rows is not None and rows.size:
             mine = np.where(self.pool.owner == best, rows, -np.inf)
             candidate = int(np.argmax(mine))
-            if mine[candidate] > float(self.patterns[best] @ unit):
+            if mine[candidate] > float(patterns[best] @ unit):
                 row = candidate
-        return best, float(max(similarity[best], 0.0)), row
+        return best, float(np.clip(similarity[best], 0.0, 1.0)), row
 
     def recall(self, pattern: np.ndarray, learning_level: float) -> Recall:
         """Recognise ``pattern``; while ``learning_level`` > 0 consolidate a match or store a novelty.
@@ -322,7 +379,7 @@ class PatternMemory:
                 if slot >= 0:  # -1: a full memory waits for neurogenesis
                     memory_id, similarity, stored = slot, 1.0, True
         if learning_level > 0 and not stored and memory_id >= 0 and memory_id == episode_memory:
-            self.own_views.append(similarity)  # a later view of the stimulus this episode learned
+            self.own_views.append(min(similarity, 1.0))  # a later view of the stimulus this episode learned
         if learning_level == 0 or (familiar and memory_id != self._path):
             self._path = -1
         if learning_level == 0:
@@ -334,7 +391,7 @@ class PatternMemory:
             self._prune()
             if familiar or stored or drift > 0:
                 self._episode.append((memory_id, _unit(pattern)))
-        return Recall(memory_id, similarity, familiar, stored, 0.0 if familiar else activity)
+        return Recall(memory_id, min(similarity, 1.0), familiar, stored, 0.0 if familiar else activity)
 
     def grow_duplicates(self, memory_id: int) -> int:
         """Grow copies of confirmed memory ``memory_id`` (on the a-ha); return how many were grown.
@@ -395,6 +452,8 @@ class PatternMemory:
         if shortfall > 0:
             self._recycle_copies(self.pool.least_recent(shortfall, exclude=memory_id))
         grown = self.pool.add(memory_id, vectors[: max(self._room(), 0)])
+        if self.whitening is not None:
+            self.whitening.added += grown
         if grown and self.params.threshold_quantile > 0:
             self._raise_nearest(memory_id, vectors[:grown])
         if grown:
@@ -444,6 +503,7 @@ class PatternMemory:
             self.patterns = np.concatenate([self.patterns, np.zeros((added, dim), np.float32)])
             self.used = np.concatenate([self.used, np.zeros(added, bool)])
             self.hits = np.concatenate([self.hits, np.zeros(added, np.int64)])
+            self.revision = np.concatenate([self.revision, np.zeros(added, np.int64)])
             self.nearest = np.concatenate([self.nearest, np.full(added, -1.0, np.float32)])
             self.episode_of = np.concatenate([self.episode_of, np.full(added, -1, np.int64)])
             self._events.append(StructuralChange(StructuralKind.NEUROGENESIS, -1, added))
@@ -475,6 +535,8 @@ class PatternMemory:
             state["capacity"] = np.array(self.capacity, np.int64)
         if self.pool is not None:
             state.update(self.pool.state_dict())
+        if self.whitening is not None:
+            state.update(self.whitening.state_dict())
         return state
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
@@ -527,10 +589,15 @@ class PatternMemory:
         own_views = np.zeros(0, np.float64)
         if "own_views" in state:  # older checkpoints: none seen yet
             own_views = np.asarray(state["own_views"])
-            if own_views.ndim != 1 or own_views.dtype.kind != "f" or not np.all(np.abs(own_views) <= 1.0):
+            # float32 rounding: a cosine may come out a hair above 1 (checkpoints written before it was clipped)
+            if own_views.ndim != 1 or own_views.dtype.kind != "f" or not np.all(np.abs(own_views) <= 1.0 + 1e-5):
                 raise ValueError(
                     f"own_views: expected a vector of similarities in [-1, 1], got {own_views.dtype} {own_views.shape}"
                 )
+        whitening = None
+        if self.whitening is not None:  # checked on a scratch copy: nothing changes before everything is valid
+            whitening = MatchWhitening(self.whitening.params, dim)
+            whitening.load_state_dict(state)
         pool = None
         if self.pool is not None and "copies" in state:
             pool = self.pool.checked_state(state, units)
@@ -548,13 +615,18 @@ class PatternMemory:
         self.patterns = np.concatenate([patterns.astype(np.float32), np.zeros((pad, dim), np.float32)])
         self.used = np.concatenate([used, np.zeros(pad, bool)])
         self.hits = np.concatenate([arrays["hits"].astype(np.int64), np.zeros(pad, np.int64)])
+        self.revision = np.zeros(len(self.hits), np.int64)
         self.episode_of = np.concatenate([episode_of, np.full(pad, -1, np.int64)])
-        self.own_views = deque(own_views[-OWN_VIEWS_KEPT:].astype(float).tolist(), maxlen=OWN_VIEWS_KEPT)
+        own_views = np.clip(own_views[-OWN_VIEWS_KEPT:], -1.0, 1.0)
+        self.own_views = deque(own_views.astype(float).tolist(), maxlen=OWN_VIEWS_KEPT)
         if self.pool is not None:
             if pool is None:
                 self.pool.clear()
             else:
                 self.pool.load(pool)
+        if whitening is not None:
+            self.whitening = whitening
+        self._compared = None
         self._recompute_nearest()
         self._episode.clear()
         self._path = self._current = -1
@@ -580,6 +652,9 @@ class PatternMemory:
         if self.pool is not None and not recycled and self.synapses + self.params.dim > self.params.synapse_budget:
             self._recycle_copies(self.pool.least_recent(1, exclude=slot))  # a prototype needs an entry
         self.patterns[slot] = _unit(pattern)
+        self.revision[slot] += 1
+        if self.whitening is not None:
+            self.whitening.added += 1
         self.used[slot] = True
         self.hits[slot] = 0
         # a second memory in one episode is the same stimulus again; a new episode is a new stimulus
@@ -609,6 +684,7 @@ class PatternMemory:
     def _consolidate(self, memory_id: int, pattern: np.ndarray, rate: float) -> None:
         moved = (1.0 - rate) * self.patterns[memory_id] + rate * _unit(pattern)
         self.patterns[memory_id] = _unit(moved)
+        self.revision[memory_id] += 1
         if self.params.threshold_quantile > 0:
             self._update_nearest(memory_id)
 
@@ -668,4 +744,7 @@ def memory_params(parameters: Mapping[str, Any] | None = None) -> MemoryParams:
         young_threshold=p["young_threshold"],
         structural=structural,
         neurogenesis=neurogenesis,
+        match_whitening=(
+            WhiteningParams(p["match_whitening_prior"], p["match_whitening_scatter"]) if p["match_whitening"] else None
+        ),
     )

@@ -132,6 +132,8 @@ class DuplicatePool:
         self.owner = np.full(rows, -1, np.int32)
         self.hits = np.zeros(rows, np.int64)
         self.last_use = np.zeros(rows, np.int64)
+        #: bumped whenever an entry changes (derived views of the entries redo only those rows)
+        self.revision = np.zeros(rows, np.int64)
         self.clock = 0  #: presentations captured so far
         self._tag_hits = np.zeros(rows, np.int64)  # volatile: wins since the last capture
         self._tag_last = np.full(rows, -1, np.int64)
@@ -147,9 +149,12 @@ class DuplicatePool:
         owners = self.owner[self.owner >= 0]
         return np.bincount(owners, minlength=capacity)[:capacity]
 
-    def best(self, unit: np.ndarray, similarity: np.ndarray) -> np.ndarray:
-        """Raise ``similarity`` (per memory, in place) to each memory's best copy; return per-row similarity."""
-        rows = np.where(self.owner >= 0, self.entries @ unit, -np.inf)
+    def best(self, unit: np.ndarray, similarity: np.ndarray, entries: np.ndarray | None = None) -> np.ndarray:
+        """Raise ``similarity`` (per memory, in place) to each memory's best copy; return per-row similarity.
+
+        ``entries``: the copies as compared, when not as stored (a whitened match), row for row.
+        """
+        rows = np.where(self.owner >= 0, (self.entries if entries is None else entries) @ unit, -np.inf)
         used = self.owner >= 0
         np.maximum.at(similarity, self.owner[used], rows[used])
         return rows
@@ -177,6 +182,7 @@ class DuplicatePool:
         """Put ``vectors`` into free entries owned by ``memory_id``; return how many fitted."""
         free = np.flatnonzero(self.owner < 0)[: len(vectors)]
         self.entries[free] = vectors[: free.size]
+        self.revision[free] += 1
         self.owner[free] = memory_id
         self.hits[free] = 0
         self.last_use[free] = self.clock  # a new copy counts as just used
@@ -188,6 +194,7 @@ class DuplicatePool:
         """Return ``rows`` to the free pool."""
         self.owner[rows] = -1
         self.entries[rows] = 0.0
+        self.revision[rows] += 1
         self.hits[rows] = 0
         self.last_use[rows] = 0
         self._tag_hits[rows] = 0
@@ -215,6 +222,7 @@ class DuplicatePool:
         norm = float(np.linalg.norm(moved))
         if norm > 0:
             self.entries[row] = moved / norm
+            self.revision[row] += 1
 
     def resize_owners(self, capacity: int) -> None:
         """Nothing to do on growth; on a smaller capacity free copies of memories that no longer exist."""
@@ -293,6 +301,7 @@ class DuplicatePool:
         n = len(arrays["copies"])
         self.clear()
         self.entries[:n] = arrays["copies"].astype(np.float32)
+        self.revision[:n] += 1
         self.owner[:n] = arrays["copy_owner"].astype(np.int32)
         self.hits[:n] = arrays["copy_hits"].astype(np.int64)
         self.last_use[:n] = arrays["copy_last_use"].astype(np.int64)
