@@ -162,6 +162,21 @@ def test_own_views_survive_a_checkpoint_and_older_checkpoints_load():
         assert restored.threshold == memory.threshold  # nothing changed
 
 
+def test_a_cosine_rounded_above_one_stays_a_similarity_and_its_checkpoint_loads():
+    """float32 cosines of a pattern to itself can come out 1.0000001: kept and reported as 1, and a checkpoint
+    written with such a value (before they were clipped) still loads."""
+    memory = PatternMemory(MemoryParams(dim=DIM, capacity=64, young_threshold="own_views"))
+    rng = np.random.default_rng(9)
+    _episode_with_views(memory, rng.uniform(0, 1, DIM), rng, views=12)
+    assert max(memory.own_views) <= 1.0
+    assert memory.recall(memory.patterns[0] * 3.0, 0.0).similarity <= 1.0
+    state = memory.state_dict()
+    state["own_views"] = np.append(state["own_views"], 1.0000001)
+    restored = PatternMemory(memory.params)
+    restored.load_state_dict(state)
+    assert max(restored.own_views) == 1.0
+
+
 def test_an_unknown_young_threshold_is_refused():
     with pytest.raises(ValueError, match="young_threshold"):
         MemoryParams(dim=DIM, young_threshold="own")
