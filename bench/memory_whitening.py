@@ -106,8 +106,14 @@ def main(argv: list[str] | None = None) -> int:
         result["sources"][name] = measure(name, args.n, args.seed, log)
     print(f"\nN = {args.n}, new views pooled, AUROC of the best cosine to memory's vectors (entries / prototypes only)")
     print("| metric | " + " | ".join(result["sources"]) + " |")
-    rows = [k for k in next(iter(result["sources"].values())) if isinstance(next(iter(result["sources"].values()))[k], dict)]
-    print("| pipeline (memory's own score) | " + " | ".join(f"{r['pipeline']:.3f}" for r in result["sources"].values()) + " |")
+    rows = [
+        k for k in next(iter(result["sources"].values())) if isinstance(next(iter(result["sources"].values()))[k], dict)
+    ]
+    print(
+        "| pipeline (memory's own score) | "
+        + " | ".join(f"{r['pipeline']:.3f}" for r in result["sources"].values())
+        + " |"
+    )
     for row in rows:
         cells = [f"{r[row]['entries']:.3f} / {r[row]['prototypes']:.3f}" for r in result["sources"].values()]
         print(f"| {row} | " + " | ".join(cells) + " |")
