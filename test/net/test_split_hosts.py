@@ -397,7 +397,7 @@ def test_lossy_link_reliable_events_arrive_and_learning_survives(hosts, ros_env,
         start, habituation = learn_and_check(agent_a, "lossy", within=5.0)
         # One memory: over this link feedback once arrived three messages at once, the sensor's gain compounded
         # them, the habituated red_box lost its pattern and memory stored it as a second object (CI 2026-12-05);
-        # the retina now counts feedback between two frames once (test/core/sensing/test_retina.py).
+        # feedback now takes effect one message per frame (test/core/sensing/test_retina.py).
         _, familiar = recognise(agent_a, "lossy", frames=40)
         # What was learned, saved on request from A across the lossy link, read back as written.
         saved = {n: agent_a.request("call", timeout=25.0, service=f"/{n}/save_checkpoint", wait=20.0) for n in LEARNERS}

@@ -15,6 +15,7 @@ checked when :class:`RetinaParams` was built. ``see(..., validate=True)`` checks
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,6 +149,10 @@ def selective_gain(rates: np.ndarray) -> np.ndarray:
     return np.minimum(rates.ravel() / np.float32(DRIVEN_SHARE * top), np.float32(1.0))
 
 
+#: feedback messages kept to take effect on later frames when several arrive between two (about 0.27 s at 30 Hz)
+FEEDBACK_BACKLOG = 8
+
+
 class Retina:
     """Receptive fields with habituation, inhibition and replay: the sensor's state and per-frame chain."""
 
@@ -186,8 +191,8 @@ class Retina:
         self.rates = np.zeros(self.shape, np.float32)  #: rates of the last frame [Hz]
         self.drive: np.ndarray | None = None  #: receptive-field drive (0..1) of the last frame
         self.image: np.ndarray | None = None  #: the last camera image (by reference), for gaze views
-        self._sensed_gain = self.state.gain  # the gain as the last frame left it, before any feedback on it
-        self._feedback: np.ndarray | None = None  # strongest share of it taken by feedback since the last frame
+        self._fed_back = False  # a feedback message was applied since the last frame
+        self._backlog: deque = deque(maxlen=FEEDBACK_BACKLOG)  # further ones, one per frame from the next on
 
     def see(self, image: np.ndarray, dt: float, *, validate: bool = True) -> np.ndarray:
         """Rates [Hz] for one camera frame (H, W) or (H, W, 1 or 3) in [0, 1], ``dt`` seconds after the last.
@@ -225,7 +230,9 @@ class Retina:
     def _sense(self, fields: np.ndarray, edges: np.ndarray | None, dt: float) -> np.ndarray:
         drive = self._drive(fields, edges)
         self.rates, self.state = sense(drive, dt, self.state, self._params.habituation, validate=False)
-        self._sensed_gain, self._feedback = self.state.gain, None
+        self._fed_back = False
+        if self._backlog:
+            self._feed_back(self._backlog.popleft())
         self.drive = drive
         return self.rates
 
@@ -248,18 +255,24 @@ class Retina:
 
         Without ``unit_gain`` (``None`` or empty) and with ``selective_inhibition``, the units the current
         stimulus drives are inhibited (:func:`selective_gain`: stimulus-specific habituation); without
-        either, uniformly. Feedback is a rate sampled once per frame: messages that arrive between two frames
-        count as one, the strongest, so a burst (a link that delivers late, all at once) inhibits no deeper
-        than one message. Compounded, three at once took a habituated stimulus's driven units to the floor and
-        its pattern became one memory did not know (lossy-link test, CI 2026-12-05).
+        either, uniformly. Feedback is about one frame each, so at most one message takes effect per frame:
+        messages that arrive together (a link that repairs losses and delivers late, in bursts) take effect
+        one per frame over the following frames, up to ``FEEDBACK_BACKLOG`` (the oldest are dropped). Habituation
+        then goes as deep as the feedback's rate, not its batching: compounded at once, three messages took a
+        habituated stimulus's driven units to the floor and its pattern became one memory did not know
+        (lossy-link test, CI 2026-12-05); one per burst instead left it shallow.
         """
         if (unit_gain is None or np.size(unit_gain) == 0) and self._params.selective_inhibition:
             unit_gain = selective_gain(self.rates)
         factor = inhibition_factor(strength, unit_gain, self.state.gain.shape)
-        self._feedback = factor if self._feedback is None else np.maximum(self._feedback, factor)
-        self.state = inhibit(
-            HabituationState(self.state.baseline, self._sensed_gain), 1.0, self._feedback, self._params.habituation
-        )
+        if self._fed_back:
+            self._backlog.append(factor)
+        else:
+            self._feed_back(factor)
+
+    def _feed_back(self, factor: np.ndarray) -> None:
+        self.state = inhibit(self.state, 1.0, factor, self._params.habituation)
+        self._fed_back = True
 
     def keep_for_replay(self) -> bool:
         """Keep the current stimulus (an a-ha confirmed it); ``False`` if nothing was seen yet."""

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hebbian_ros.core.parameters import MEMORY
-from hebbian_ros.core.sensing.retina import Retina, RetinaParams
+from hebbian_ros.core.sensing.retina import FEEDBACK_BACKLOG, Retina, RetinaParams
 from hebbian_ros.experiments.stimuli import scene
 
 DT = 1 / 30
@@ -66,48 +66,42 @@ def test_a_stimulus_shown_again_after_a_pause_fires_fast(tau_recover):
     assert again >= 0.9 * max(habituation)
 
 
-def habituated(burst: int, params: RetinaParams) -> tuple[Retina, np.ndarray]:
-    """``red_box`` for 1 s with memory's feedback after every frame, ``burst`` messages at once after the last."""
-    retina = Retina(params)
-    strength = MEMORY.default("inhibition_strength")
-    for _ in range(30):
-        retina.see(image("red_box"), DT)
-        retina.inhibit(strength)
-    for _ in range(burst - 1):
-        retina.inhibit(strength)
-    return retina, retina.see(image("red_box"), DT)
-
-
-def test_feedback_delivered_in_a_burst_inhibits_like_one_message():
-    """A link that stalls then delivers three feedback messages at once: the sensor's next frame is what one
-    message leaves, so the habituated stimulus keeps its pattern. (Compounded, its driven units fell to the
-    floor while the undriven kept their gain, and memory stored the distorted frame as a second object.)"""
-    params = RetinaParams.from_parameters({})
-    one, after_one = habituated(1, params)
-    burst, after_burst = habituated(3, params)
-    np.testing.assert_array_equal(burst.state.gain, one.state.gain)
-    np.testing.assert_array_equal(after_burst, after_one)
-
-
-def test_feedback_on_separate_frames_still_compounds():
-    """One message per frame deepens habituation frame after frame (what the steady state is made of), and
-    the strongest of a burst is the one that counts."""
+def red_box_with_feedback(arrivals: list[int]) -> list[np.ndarray]:
+    """``red_box`` frame after frame, ``arrivals[k]`` feedback messages arriving after frame ``k`` (the same
+    uniform share each, so every message takes the same effect whenever it does); the rates of each frame."""
     retina = Retina(RetinaParams.from_parameters({}))
-    means = []
-    for _ in range(10):
-        means.append(float(retina.see(image("red_box"), DT).mean()))
-        retina.inhibit(0.2)
+    units = np.ones(int(np.prod(retina.shape)), np.float32)
+    rates = []
+    for count in arrivals:
+        rates.append(retina.see(image("red_box"), DT))
+        for _ in range(count):
+            retina.inhibit(MEMORY.default("inhibition_strength"), units)
+    rates.append(retina.see(image("red_box"), DT))
+    return rates
+
+
+def test_feedback_delivered_in_a_burst_takes_effect_one_message_per_frame():
+    """A link that stalls then delivers three feedback messages at once: the next frame is what one message
+    leaves (compounded at once, the driven units fell to the floor while the undriven kept their gain, and memory
+    stored the distorted frame as a second object), and the other two take effect on the two frames after, so
+    habituation ends as deep as when they arrive one per frame."""
+    steady = red_box_with_feedback([1] * 20)
+    burst = red_box_with_feedback([1] * 10 + [3, 0, 0] + [1] * 7)
+    np.testing.assert_array_equal(burst[11], steady[11])
+    for k in (12, 13, 20):
+        np.testing.assert_allclose(burst[k], steady[k], rtol=1e-5, atol=1e-4)
+
+
+def test_the_backlog_is_bounded_and_feedback_on_separate_frames_compounds():
+    """One message per frame deepens habituation frame after frame (the steady state); a burst larger than the
+    backlog keeps only its newest messages."""
+    steady = red_box_with_feedback([1] * 10)
+    means = [float(r.mean()) for r in steady]
     assert all(b < a for a, b in zip(means[1:], means[2:]))
-    weak, strong = Retina(RetinaParams.from_parameters({})), Retina(RetinaParams.from_parameters({}))
-    for retina, order in ((weak, (0.2,)), (strong, (0.2, 0.6, 0.3))):
-        retina.see(image("red_box"), DT)
-        for strength in order:
-            retina.inhibit(strength)
-    alone = Retina(RetinaParams.from_parameters({}))
-    alone.see(image("red_box"), DT)
-    alone.inhibit(0.6)
-    np.testing.assert_array_equal(strong.state.gain, alone.state.gain)
-    assert strong.state.gain.min() < weak.state.gain.min()
+    flood = red_box_with_feedback([1 + FEEDBACK_BACKLOG + 5] + [0] * 15)
+    kept = red_box_with_feedback([1 + FEEDBACK_BACKLOG] + [0] * 15)
+    for a, b in zip(flood, kept):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_bad_feedback_is_refused_and_changes_nothing():
