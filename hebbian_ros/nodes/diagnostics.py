@@ -42,6 +42,10 @@ _LEVELS = {0: DiagnosticStatus.OK, 1: DiagnosticStatus.WARN, 2: DiagnosticStatus
 #: Key-values that tell whether plasticity can reach a node: a learner's matched learning-mode publishers
 #: (0: it never learns) and the neuromodulator's matched learning-mode subscribers.
 LEARNING_MODE_PUBLISHERS = "learning-mode publishers"
+#: A sensor's matched publishers of memory's feedback: inhibition (0: it never habituates) and recognition (0:
+#: a new memory never gets the sensor's gaze views).
+INHIBITION_PUBLISHERS = "inhibition publishers"
+RECOGNITION_PUBLISHERS = "recognition publishers"
 LEARNERS_LISTENING = "learners listening"
 
 #: Parameters every node declares through :class:`Diagnostics` (defaults: :class:`HealthRules`).

@@ -26,7 +26,12 @@ from hebbian_ros.core.sensing.image_decoding import decode_image
 from hebbian_ros.core.sensing.retina import Retina, RetinaParams, check_pressure
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition, Touch
 from hebbian_ros.nodes.conversions import StampClock, rates_to_msg
-from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, Diagnostics
+from hebbian_ros.nodes.diagnostics import (
+    DIAGNOSTICS,
+    INHIBITION_PUBLISHERS,
+    RECOGNITION_PUBLISHERS,
+    Diagnostics,
+)
 from hebbian_ros.nodes.parameters import declare_all, follow_updates
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.ros import qos
@@ -61,10 +66,13 @@ class SensorNode(Node):
         if compressed:
             msg_type, callback = CompressedImage, self.on_compressed
         self.create_subscription(msg_type, self.input_topic, self.diagnostics.counted(callback), qos.STREAM)
-        self.create_subscription(Inhibition, "hebbian/inhibition", self.on_inhibition, qos.EVENT)
+        self.inhibition_sub = self.create_subscription(Inhibition, "hebbian/inhibition", self.on_inhibition, qos.EVENT)
         self.create_subscription(LearningMode, "hebbian/learning_mode", self.on_learning_mode, qos.STATE)
+        self.recognition_sub = None
         if self.modality == "camera":
-            self.create_subscription(Recognition, "hebbian/recognition", self.on_recognition, qos.EVENT)
+            self.recognition_sub = self.create_subscription(
+                Recognition, "hebbian/recognition", self.on_recognition, qos.EVENT
+            )
         follow_updates(self, self._prepare_update)
 
     @property
@@ -82,12 +90,15 @@ class SensorNode(Node):
         return apply
 
     def _diagnostic_values(self) -> dict:
+        values = {INHIBITION_PUBLISHERS: self.inhibition_sub.get_publisher_count()}
+        if self.recognition_sub is not None:
+            values[RECOGNITION_PUBLISHERS] = self.recognition_sub.get_publisher_count()
         frame = self._last_frame
-        if frame is None:
-            return {}
         if isinstance(frame, CompressedImage):
-            return {"last frame": f"{frame.format or 'no format'}, {len(frame.data)} bytes"}
-        return {"last frame": f"{frame.width}x{frame.height} {frame.encoding}"}
+            values["last frame"] = f"{frame.format or 'no format'}, {len(frame.data)} bytes"
+        elif frame is not None:
+            values["last frame"] = f"{frame.width}x{frame.height} {frame.encoding}"
+        return values
 
     def on_image(self, msg: Image) -> None:
         """Decode, pool and sense one camera frame."""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import Log
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
@@ -19,6 +20,7 @@ from hebbian_ros.graph.spec import config_dir, load_graph
 from hebbian_ros.graph.supervisor import Supervisor
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition, StructuralEvent
 from hebbian_ros.nodes.conversions import image_to_msg
+from hebbian_ros.nodes.diagnostics import INHIBITION_PUBLISHERS, RECOGNITION_PUBLISHERS
 from hebbian_ros.ros import qos
 
 FRAME = 1 / 30
@@ -77,6 +79,7 @@ class Probe(Observer):
         "hebbian/recognition": (Recognition, qos.EVENT),
         "hebbian/learning_mode": (LearningMode, qos.STATE),
         "hebbian/structure": (StructuralEvent, qos.EVENT),
+        "/diagnostics": (DiagnosticArray, qos.DIAGNOSTICS),
     }
 
     def __init__(self) -> None:
@@ -107,14 +110,31 @@ class Probe(Observer):
         return bool(wait_until(predicate, timeout, poll))
 
     def wait_for_graph(self, timeout: float = 20.0) -> None:
-        """Publish blank frames until the sensor and the top layer answer (discovery done)."""
+        """Publish blank frames until the sensor and the top layer answer and the sensor reports on /diagnostics
+        that it hears memory's inhibition and recognition (discovery done: a feedback subscription matched late
+        once missed the first stored object's recognition, and the sensor never looked around it, CI 2026-12-05)."""
 
         def answered() -> bool:
             self.publish_image(scene("blank"))
-            return bool(self.messages("hebbian/layer2/rates")) and bool(self.messages("hebbian/recognition"))
+            return (
+                bool(self.messages("hebbian/layer2/rates"))
+                and bool(self.messages("hebbian/recognition"))
+                and self.sensor_hears_memory()
+            )
 
         if not self.wait_for(answered, timeout, poll=0.1):
             raise TimeoutError("the graph did not answer within the timeout")
+
+    def sensor_hears_memory(self) -> bool:
+        """Whether the sensor's latest /diagnostics report has matched memory's inhibition and (a camera sensor's)
+        recognition publishers."""
+        for array in reversed(self.messages("/diagnostics")):
+            for status in array.status:
+                if status.name == "sensor":
+                    values = {kv.key: kv.value for kv in status.values}
+                    counts = [values.get(INHIBITION_PUBLISHERS, "0"), values.get(RECOGNITION_PUBLISHERS, "1")]
+                    return all(int(count) > 0 for count in counts)
+        return False
 
 
 def mean_rates(messages: list[FiringRates]) -> np.ndarray:

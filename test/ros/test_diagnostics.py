@@ -4,13 +4,17 @@ are dropped, WARN when the camera stops)."""
 
 import time
 
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from diagnostic_msgs.msg import DiagnosticStatus
 from harness import Probe, start_graph
 from polling import wait_until
 from sensor_msgs.msg import Image
 
-from hebbian_ros.nodes.diagnostics import LEARNERS_LISTENING, LEARNING_MODE_PUBLISHERS
-from hebbian_ros.ros import qos
+from hebbian_ros.nodes.diagnostics import (
+    INHIBITION_PUBLISHERS,
+    LEARNERS_LISTENING,
+    LEARNING_MODE_PUBLISHERS,
+    RECOGNITION_PUBLISHERS,
+)
 
 LOOP = ("sensor", "layer1", "layer2", "memory", "neuromodulator")
 COMMON_KEYS = {"input topics", "input rate [Hz]", "messages received", "messages dropped", "last drop reason"}
@@ -30,8 +34,7 @@ def latest(probe, since, name):
 def test_every_node_reports_and_the_sensor_level_follows_its_input(ros_env, tmp_path):
     overrides = {"sensor": {"hardware_id": "test_camera", "diagnostics_stale_after": 1.5}}
     graph = start_graph(ros_env, tmp_path, overrides)
-    probe = Probe()
-    probe.node.create_subscription(DiagnosticArray, "/diagnostics", probe._recorder("/diagnostics"), qos.DIAGNOSTICS)
+    probe = Probe()  # records /diagnostics
     try:
         probe.wait_for_graph()
         start = probe.present("red_box", 60)  # 2 s at 30 fps
@@ -65,6 +68,7 @@ def test_every_node_reports_and_the_sensor_level_follows_its_input(ros_env, tmp_
         assert sensor.hardware_id == "test_camera"
         assert values["input topics"] == "camera/image_raw" and float(values["input rate [Hz]"]) > 5  # 5 s window
         assert values["last frame"] == "64x64 rgb8"
+        assert values[INHIBITION_PUBLISHERS] == "1" and values[RECOGNITION_PUBLISHERS] == "1"  # it hears memory
 
         # 1 Hz: about one status per node per second
         window = statuses(probe, start, "layer1")
