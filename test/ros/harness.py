@@ -111,8 +111,9 @@ class Probe(Observer):
 
     def wait_for_graph(self, timeout: float = 20.0) -> None:
         """Publish blank frames until the sensor and the top layer answer and the sensor reports on /diagnostics
-        that it hears memory's inhibition and recognition (discovery done: a feedback subscription matched late
-        once missed the first stored object's recognition, and the sensor never looked around it, CI 2026-12-05)."""
+        that it hears memory's inhibition and recognition (discovery done: in a CI rehearsal, 2026-12-05, the sensor
+        once never looked around the first stored object; a recognition subscription matched late is the likely
+        cause, as the test then starts at once)."""
 
         def answered() -> bool:
             self.publish_image(scene("blank"))
