@@ -7,12 +7,15 @@ Inhibitory feedback on ``hebbian/inhibition`` lowers its gain (the "slow down" c
 broadcast on ``hebbian/learning_mode`` so that the new pattern is repeated and consolidated. A camera
 sensor also follows ``hebbian/recognition``: when memory stores a new memory it looks around the stimulus
 and publishes its views from moved gazes (``gaze_view`` 1, 2, ...; :mod:`hebbian_ros.core.sensing.gaze`),
-which memory keeps as copies of the new memory.
+which memory keeps as copies of the new memory: ``VIEWS_PER_FRAME`` with each of the next frames, as a stream
+topic keeps only the last few messages a busy reader has not taken yet (all 12 at once, layers under load passed
+5 of them on to memory: CI rehearsal 2026-12-05).
 """
 
 from __future__ import annotations
 
 import sys
+from collections import deque
 from collections.abc import Callable
 
 import numpy as np
@@ -37,6 +40,9 @@ from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.ros import qos
 from hebbian_ros.ros.spin import spin_node
 
+#: gaze views published with each frame (a stream topic keeps 5 messages per reader)
+VIEWS_PER_FRAME = 2
+
 
 class SensorNode(Node):
     """Receptive-field sensor with habituation; all computation is in :class:`hebbian_ros.core.sensing.retina.Retina`."""
@@ -51,6 +57,7 @@ class SensorNode(Node):
         self.stamps = StampClock()
         self.rejections = Rejections(self)
         self._last_header = None
+        self._views: deque = deque()  # gaze views of the memory stored last, (k, rates), still to publish
         self.max_pixels, self.jpeg_field_pixels = parameters["max_pixels"], parameters["jpeg_field_pixels"]
         if self.jpeg_field_pixels and self.retina.params.edges:  # edge cells work on edge_resolution px per field
             self.jpeg_field_pixels = max(self.jpeg_field_pixels, self.retina.params.edge_resolution)
@@ -157,8 +164,12 @@ class SensorNode(Node):
         """Memory stored a new memory: publish the stimulus from moved gazes (``gaze_view`` 1, 2, ...)."""
         if not msg.stored:
             return
-        header = self._last_header or msg.header
-        for k, view in enumerate(self.retina.look_around(), start=1):
+        self._views = deque(enumerate(self.retina.look_around(), start=1))  # a new memory: the last one's are moot
+        self._publish_views(self._last_header or msg.header)
+
+    def _publish_views(self, header) -> None:
+        for _ in range(min(VIEWS_PER_FRAME, len(self._views))):
+            k, view = self._views.popleft()
             self.rates_pub.publish(
                 rates_to_msg(header, self.population, self.shape, view, self.retina.max_rate, replay=True, gaze_view=k)
             )
@@ -173,6 +184,8 @@ class SensorNode(Node):
     def _publish(self, rates, header) -> None:
         self._last_header = header
         self.rates_pub.publish(rates_to_msg(header, self.population, self.shape, rates, self.retina.max_rate))
+        if self._views:
+            self._publish_views(header)
 
 
 def main(args: list[str] | None = None) -> int:
