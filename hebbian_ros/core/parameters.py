@@ -384,6 +384,15 @@ MEMORY = Schema(
         1.0,
     ),
     _p(
+        "recognition_hold",
+        0.0,
+        "A recognition is held while the same memory stays the best match and its distance 1 - similarity stays "
+        "within this many times the threshold's 1 - threshold: the feedback it sends distorts the next frames, "
+        "which must not undo it (0: off; the reported similarity is then the best since it began).",
+        0.0,
+        100.0,
+    ),
+    _p(
         "threshold_quantile",
         0.9,
         "Adaptive familiarity threshold: this quantile of the stored memories' similarities to their nearest "

@@ -66,6 +66,12 @@ class MemoryParams:
         memory the episode is about (stored or recognised in it) is that stimulus drifting (onset
         transient, habituation, a late frame) and is consolidated into it instead of stored anew;
         values at or above ``familiarity_threshold`` switch this off.
+    :param recognition_hold: a recognised memory stays recognised while it is still the best match and
+        ``1 - similarity`` stays within this many times ``1 - threshold`` (0: off). Memory's feedback inhibits the
+        sensor and distorts the next frames, on crowded inputs below the threshold (digits: a learned digit fell
+        from 0.99 to 0.95 against a threshold of 0.985): without the hold the verdict flickered with the feedback
+        it caused. While held, the reported similarity is the best since the recognition began, and nothing is
+        consolidated below the threshold.
     :param structural: duplicate copies, pruning and the synapse budget; ``None``: one prototype per memory.
     :param neurogenesis: growth of units when full; ``None``: a full memory recycles its least-used one.
     :param match_whitening: familiarity (and the adaptive threshold's samples) measured after a whitening by
@@ -82,6 +88,7 @@ class MemoryParams:
     threshold_quantile: float = MEMORY.default("threshold_quantile")
     adaptive_after: int = MEMORY.default("adaptive_after")
     young_threshold: str = MEMORY.default("young_threshold")
+    recognition_hold: float = MEMORY.default("recognition_hold")
     structural: StructuralParams | None = None
     neurogenesis: NeurogenesisParams | None = None
     match_whitening: WhiteningParams | None = None
@@ -95,6 +102,7 @@ class MemoryParams:
             "min_activity",
             "drift_similarity",
             "threshold_quantile",
+            "recognition_hold",
         ):
             object.__setattr__(self, name, check.as_real(name, getattr(self, name)))
         if self.dim <= 0 or self.capacity <= 0:
@@ -110,6 +118,8 @@ class MemoryParams:
             raise ValueError(f"drift_similarity: must be in (0, 1], got {self.drift_similarity}")
         if not 0.0 <= self.consolidation_rate <= 1.0:
             raise ValueError(f"consolidation_rate: must be in [0, 1], got {self.consolidation_rate}")
+        if not 0.0 <= self.recognition_hold <= 100.0:
+            raise ValueError(f"recognition_hold: must be in [0, 100], got {self.recognition_hold}")
         if not self.min_activity >= 0:
             raise ValueError(f"min_activity: must be >= 0, got {self.min_activity}")
         if self.structural is not None and not isinstance(self.structural, StructuralParams):
@@ -152,8 +162,8 @@ class Recall(NamedTuple):
     """Outcome of presenting one pattern to memory."""
 
     memory_id: int  #: best match, -1 if none
-    similarity: float  #: cosine similarity to it, 0..1
-    familiar: bool  #: similarity >= threshold: the signal propagates
+    similarity: float  #: cosine similarity to it, 0..1 (a held recognition: the best since it began)
+    familiar: bool  #: similarity >= threshold (or a held recognition): the signal propagates
     stored: bool  #: the pattern was stored as a new memory
     unpropagated: float  #: mean rate that did not propagate [Hz] (0 when familiar)
 
@@ -188,6 +198,7 @@ class PatternMemory:
         self.own_views: deque = deque(maxlen=OWN_VIEWS_KEPT)
         self._path = -1  # memory confirmed in this episode whose path new samples extend (-1: none)
         self._current = -1  # memory this learning episode is about: stored or recognised in it (-1: none)
+        self._held, self._held_similarity = -1, 0.0  # recognition held from the last frame (-1: none)
         #: the whitening memory matches through (``None``: plain cosine)
         self.whitening = None if params.match_whitening is None else MatchWhitening(params.match_whitening, params.dim)
         self._compared: tuple | None = None  # revisions of prototypes and entries, and both as compared
@@ -349,11 +360,18 @@ class PatternMemory:
             raise ValueError(f"learning_level: must be within [0, 1], got {learning_level}")
         activity = float(pattern.mean(dtype=np.float64))  # a float32 sum of huge rates would overflow
         if activity < self.params.min_activity or activity == 0.0:
-            self._path = self._current = -1  # silence ends a confirmed memory's path
+            self._path = self._current = self._held = -1  # silence ends a confirmed memory's path and a recognition
             return Recall(-1, 0.0, False, False, activity)  # too weak to recognise or to store
         episode_memory = self._current
         memory_id, similarity, row = self._match_entry(pattern)
-        familiar = memory_id >= 0 and similarity >= self.threshold
+        threshold = self.threshold
+        above = memory_id >= 0 and similarity >= threshold
+        familiar = above or self._holds(memory_id, similarity, threshold)
+        cosine = similarity
+        if self.params.recognition_hold > 0:
+            if familiar and memory_id == self._held:
+                similarity = max(similarity, self._held_similarity)
+            self._held, self._held_similarity = (memory_id, similarity) if familiar else (-1, 0.0)
         stored, drift = False, 0.0
         if self.pool is not None:
             self.pool.tick()
@@ -361,7 +379,7 @@ class PatternMemory:
                 self.pool.tag(row)
         if familiar:
             self.hits[memory_id] += 1
-            if learning_level > 0 and self._current in (-1, memory_id):  # only the episode's own memory learns
+            if above and learning_level > 0 and self._current in (-1, memory_id):  # only the episode's own learns
                 self._consolidate(memory_id, pattern, self.params.consolidation_rate * learning_level)
                 if row >= 0:
                     self.pool.consolidate(row, _unit(pattern), self.params.consolidation_rate * learning_level)
@@ -379,7 +397,7 @@ class PatternMemory:
                 if slot >= 0:  # -1: a full memory waits for neurogenesis
                     memory_id, similarity, stored = slot, 1.0, True
         if learning_level > 0 and not stored and memory_id >= 0 and memory_id == episode_memory:
-            self.own_views.append(min(similarity, 1.0))  # a later view of the stimulus this episode learned
+            self.own_views.append(min(cosine if familiar else similarity, 1.0))  # a later view of its stimulus
         if learning_level == 0 or (familiar and memory_id != self._path):
             self._path = -1
         if learning_level == 0:
@@ -392,6 +410,11 @@ class PatternMemory:
             if familiar or stored or drift > 0:
                 self._episode.append((memory_id, _unit(pattern)))
         return Recall(memory_id, min(similarity, 1.0), familiar, stored, 0.0 if familiar else activity)
+
+    def _holds(self, memory_id: int, similarity: float, threshold: float) -> bool:
+        """Whether last frame's recognition of ``memory_id`` still holds below ``threshold`` (``recognition_hold``)."""
+        hold = self.params.recognition_hold
+        return hold > 0 and memory_id >= 0 and memory_id == self._held and 1.0 - similarity <= hold * (1.0 - threshold)
 
     def grow_duplicates(self, memory_id: int) -> int:
         """Grow copies of confirmed memory ``memory_id`` (on the a-ha); return how many were grown.
@@ -629,7 +652,7 @@ class PatternMemory:
         self._compared = None
         self._recompute_nearest()
         self._episode.clear()
-        self._path = self._current = -1
+        self._path = self._current = self._held = -1
         if self._demand is not None:
             self._demand.satisfied()
 
@@ -742,6 +765,7 @@ def memory_params(parameters: Mapping[str, Any] | None = None) -> MemoryParams:
         threshold_quantile=p["threshold_quantile"],
         adaptive_after=p["adaptive_after"],
         young_threshold=p["young_threshold"],
+        recognition_hold=p["recognition_hold"],
         structural=structural,
         neurogenesis=neurogenesis,
         match_whitening=(
