@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime as _dt
 import json
 import os
@@ -106,3 +107,40 @@ def save(name: str, payload: dict[str, Any]) -> Path:
     path.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n")
     print(f"saved {path.relative_to(REPO)}")
     return path
+
+
+def per_source_main(
+    argv: list[str] | None,
+    doc: str,
+    name: str,
+    sources: str,
+    quick_source: str,
+    measure: Callable[[str, int, int, Callable[[str], None]], dict],
+    extra: dict[str, Any] | None = None,
+    report: Callable[[dict[str, Any]], None] | None = None,
+) -> int:
+    """The command line of the per-source analyses (``--sources``, ``--n``, ``--seed``, ``--quick``).
+
+    ``measure(source, n, seed, log)`` runs per source; ``report(result)`` prints the tables; the result is saved as
+    ``bench/results/<name>.json`` (``<name>_quick.json`` with ``--quick``: ``quick_source`` at N = 100).
+    """
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--sources", default=sources)
+    parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help=f"{quick_source}, N = 100 (about a minute)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sources, args.n = quick_source, 100
+    started = time.perf_counter()
+
+    def log(message: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f} s] {message}", flush=True)
+
+    result: dict[str, Any] = {"n": args.n, "seed": args.seed, **(extra or {}), "sources": {}}
+    for source in args.sources.split(","):
+        result["sources"][source] = measure(source, args.n, args.seed, log)
+    if report is not None:
+        report(result)
+    save(f"{name}_quick" if args.quick else name, result)
+    return 0

@@ -11,10 +11,8 @@ JSON in ``bench/results/first_memories.json``. bench/RESULTS.md 5l.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -69,24 +67,7 @@ def measure(name: str, n: int, seed: int, log) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sources", default="digits,sim")
-    parser.add_argument("--n", type=int, default=300)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="digits, N = 100 (about a minute)")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.sources, args.n = "digits", 100
-    started = time.perf_counter()
-
-    def log(message: str) -> None:
-        print(f"[{time.perf_counter() - started:6.1f} s] {message}", flush=True)
-
-    result = {"n": args.n, "seed": args.seed, "sources": {}}
-    for name in args.sources.split(","):
-        result["sources"][name] = measure(name, args.n, args.seed, log)
-    common.save("first_memories_quick" if args.quick else "first_memories", result)
-    return 0
+    return common.per_source_main(argv, __doc__, "first_memories", "digits,sim", "digits", measure)
 
 
 if __name__ == "__main__":

@@ -21,9 +21,7 @@ transforms of layer1's drive ``W x̂``, all fitted on the learned objects' store
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -132,24 +130,11 @@ def measure(name: str, n: int, seed: int, log) -> dict:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sources", default="photos,sim,digits")
-    parser.add_argument("--n", type=int, default=300)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="photos, N = 100 (about a minute)")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.sources, args.n = "photos", 100
-    started = time.perf_counter()
-
-    def log(message: str) -> None:
-        print(f"[{time.perf_counter() - started:6.1f} s] {message}", flush=True)
-
-    result = {"n": args.n, "seed": args.seed, "floors": FLOORS, "sources": {}}
-    for name in args.sources.split(","):
-        result["sources"][name] = measure(name, args.n, args.seed, log)
-    print(f"\nN = {args.n}, new views pooled, NN AUROC (whitening fitted on the learned objects' stored looks only)")
+def report(result: dict) -> None:
+    """The tables: NN AUROC per transform, then the shared whitening with its shrinkage prior."""
+    print(
+        f"\nN = {result['n']}, new views pooled, NN AUROC (whitening fitted on the learned objects' stored looks only)"
+    )
     print(
         "| source | rates | layer1 | random projection | "
         + " | ".join(f"whitened, floor {f}" for f in FLOORS)
@@ -167,8 +152,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{name}: "
             + ", ".join(f"N={k} {v['layer1']:.3f} -> {v['whitened']:.3f}" for k, v in r["shared_shrinkage"].items())
         )
-    common.save("layer_whitening_quick" if args.quick else "layer_whitening", result)
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return common.per_source_main(
+        argv, __doc__, "layer_whitening", "photos,sim,digits", "photos", measure, {"floors": FLOORS}, report
+    )
 
 
 if __name__ == "__main__":

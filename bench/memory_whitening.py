@@ -17,9 +17,7 @@ JSON in ``bench/results/memory_whitening.json``. bench/RESULTS.md 5l.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -87,38 +85,24 @@ def measure(name: str, n: int, seed: int, log) -> dict:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sources", default="sim,digits")
-    parser.add_argument("--n", type=int, default=300)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="digits, N = 100 (about a minute)")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.sources, args.n = "digits", 100
-    started = time.perf_counter()
-
-    def log(message: str) -> None:
-        print(f"[{time.perf_counter() - started:6.1f} s] {message}", flush=True)
-
-    result = {"n": args.n, "seed": args.seed, "priors": PRIORS, "sources": {}}
-    for name in args.sources.split(","):
-        result["sources"][name] = measure(name, args.n, args.seed, log)
-    print(f"\nN = {args.n}, new views pooled, AUROC of the best cosine to memory's vectors (entries / prototypes only)")
-    print("| metric | " + " | ".join(result["sources"]) + " |")
-    rows = [
-        k for k in next(iter(result["sources"].values())) if isinstance(next(iter(result["sources"].values()))[k], dict)
-    ]
+def report(result: dict) -> None:
+    """The table: pipeline, then each matcher's AUROC over entries / prototypes only."""
+    results = result["sources"]
     print(
-        "| pipeline (memory's own score) | "
-        + " | ".join(f"{r['pipeline']:.3f}" for r in result["sources"].values())
-        + " |"
+        f"\nN = {result['n']}, new views pooled, AUROC of the best cosine to memory's vectors (entries / prototypes only)"
     )
-    for row in rows:
-        cells = [f"{r[row]['entries']:.3f} / {r[row]['prototypes']:.3f}" for r in result["sources"].values()]
+    print("| metric | " + " | ".join(results) + " |")
+    first = next(iter(results.values()))
+    print("| pipeline (memory's own score) | " + " | ".join(f"{r['pipeline']:.3f}" for r in results.values()) + " |")
+    for row in (k for k in first if isinstance(first[k], dict)):
+        cells = [f"{r[row]['entries']:.3f} / {r[row]['prototypes']:.3f}" for r in results.values()]
         print(f"| {row} | " + " | ".join(cells) + " |")
-    common.save("memory_whitening_quick" if args.quick else "memory_whitening", result)
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return common.per_source_main(
+        argv, __doc__, "memory_whitening", "sim,digits", "digits", measure, {"priors": PRIORS}, report
+    )
 
 
 if __name__ == "__main__":

@@ -308,15 +308,15 @@ class PatternMemory:
         cached = self._compared
         if cached is None or cached[0].shape != self.revision.shape:
             compared = [self.whitening(self.patterns), None if entries is None else self.whitening(entries)]
-        else:
-            compared = list(cached[2:])
-            for k, stored in enumerate((self.patterns, entries)):
-                if stored is not None:
-                    changed = np.flatnonzero(revisions[k] != cached[k])
-                    if changed.size:
-                        compared[k][changed] = self.whitening(stored[changed])
-        self._compared = (revisions[0].copy(), None if revisions[1] is None else revisions[1].copy(), *compared)
-        return compared[0], compared[1]
+            self._compared = (revisions[0].copy(), None if revisions[1] is None else revisions[1].copy(), *compared)
+            return compared[0], compared[1]
+        for k, stored in enumerate((self.patterns, entries)):  # the cache's revisions follow in place
+            if stored is not None:
+                changed = np.flatnonzero(revisions[k] != cached[k])
+                if changed.size:
+                    cached[2 + k][changed] = self.whitening(stored[changed])
+                    cached[k][changed] = revisions[k][changed]
+        return cached[2], cached[3]
 
     def match(self, pattern: np.ndarray) -> tuple[int, float]:
         """Best-matching stored memory and its cosine similarity (``(-1, 0.0)`` if none).
