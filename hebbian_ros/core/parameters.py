@@ -164,8 +164,8 @@ SENSOR = Schema(
     _p(
         "gaze_shift",
         0.05,
-        "Camera: when memory stores a new memory the sensor looks around the stimulus and publishes its views from "
-        "moved gazes, which memory keeps as copies (hebbian_ros/core/sensing/gaze.py): shifted in 8 directions by "
+        "Camera: when memory stores a new memory the sensor looks around the stimulus and publishes its views at the "
+        "fixation and from moved gazes, which memory keeps as copies (hebbian_ros/core/sensing/gaze.py): shifted in 8 directions by "
         "this fraction of the image's shorter side (0: no shifted views; all three gaze parameters 0: no views).",
         0.0,
         0.5,

@@ -60,6 +60,6 @@ def test_synapses_stay_within_the_budget_over_a_long_run():
     assert run["max_units_reached"] > run["start_units"] and run["max_units_reached"] <= run["max_units"]
     assert run["state_bytes_max"] <= run["state_bytes_start"] * 2
     assert {"GROW_DUPLICATE", "NEUROGENESIS"} <= set(run["events"]), run["events"]
-    # copies leave by age (PRUNE) or for new learning under the budget (RECYCLE); with a new memory's 12 gaze views
+    # copies leave by age (PRUNE) or for new learning under the budget (RECYCLE); with a new memory's 13 gaze views
     # the budget of 48 patterns recycles every copy before one is 300 presentations old (RECYCLE 814, PRUNE 0)
     assert {"PRUNE", "RECYCLE"} & set(run["events"]), run["events"]

@@ -6,7 +6,9 @@ fixational movements, small saccades and head motion show the same object from n
 memory stores a new memory, the sensor re-presents the stimulus from such gazes (shifted in 8
 directions, closer and farther, rolled both ways), and memory keeps each as one more entry of that
 memory: view-based recognition, in which a new view is recognised by its nearest stored view (Poggio &
-Edelman 1990; Bulthoff & Edelman 1992).
+Edelman 1990; Bulthoff & Edelman 1992). The look-around starts at the fixation itself: the stimulus as a
+fresh look sees it, which the live frame memory stored need not be (it is sensed through whatever
+adaptation came before, and consolidation moves it towards the habituated frames that follow).
 
 The views are resampled from the last camera image on the sensor's working grid (a few pixels per
 receptive field), so their cost does not depend on the camera's resolution. Pure numpy.
@@ -49,7 +51,10 @@ class GazeParams:
 
 
 def gaze_transforms(params: GazeParams) -> np.ndarray:
-    """``(K, 4)`` float64 rows ``(dy, dx, zoom, roll)``: shift (fractions of the shorter side), scale, radians."""
+    """``(K, 4)`` float64 rows ``(dy, dx, zoom, roll)``: shift (fractions of the shorter side), scale, radians.
+
+    The first row is the fixation (no move) whenever any gaze moves; none at all when every parameter is 0.
+    """
     rows = []
     if params.shift > 0:
         for k in range(SHIFT_DIRECTIONS):
@@ -60,6 +65,8 @@ def gaze_transforms(params: GazeParams) -> np.ndarray:
     if params.roll > 0:
         roll = math.radians(params.roll)
         rows += [(0.0, 0.0, 1.0, roll), (0.0, 0.0, 1.0, -roll)]
+    if rows:
+        rows.insert(0, (0.0, 0.0, 1.0, 0.0))
     return np.array(rows, np.float64).reshape(-1, 4)
 
 

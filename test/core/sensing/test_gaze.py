@@ -25,16 +25,19 @@ def centroid(mask: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize(
     ("params", "views"),
     [
-        (GazeParams(), 12),
-        (GazeParams(0.05, 0.0, 0.0), 8),
-        (GazeParams(0.0, 0.1, 0.0), 2),
-        (GazeParams(0.0, 0.0, 5.0), 2),
+        (GazeParams(), 13),
+        (GazeParams(0.05, 0.0, 0.0), 9),
+        (GazeParams(0.0, 0.1, 0.0), 3),
+        (GazeParams(0.0, 0.0, 5.0), 3),
         (GazeParams(0.0, 0.0, 0.0), 0),
     ],
 )
-def test_views_are_8_shifts_2_zooms_and_2_rolls_each_switched_off_by_0(params, views):
+def test_views_are_the_fixation_then_8_shifts_2_zooms_and_2_rolls_each_switched_off_by_0(params, views):
     assert params.views == views == len(gaze_transforms(params))
     assert len(gaze_views(image("red_box"), params)) == views
+    if views:  # the look-around starts at the fixation: the stimulus itself
+        np.testing.assert_array_equal(gaze_transforms(params)[0], [0.0, 0.0, 1.0, 0.0])
+        np.testing.assert_allclose(gaze_views(image("red_box"), params)[0], image("red_box"), atol=1e-6)
 
 
 def test_the_unmoved_gaze_sees_the_image_itself():
@@ -77,6 +80,18 @@ def test_the_retina_looks_around_without_changing_its_state():
     assert all(v.shape == retina.shape and np.all(v >= 0) and v.max() > 0 for v in views)
     np.testing.assert_array_equal(retina.rates, rates)
     assert retina.state is state
+
+
+def test_the_fixation_view_is_the_stimulus_as_a_fresh_look_sees_it_however_habituated_the_sensor():
+    habituated = Retina()
+    for _ in range(30):  # a long look under memory's feedback
+        habituated.see(image("red_box"), DT)
+        habituated.inhibit(0.65)
+    fresh = Retina()
+    first_look = fresh.see(image("red_box"), DT)
+    fixation = habituated.look_around()[0]
+    np.testing.assert_allclose(fixation, fresh.look_around()[0], rtol=1e-5, atol=1e-6)
+    assert cosine(fixation, first_look) > 0.99 > cosine(habituated.rates, first_look)
 
 
 def test_touch_and_a_retina_without_gaze_do_not_look_around():
