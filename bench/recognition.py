@@ -76,6 +76,7 @@ from stimulus_sets import Source, make_source  # noqa: E402
 
 from hebbian_ros.evaluation.recognition import (  # noqa: E402
     auroc,
+    auroc_difference,
     false_familiar_at_hit,
     hit_at_false_familiar,
     nn_cosine,
@@ -475,6 +476,7 @@ def run_n(make_pipeline, frames: Frames, n: int, log, drift_from: int = DRIFT_MI
 
     # per-stage separation: stored = every learned object's learning look at frame VERDICT
     stage_table: dict[str, Any] = {}
+    pooled_by_stage: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     stored_by_stage = {
         "pixels": pixels[:, verdict_index],
         "pixels_centred": centred(pixels[:, verdict_index]),
@@ -500,8 +502,14 @@ def run_n(make_pipeline, frames: Frames, n: int, log, drift_from: int = DRIFT_MI
                 pooled_p.append(sp)
                 pooled_n.append(sn)
         if pooled_p:
-            row["new"] = separation(np.concatenate(pooled_p), np.concatenate(pooled_n))
+            pooled_by_stage[name] = (np.concatenate(pooled_p), np.concatenate(pooled_n))
+            row["new"] = separation(*pooled_by_stage[name])
         stage_table[name] = row
+    # each stage against its input, on the same probes: is a difference more than the choice of probes?
+    chain = [s for s in pooled_by_stage if not s.startswith("pixels")]
+    for before, after in zip(chain, chain[1:]):
+        (pa, na), (pb, nb) = pooled_by_stage[before], pooled_by_stage[after]
+        stage_table[after]["new"]["vs_input"] = {"input": before, **auroc_difference((pa, pb), (na, nb))}
 
     def run_ff(kind: str) -> float:
         return methods["pipeline"][kind]["false_familiar"]
@@ -672,8 +680,11 @@ def targets(source: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
         names = [s for s in r["stages"] if not s.startswith("pixels")]
         for a, b in zip(names, names[1:]):
             if r["stages"][b]["new"]["auroc"] < r["stages"][a]["new"]["auroc"]:
+                ci = r["stages"][b]["new"].get("vs_input")
+                interval = f" (difference {ci['delta']:+.3f}, 95 % {ci['low']:+.3f} … {ci['high']:+.3f})" if ci else ""
                 worse.append(
-                    f"N={n} {b} {r['stages'][b]['new']['auroc']:.2f} < {a} {r['stages'][a]['new']['auroc']:.2f}"
+                    f"N={n} {b} {r['stages'][b]['new']['auroc']:.3f} < {a} {r['stages'][a]['new']['auroc']:.3f}"
+                    + interval
                 )
     out.append(("each stage separates (NN AUROC) at least as well as its input", "; ".join(worse) or "all", not worse))
     return out

@@ -89,6 +89,33 @@ def nn_cosine(stored: np.ndarray, queries: np.ndarray, exclude_self: bool = Fals
     return np.where(np.isfinite(best), best, -1.0)
 
 
+def auroc_difference(
+    positives: tuple[np.ndarray, np.ndarray],
+    negatives: tuple[np.ndarray, np.ndarray],
+    resamples: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> dict[str, float]:
+    """AUROC of scores ``b`` minus that of scores ``a`` on the same probes, with a paired bootstrap interval.
+
+    ``positives`` = (a, b) and ``negatives`` = (a, b): two scores of each probe (e.g. a stage and its input).
+    Probes are resampled with replacement, positives and negatives apart, the same draw for both scores, so the
+    interval says whether b separates better or worse than a beyond what the choice of probes explains.
+    """
+    pa, pb = (np.asarray(x, np.float64).ravel() for x in positives)
+    na, nb = (np.asarray(x, np.float64).ravel() for x in negatives)
+    if pa.shape != pb.shape or na.shape != nb.shape:
+        raise ValueError("positives and negatives: both scores must be of the same probes")
+    rng = np.random.default_rng(seed)
+    deltas = np.empty(resamples)
+    for k in range(resamples):
+        i, j = rng.integers(0, pa.size, pa.size), rng.integers(0, na.size, na.size)
+        deltas[k] = auroc(pb[i], nb[j]) - auroc(pa[i], na[j])
+    tail = (1.0 - level) / 2
+    low, high = np.quantile(deltas, [tail, 1.0 - tail])
+    return {"delta": auroc(pb, nb) - auroc(pa, na), "low": float(low), "high": float(high), "level": level}
+
+
 def separation(positives: np.ndarray, negatives: np.ndarray) -> dict[str, float]:
     """Median score of learned and of never-seen probes, their gap, and the AUROC."""
     return {

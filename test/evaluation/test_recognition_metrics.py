@@ -8,6 +8,7 @@ import pytest
 
 from hebbian_ros.evaluation.recognition import (
     auroc,
+    auroc_difference,
     false_familiar_at_hit,
     hit_at_false_familiar,
     nn_cosine,
@@ -89,3 +90,16 @@ def test_the_report_command_draws_a_recognition_benchmark_result(tmp_path):
     not_a_result = tmp_path / "other.json"
     not_a_result.write_text("[1, 2]")
     assert main([str(not_a_result), "--out", str(tmp_path / "x")]) == 1
+
+
+def test_a_stage_is_compared_with_its_input_on_the_same_probes():
+    rng = np.random.default_rng(0)
+    pos, neg = rng.normal(1.0, 1.0, 300), rng.normal(0.0, 1.0, 300)
+    same = auroc_difference((pos, pos), (neg, neg), resamples=200)
+    assert same["delta"] == 0.0 and same["low"] == 0.0 == same["high"]
+    sharper = auroc_difference((pos, pos + 0.5), (neg, neg), resamples=200)  # learned probes pulled apart
+    assert sharper["delta"] > 0 and sharper["low"] > 0, sharper
+    jittered = auroc_difference((pos, pos + rng.normal(0, 0.05, 300)), (neg, neg + rng.normal(0, 0.05, 300)))
+    assert jittered["low"] < 0 < jittered["high"], jittered  # noise alone is no difference
+    with pytest.raises(ValueError, match="same probes"):
+        auroc_difference((pos, pos[:10]), (neg, neg))
