@@ -89,7 +89,8 @@ def report(result: dict) -> None:
     """The table: pipeline, then each matcher's AUROC over entries / prototypes only."""
     results = result["sources"]
     print(
-        f"\nN = {result['n']}, new views pooled, AUROC of the best cosine to memory's vectors (entries / prototypes only)"
+        f"\nN = {result['n']}, new views pooled, AUROC of the best cosine to memory's vectors "
+        "(entries / prototypes only)"
     )
     print("| metric | " + " | ".join(results) + " |")
     first = next(iter(results.values()))

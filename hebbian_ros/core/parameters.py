@@ -164,9 +164,10 @@ SENSOR = Schema(
     _p(
         "gaze_shift",
         0.05,
-        "Camera: when memory stores a new memory the sensor looks around the stimulus and publishes its views at the "
-        "fixation and from moved gazes, which memory keeps as copies (hebbian_ros/core/sensing/gaze.py): shifted in 8 directions by "
-        "this fraction of the image's shorter side (0: no shifted views; all three gaze parameters 0: no views).",
+        "Camera: when memory stores a new memory the sensor looks around the stimulus and publishes its views at "
+        "the fixation and from moved gazes, which memory keeps as copies (hebbian_ros/core/sensing/gaze.py): "
+        "shifted in 8 directions by this fraction of the image's shorter side (0: no shifted views; all three gaze "
+        "parameters 0: no views).",
         0.0,
         0.5,
     ),
@@ -388,7 +389,7 @@ MEMORY = Schema(
         0.0,
         "A recognition is held while the same memory stays the best match and its distance 1 - similarity stays "
         "within this many times the threshold's 1 - threshold: the feedback it sends distorts the next frames, "
-        "which must not undo it (0: off; the reported similarity is then the best since it began).",
+        "which must not undo it (0: off). While held, the reported similarity is the best since it began.",
         0.0,
         100.0,
     ),

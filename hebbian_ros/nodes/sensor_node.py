@@ -161,7 +161,7 @@ class SensorNode(Node):
                 )
 
     def on_recognition(self, msg: Recognition) -> None:
-        """Memory stored a new memory: publish the stimulus at the fixation and from moved gazes (``gaze_view`` 1, 2, ...)."""
+        """Memory stored a new memory: publish the stimulus at the fixation and from moved gazes (``gaze_view`` 1…)."""
         if not msg.stored:
             return
         self._views = deque(enumerate(self.retina.look_around(), start=1))  # a new memory: the last one's are moot

@@ -292,7 +292,7 @@ class Retina:
         return rates
 
     def look_around(self) -> list[np.ndarray]:
-        """Rates [Hz] of the last camera image at the fixation and from moved gazes (:mod:`~hebbian_ros.core.sensing.gaze`).
+        """Rates [Hz] of the last camera image at the fixation and from moved gazes (:mod:`.gaze`).
 
         Each view is sensed as :meth:`replay` senses the kept stimulus: at full gain, nothing adapted, the
         retina's own state unchanged. The views are resampled on the edge cells' working grid
