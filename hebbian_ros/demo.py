@@ -25,6 +25,10 @@ from hebbian_ros.evaluation.summary import RunSummary, summarise
 from hebbian_ros.graph.spec import config_dir, load_graph
 from hebbian_ros.graph.supervisor import Supervisor
 
+#: share of the view a generated object spans when the camera visits it (``--objects``; they are 5-38 cm): about as
+#: the recognition benchmark frames them (its camera distance follows each object's size: 0.6-0.7 of the view)
+OBJECTS_VIEW_FILL = 0.6
+
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="demo", description=__doc__.split("\n")[0])
@@ -36,6 +40,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=0,
         help="explore N procedurally generated objects instead (a many_objects world written to the report "
         "folder; each visited once per round, in order: learning, then recognition)",
+    )
+    parser.add_argument(
+        "--view-fill",
+        type=float,
+        default=None,
+        help="the camera approaches each object until it spans this share of the view (default: "
+        f"{OBJECTS_VIEW_FILL} with --objects, generated objects of many sizes; 0, one viewpoint offset, otherwise)",
     )
     parser.add_argument(
         "--rounds",
@@ -65,16 +76,18 @@ def run_demo(args: argparse.Namespace) -> tuple[RunSummary, Path]:
     out = args.out or Path("out") / datetime.now().strftime("demo-%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
     overrides = out / "parameters.yaml"
-    world, order = args.world, "expanding"
+    world, order, fill = args.world, "expanding", 0.0
     if args.objects > 0:
         from hebbian_ros.sim.many_objects import write_world
 
         world, order = str(write_world(out / "many_objects.sdf", args.objects, args.seed).resolve()), "cyclic"
+        fill = OBJECTS_VIEW_FILL
+    fill = fill if args.view_fill is None else args.view_fill
     overrides.write_text(
         "simulator:\n  ros__parameters:\n"
         f"    world: {world}\n    visit_order: {order}\n"
         f"    rounds: {args.rounds}\n    frames_per_view: {args.frames_per_view}\n"
-        f"    real_time_factor: {args.real_time_factor}\n    seed: {args.seed}\n"
+        f"    real_time_factor: {args.real_time_factor}\n    seed: {args.seed}\n    view_fill: {fill}\n"
         "    wait_for_subscribers: [camera/image_raw, sim/ground_truth, hebbian/recognition]\n"
         # the exploration starts once memory answers the resting camera and the neuromodulator is up: a node still
         # starting (e.g. compiling its kernels on a loaded machine) would miss the first object's first frames

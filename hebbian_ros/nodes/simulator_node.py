@@ -66,6 +66,15 @@ PARAMETERS = Schema(
         choices=("expanding", "cyclic", "random"),
     ),
     Parameter("jitter", 0.0, "Per-frame camera / per-press finger jitter [m].", 0.0, 0.1, read_only=True),
+    Parameter(
+        "view_fill",
+        0.0,
+        "Camera visits: approach each object until its bounding box spans this share of the camera's vertical "
+        "field of view, as a robot moves closer to what it inspects (0: the same viewpoint offset for every object).",
+        0.0,
+        1.0,
+        read_only=True,
+    ),
     Parameter("loop", False, "Start the exploration again when it ends.", read_only=True),
     Parameter(
         "wait_for_subscribers",
@@ -132,6 +141,8 @@ class SimulatorNode(Node):
                 rounds=rounds,
                 seed=seed,
                 jitter=jitter,
+                view_fill=parameters["view_fill"],
+                fov=self.sim.world.cameras[0].vertical_fov if self.sim.world.cameras else 1.047,
             )
         elif exploration == "touch":
             self.steps = touch_exploration(

@@ -22,6 +22,7 @@ unless given explicitly.  Nothing here imports MuJoCo.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import NamedTuple
 
@@ -186,9 +187,16 @@ def camera_exploration(
     view_offset: Sequence[float] = (0.0, -0.22, 0.15),
     gap_pose: Pose | None = None,
     jitter: float = 0.0,
+    view_fill: float = 0.0,
+    fov: float = 1.047,
+    min_distance: float = 0.15,
 ) -> list[ExplorationStep]:
     """Camera schedule: per visit ``gap_frames`` blank views then
     ``frames_per_view`` views of the object from ``centre + view_offset``.
+
+    ``view_fill`` > 0: the camera approaches along ``view_offset``'s direction until the object's bounding box
+    (its largest side) spans that share of the vertical field of view ``fov`` [rad], as a robot moves closer to
+    what it inspects (never nearer than ``min_distance`` [m]); 0 keeps ``view_offset`` for every object.
 
     ``world``: a parsed world (objects = labelled models) or a mapping
     name -> object centre.  ``gap_pose`` defaults to looking straight down at
@@ -197,10 +205,16 @@ def camera_exploration(
     """
     if frames_per_view < 1 or gap_frames < 0:
         raise ValueError("frames_per_view must be >= 1 and gap_frames >= 0")
+    if not 0.0 <= view_fill <= 1.0 or not 0.0 < fov < math.pi:
+        raise ValueError(f"view_fill must be within [0, 1] and fov within (0, pi), got {view_fill}, {fov}")
     names = _objects(world, objects)
     if isinstance(world, World):
         centres = object_positions(world, names)
-        lows = {n: model_aabb(world.model(n))[0] for n in names}
+        boxes = {n: model_aabb(world.model(n)) for n in names}
+        lows = {n: boxes[n][0] for n in names}
+        sizes = {n: float(np.max(boxes[n][1] - boxes[n][0])) for n in names}
+    elif view_fill > 0:
+        raise ValueError("view_fill needs a parsed world (the objects' bounding boxes)")
     else:
         centres = {n: np.asarray(world[n], dtype=float) for n in names}
         lows = centres
@@ -211,6 +225,13 @@ def camera_exploration(
         gap_pose = Pose.look_at(spot + np.array([0.0, 0.0, 0.25]), spot)
     rng = np.random.default_rng(seed)
     offset = np.asarray(view_offset, dtype=float)
+
+    def eye_offset(obj: str) -> np.ndarray:
+        if view_fill <= 0:
+            return offset
+        distance = max(sizes[obj] / (2.0 * math.tan(fov / 2.0) * view_fill), min_distance)
+        return offset / np.linalg.norm(offset) * distance
+
     seq = visit_order(names, order=order, rounds=rounds, seed=seed)
     steps: list[ExplorationStep] = []
     seen: dict[str, int] = {}
@@ -223,7 +244,7 @@ def camera_exploration(
         c = centres[obj]
         for _ in range(frames_per_view):
             i = len(steps)
-            eye = c + offset
+            eye = c + eye_offset(obj)
             if jitter > 0:
                 eye = eye + rng.uniform(-jitter, jitter, size=3)
             steps.append(ExplorationStep((i + 1) * dt, Pose.look_at(eye, c), obj, "view", v, rep, obj, i))

@@ -151,3 +151,42 @@ def test_drive_touch_schedule_presses_each_object():
     assert pressed == Counter({"flat_box": 4, "thin_cylinder": 3, "sphere": 2, "ridge": 1})
     assert max(idle) == 0.0
     sim.close()
+
+
+def test_view_fill_brings_objects_of_any_size_to_the_same_share_of_the_view(tmp_path):
+    from hebbian_ros.sim.many_objects import write_world
+    from hebbian_ros.sim.simulator import EmbeddedSimulator
+
+    sim = EmbeddedSimulator(write_world(tmp_path / "objects.sdf", 8, seed=0), seed=1, camera_noise=0.0)
+    fov = sim.world.cameras[0].vertical_fov
+    centres = object_positions(sim.world)
+
+    def extents(steps):
+        background = None
+        out = {}
+        for st, img in drive(sim, steps):
+            img = img.astype(np.float32)
+            if st.label is None:
+                background = img
+            elif st.label not in out:
+                rows, cols = np.nonzero(np.abs(img - background).max(axis=2) > 24)
+                out[st.label] = max(np.ptp(rows), np.ptp(cols)) / img.shape[0]  # the object's extent in the view
+        return out
+
+    kw = dict(frames_per_view=1, gap_frames=1, order="cyclic")
+    fixed = extents(camera_exploration(sim.world, **kw))
+    filled = extents(camera_exploration(sim.world, view_fill=0.7, fov=fov, **kw))
+    fixed, filled = np.array(list(fixed.values())), np.array(list(filled.values()))
+    assert np.ptp(filled) < 0.7 * np.ptp(fixed) and filled.min() > fixed.min() + 0.1  # 0.30-0.75 -> 0.52-0.78
+    for st in camera_exploration(sim.world, view_fill=0.7, fov=fov, **kw):
+        if st.label:
+            lo, hi = model_aabb(sim.world.model(st.label))
+            distance = np.linalg.norm(centres[st.label] - st.target.position)
+            expected = max(np.max(hi - lo) / (2 * np.tan(fov / 2) * 0.7), 0.15)
+            assert distance == pytest.approx(expected, rel=1e-6)
+    for bad in (dict(view_fill=1.5), dict(view_fill=-0.1), dict(view_fill=0.5, fov=0.0)):
+        with pytest.raises(ValueError):
+            camera_exploration(sim.world, **bad)
+    with pytest.raises(ValueError, match="parsed world"):
+        camera_exploration({"a": (0.0, 0.0, 0.0)}, view_fill=0.5)
+    sim.close()
