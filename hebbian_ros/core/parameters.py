@@ -387,10 +387,9 @@ MEMORY = Schema(
     _p(
         "recognition_hold",
         0.0,
-        "A recognition is held while its memory's distance 1 - similarity stays within this many times the "
-        "threshold's 1 - threshold and no other memory is recognised (above the threshold): the feedback it sends "
-        "distorts the next frames, which must not undo it, even where the distortion looks more like a neighbour "
-        "(0: off). While held, the reported similarity is the best since it began.",
+        "A recognition is held while the same memory stays the best match and its distance 1 - similarity stays "
+        "within this many times the threshold's 1 - threshold: the feedback it sends distorts the next frames, "
+        "which must not undo it (0: off). While held, the reported similarity is the best since it began.",
         0.0,
         100.0,
     ),

@@ -323,33 +323,27 @@ class PatternMemory:
 
         With duplicate copies a memory's similarity is that of its best entry (prototype or copy).
         """
-        memory_id, similarity, *_ = self._match_entry(pattern)
+        memory_id, similarity, _row = self._match_entry(pattern)
         return memory_id, similarity
 
-    def _match_entry(self, pattern: np.ndarray, held: int = -1) -> tuple[int, float, int, float, int]:
-        """:meth:`match` plus the winning copy's pool row (-1: the prototype won), and the same two for memory
-        ``held`` (similarity and row of its best entry; 0.0 and -1 when ``held`` < 0)."""
+    def _match_entry(self, pattern: np.ndarray) -> tuple[int, float, int]:
+        """:meth:`match` plus the winning copy's pool row (-1: the prototype won)."""
         unit = _unit(self._checked(pattern))
         if unit is None or not self.used.any():
-            return -1, 0.0, -1, 0.0, -1
+            return -1, 0.0, -1
         self._follow_whitening()
         patterns, entries = self._as_compared()
         unit = self._compare(unit[None])[0]
-        prototypes = np.where(self.used, patterns @ unit, -np.inf)
-        similarity = prototypes.copy()
+        similarity = np.where(self.used, patterns @ unit, -np.inf)
         rows = None if self.pool is None else self.pool.best(unit, similarity, entries)
-
-        def entry(memory_id: int) -> tuple[float, int]:
-            row = -1
-            if rows is not None and rows.size:
-                mine = np.where(self.pool.owner == memory_id, rows, -np.inf)
-                candidate = int(np.argmax(mine))
-                if mine[candidate] > prototypes[memory_id]:
-                    row = candidate
-            return float(np.clip(similarity[memory_id], 0.0, 1.0)), row
-
         best = int(np.argmax(similarity))
-        return best, *entry(best), *(entry(held) if held >= 0 and self.used[held] else (0.0, -1))
+        row = -1
+        if rows is not None and rows.size:
+            mine = np.where(self.pool.owner == best, rows, -np.inf)
+            candidate = int(np.argmax(mine))
+            if mine[candidate] > float(patterns[best] @ unit):
+                row = candidate
+        return best, float(np.clip(similarity[best], 0.0, 1.0)), row
 
     def recall(self, pattern: np.ndarray, learning_level: float) -> Recall:
         """Recognise ``pattern``; while ``learning_level`` > 0 consolidate a match or store a novelty.
@@ -369,13 +363,9 @@ class PatternMemory:
             self._path = self._current = self._held = -1  # silence ends a confirmed memory's path and a recognition
             return Recall(-1, 0.0, False, False, activity)  # too weak to recognise or to store
         episode_memory = self._current
-        held = self._held if self.params.recognition_hold > 0 else -1
-        memory_id, similarity, row, held_similarity, held_row = self._match_entry(pattern, held)
+        memory_id, similarity, row = self._match_entry(pattern)
         threshold = self.threshold
         above = memory_id >= 0 and similarity >= threshold
-        if not above and held not in (-1, memory_id) and self._holds(held, held_similarity, threshold):
-            # a held recognition ends when another memory is recognised, not when one is merely nearer
-            memory_id, similarity, row = held, held_similarity, held_row
         familiar = above or self._holds(memory_id, similarity, threshold)
         cosine = similarity
         if self.params.recognition_hold > 0:

@@ -92,22 +92,3 @@ def test_a_hold_ends_with_silence_another_memory_or_beyond_its_reach(stimuli):
 def test_the_hold_is_validated():
     with pytest.raises(ValueError, match="recognition_hold"):
         MemoryParams(dim=DIM, recognition_hold=-1.0)
-
-
-def test_a_nearer_memory_below_the_threshold_does_not_end_a_hold(stimuli):
-    """The feedback's distortion of a crowded pattern can look more like a neighbour than like itself."""
-    distorted = _inhibited(stimuli[0])
-    rng = np.random.default_rng(1)
-    neighbour = distorted + 0.4 * np.linalg.norm(distorted) / np.sqrt(DIM) * np.abs(rng.standard_normal(DIM))
-    assert _cosine(distorted, stimuli[0]) < _cosine(distorted, neighbour) < 0.98  # nearer, not recognised
-    assert _cosine(neighbour, stimuli[0]) < 0.98  # a memory of its own
-    memory = _memory(5.0)
-    for pattern in (stimuli[0], neighbour):
-        memory.recall(pattern, 1.0)
-        memory.recall(np.zeros(DIM), 1.0)
-    assert memory.size == 2
-    onset = memory.recall(stimuli[0], 0.0)
-    held = memory.recall(distorted, 0.0)
-    assert held.familiar and held.memory_id == onset.memory_id and held.similarity == pytest.approx(onset.similarity)
-    assert memory.recall(neighbour, 0.0).memory_id == 1  # recognised in its own right: it takes over
-    assert memory.recall(distorted, 0.0).memory_id == 1  # ... and the old recognition is gone
