@@ -30,7 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
 import recognition as rec  # noqa: E402
-from stimulus_sets import make_source  # noqa: E402
 
 FLOORS = (0.03, 0.1, 0.3)
 FIRST = (10, 30, 100)
@@ -49,11 +48,7 @@ def sensor_rates(stages: rec.Stages, frames: rec.Frames, views: list[np.ndarray]
 
 
 def measure(name: str, n: int, seed: int, log) -> dict:
-    source = make_source(name, seed)
-    frames = rec.Frames(source, seed)
-    learned, novel = source.learned_ids(n), source.novel_ids(n)
-    loop = rec.pipeline_factory(None, None)()
-    rec.learn(loop, frames, learned)
+    source, frames, learned, novel, loop = rec.learned_pipeline(name, n, seed)
     stages = rec.Stages(loop)
     looks = np.stack([frames.look(o) for o in learned])
     blank = np.repeat(frames.blank[None], n, axis=0)

@@ -26,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import common  # noqa: E402
 import recognition as rec  # noqa: E402
-from stimulus_sets import make_source  # noqa: E402
 
 from hebbian_ros.core.memory.match_whitening import MatchWhitening, WhiteningParams  # noqa: E402
 
@@ -38,11 +37,7 @@ def unit(x: np.ndarray) -> np.ndarray:
 
 
 def measure(name: str, n: int, seed: int, log) -> dict:
-    source = make_source(name, seed)
-    frames = rec.Frames(source, seed)
-    learned, novel = source.learned_ids(n), source.novel_ids(n)
-    loop = rec.pipeline_factory(None, None)()
-    rec.learn(loop, frames, learned)
+    source, frames, learned, novel, loop = rec.learned_pipeline(name, n, seed)
     kinds = tuple(k for k in source.kinds if k != "same")
     pos, neg = rec.probe_set(loop, frames, learned, kinds), rec.probe_set(loop, frames, novel, kinds)
     known = np.concatenate([np.stack([r["top"] for r in pos[k]]) for k in kinds])

@@ -176,7 +176,7 @@ def probe(pipeline, blank: np.ndarray, view: np.ndarray | list[np.ndarray]) -> d
     pipeline.reset_sensor()
     for _ in range(GAP_PROBE):
         pipeline.frame(blank, DT, learn=False)
-    similarity = []
+    similarity, memory_ids, familiar = [], [], []
     seconds = 0.0
     verdict = None
     for i, image in enumerate(views):
@@ -184,14 +184,17 @@ def probe(pipeline, blank: np.ndarray, view: np.ndarray | list[np.ndarray]) -> d
         step = pipeline.frame(image, DT, learn=False)
         seconds += time.perf_counter() - started
         similarity.append(float(step.recall.similarity))
+        memory_ids.append(int(step.recall.memory_id))
+        familiar.append(bool(step.recall.familiar))
         if i == VERDICT - 1:
             verdict = step
     return {
         "score": similarity[VERDICT - 1],
-        "familiar": bool(verdict.recall.familiar),
-        "memory_id": int(verdict.recall.memory_id),
+        "familiar": familiar[VERDICT - 1],
+        "memory_id": memory_ids[VERDICT - 1],
         "top": np.asarray(verdict.top, np.float32).ravel().copy(),
         "max_over_look": max(similarity),
+        "by_frame": {"similarity": similarity, "memory_id": memory_ids, "familiar": familiar},
         "seconds": seconds,
         "frames": len(views),
     }
@@ -337,6 +340,19 @@ def learn(pipeline, frames: Frames, objects: list[int], on_object=None) -> dict[
 def _cause(broadcast) -> str:
     cause = getattr(broadcast, "cause", None)
     return str(getattr(cause, "name", cause)).lower()
+
+
+def learned_pipeline(name: str, n: int, seed: int) -> tuple[Source, Frames, list[int], list[int], Any]:
+    """Source ``name``, its frames, N learned and N never-seen object ids, and the shipped loop once it learned the N.
+
+    The start of the per-source analyses (``bench/layer_whitening.py``, ``memory_whitening.py``, ``verdict_frames.py``).
+    """
+    source = make_source(name, seed)
+    frames = Frames(source, seed)
+    learned, novel = source.learned_ids(n), source.novel_ids(n)
+    loop = pipeline_factory(None, None)()
+    learn(loop, frames, learned)
+    return source, frames, learned, novel, loop
 
 
 def probe_set(pipeline, frames: Frames, objects: list[int], kinds: tuple[str, ...]) -> dict[str, list[dict]]:

@@ -26,47 +26,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
 import recognition as rec  # noqa: E402
-from stimulus_sets import make_source  # noqa: E402
-
-
-def look(loop, frames: rec.Frames, obj: int, kind: str) -> tuple[list[float], list[int], list[bool]]:
-    """One probe look with learning off: per frame, the reported similarity, memory and verdict."""
-    loop.reset_sensor()
-    for _ in range(rec.GAP_PROBE):
-        loop.frame(frames.blank, rec.DT, learn=False)
-    similarity, memory, familiar = [], [], []
-    view = frames.view(obj, kind)
-    for _ in range(rec.VIEW_FRAMES):
-        recall = loop.frame(view, rec.DT, learn=False).recall
-        similarity.append(float(recall.similarity))
-        memory.append(int(recall.memory_id))
-        familiar.append(bool(recall.familiar))
-    return similarity, memory, familiar
 
 
 def measure(name: str, n: int, seed: int, log) -> dict:
-    source = make_source(name, seed)
-    frames = rec.Frames(source, seed)
-    learned, novel = source.learned_ids(n), source.novel_ids(n)
-    loop = rec.pipeline_factory(None, None)()
-    rec.learn(loop, frames, learned)
-    kinds = [k for k in source.kinds if k != "same"]
+    source, frames, learned, novel, loop = rec.learned_pipeline(name, n, seed)
+    kinds = tuple(k for k in source.kinds if k != "same")
     looks = {
-        label: [look(loop, frames, obj, kind) for kind in kinds for obj in objects]
+        label: [r["by_frame"] for rows in rec.probe_set(loop, frames, objects, kinds).values() for r in rows]
         for label, objects in (("learned", learned), ("novel", novel))
     }
     verdict = rec.VERDICT - 1
     out: dict = {"memories": int(loop.memory.size), "threshold": float(loop.memory.threshold)}
     for label, rows in looks.items():
-        first = [f[0] for _, _, f in rows]
         out[label] = {
             "probes": len(rows),
-            "familiar_first_frame": int(sum(first)),
-            "familiar_verdict": int(sum(f[verdict] for _, _, f in rows)),
-            "lost": int(sum(f[0] and not f[verdict] for _, _, f in rows)),
-            "memory_changed": int(sum(f[0] and m[verdict] != m[0] for _, m, f in rows)),
+            "familiar_first_frame": int(sum(r["familiar"][0] for r in rows)),
+            "familiar_verdict": int(sum(r["familiar"][verdict] for r in rows)),
+            "lost": int(sum(r["familiar"][0] and not r["familiar"][verdict] for r in rows)),
+            "memory_changed": int(sum(r["familiar"][0] and r["memory_id"][verdict] != r["memory_id"][0] for r in rows)),
         }
-    pos, neg = np.array([s for s, _, _ in looks["learned"]]), np.array([s for s, _, _ in looks["novel"]])
+    pos, neg = (np.array([r["similarity"] for r in looks[label]]) for label in ("learned", "novel"))
     out["auroc_by_frame"] = [float(rec.auroc(pos[:, k], neg[:, k])) for k in range(pos.shape[1])]
     out["auroc_max_over_look"] = float(rec.auroc(pos.max(axis=1), neg.max(axis=1)))
     log(f"{name} N={n}: {out}")
