@@ -66,12 +66,17 @@ class MemoryParams:
         memory the episode is about (stored or recognised in it) is that stimulus drifting (onset
         transient, habituation, a late frame) and is consolidated into it instead of stored anew;
         values at or above ``familiarity_threshold`` switch this off.
-    :param recognition_hold: a recognised memory stays recognised while it is still the best match and
-        ``1 - similarity`` stays within this many times ``1 - threshold`` (0: off). Memory's feedback inhibits the
-        sensor and distorts the next frames, on crowded inputs below the threshold (digits: a learned digit fell
-        from 0.99 to 0.95 against a threshold of 0.985): without the hold the verdict flickered with the feedback
-        it caused. While held, the reported similarity is the best since the recognition began, and nothing is
-        consolidated below the threshold.
+    :param recognition_hold: a recognised memory stays recognised while no other memory is recognised, no onset
+        intervenes (``onset_similarity``) and ``1 - similarity`` stays within this many times ``1 - threshold``
+        (0: off). Memory's feedback inhibits the sensor and distorts the next frames, on crowded inputs below the
+        threshold and towards a neighbour (learned digits' new views: 268 of 774 recognitions lost within 5
+        frames when a hold ended as soon as a neighbour was nearer, bench/RESULTS.md 5n). While held, the reported
+        similarity is the best since the recognition began, and nothing is consolidated below the threshold.
+    :param onset_similarity: a frame less similar than this to the last one is an onset, a new stimulus: it ends
+        a held recognition, and a held memory stays at least this similar to the frame. Without it a low
+        adaptive threshold (0.73 among ten coloured shapes) gave the hold an unlimited reach, and it swallowed
+        every new stimulus seen straight after a known one (bench/RESULTS.md 5o). Frames of one moving look
+        change by less, so the feedback's distortion and the look's own motion do not end a hold.
     :param structural: duplicate copies, pruning and the synapse budget; ``None``: one prototype per memory.
     :param neurogenesis: growth of units when full; ``None``: a full memory recycles its least-used one.
     :param match_whitening: familiarity (and the adaptive threshold's samples) measured after a whitening by
@@ -89,6 +94,7 @@ class MemoryParams:
     adaptive_after: int = MEMORY.default("adaptive_after")
     young_threshold: str = MEMORY.default("young_threshold")
     recognition_hold: float = MEMORY.default("recognition_hold")
+    onset_similarity: float = MEMORY.default("onset_similarity")
     structural: StructuralParams | None = None
     neurogenesis: NeurogenesisParams | None = None
     match_whitening: WhiteningParams | None = None
@@ -103,6 +109,7 @@ class MemoryParams:
             "drift_similarity",
             "threshold_quantile",
             "recognition_hold",
+            "onset_similarity",
         ):
             object.__setattr__(self, name, check.as_real(name, getattr(self, name)))
         if self.dim <= 0 or self.capacity <= 0:
@@ -120,6 +127,8 @@ class MemoryParams:
             raise ValueError(f"consolidation_rate: must be in [0, 1], got {self.consolidation_rate}")
         if not 0.0 <= self.recognition_hold <= 100.0:
             raise ValueError(f"recognition_hold: must be in [0, 100], got {self.recognition_hold}")
+        if not 0.0 < self.onset_similarity <= 1.0:
+            raise ValueError(f"onset_similarity: must be in (0, 1], got {self.onset_similarity}")
         if not self.min_activity >= 0:
             raise ValueError(f"min_activity: must be >= 0, got {self.min_activity}")
         if self.structural is not None and not isinstance(self.structural, StructuralParams):
@@ -199,6 +208,7 @@ class PatternMemory:
         self._path = -1  # memory confirmed in this episode whose path new samples extend (-1: none)
         self._current = -1  # memory this learning episode is about: stored or recognised in it (-1: none)
         self._held, self._held_similarity = -1, 0.0  # recognition held from the last frame (-1: none)
+        self._last: np.ndarray | None = None  # last frame's pattern (unit norm): an onset ends a held recognition
         #: the whitening memory matches through (``None``: plain cosine)
         self.whitening = None if params.match_whitening is None else MatchWhitening(params.match_whitening, params.dim)
         self._compared: tuple | None = None  # revisions of prototypes and entries, and both as compared
@@ -323,27 +333,33 @@ class PatternMemory:
 
         With duplicate copies a memory's similarity is that of its best entry (prototype or copy).
         """
-        memory_id, similarity, _row = self._match_entry(pattern)
+        memory_id, similarity, *_ = self._match_entry(pattern)
         return memory_id, similarity
 
-    def _match_entry(self, pattern: np.ndarray) -> tuple[int, float, int]:
-        """:meth:`match` plus the winning copy's pool row (-1: the prototype won)."""
+    def _match_entry(self, pattern: np.ndarray, held: int = -1) -> tuple[int, float, int, float, int]:
+        """:meth:`match` plus the winning copy's pool row (-1: the prototype won), and the same two for memory
+        ``held`` (its best entry's similarity and row; ``0.0, -1`` when ``held`` < 0)."""
         unit = _unit(self._checked(pattern))
         if unit is None or not self.used.any():
-            return -1, 0.0, -1
+            return -1, 0.0, -1, 0.0, -1
         self._follow_whitening()
         patterns, entries = self._as_compared()
         unit = self._compare(unit[None])[0]
-        similarity = np.where(self.used, patterns @ unit, -np.inf)
+        prototypes = np.where(self.used, patterns @ unit, -np.inf)
+        similarity = prototypes.copy()
         rows = None if self.pool is None else self.pool.best(unit, similarity, entries)
+
+        def entry(memory_id: int) -> tuple[float, int]:
+            row = -1
+            if rows is not None and rows.size:
+                mine = np.where(self.pool.owner == memory_id, rows, -np.inf)
+                candidate = int(np.argmax(mine))
+                if mine[candidate] > prototypes[memory_id]:
+                    row = candidate
+            return float(np.clip(similarity[memory_id], 0.0, 1.0)), row
+
         best = int(np.argmax(similarity))
-        row = -1
-        if rows is not None and rows.size:
-            mine = np.where(self.pool.owner == best, rows, -np.inf)
-            candidate = int(np.argmax(mine))
-            if mine[candidate] > float(patterns[best] @ unit):
-                row = candidate
-        return best, float(np.clip(similarity[best], 0.0, 1.0)), row
+        return best, *entry(best), *(entry(held) if held >= 0 and self.used[held] else (0.0, -1))
 
     def recall(self, pattern: np.ndarray, learning_level: float) -> Recall:
         """Recognise ``pattern``; while ``learning_level`` > 0 consolidate a match or store a novelty.
@@ -361,15 +377,20 @@ class PatternMemory:
         activity = float(pattern.mean(dtype=np.float64))  # a float32 sum of huge rates would overflow
         if activity < self.params.min_activity or activity == 0.0:
             self._path = self._current = self._held = -1  # silence ends a confirmed memory's path and a recognition
+            self._last = None
             return Recall(-1, 0.0, False, False, activity)  # too weak to recognise or to store
         episode_memory = self._current
-        memory_id, similarity, row = self._match_entry(pattern)
         threshold = self.threshold
+        held = self._held if self._continues(pattern) else -1
+        memory_id, similarity, row, held_similarity, held_row = self._match_entry(pattern, held)
         above = memory_id >= 0 and similarity >= threshold
-        familiar = above or self._holds(memory_id, similarity, threshold)
+        if not above and held not in (-1, memory_id) and self._holds(held, held_similarity, threshold):
+            # the feedback's distortion made another memory nearer, but none recognised: the recognition stays
+            memory_id, similarity, row = held, held_similarity, held_row
+        familiar = above or (memory_id == held and self._holds(memory_id, similarity, threshold))
         cosine = similarity
         if self.params.recognition_hold > 0:
-            if familiar and memory_id == self._held:
+            if familiar and memory_id == held:
                 similarity = max(similarity, self._held_similarity)
             self._held, self._held_similarity = (memory_id, similarity) if familiar else (-1, 0.0)
         stored, drift = False, 0.0
@@ -414,7 +435,16 @@ class PatternMemory:
     def _holds(self, memory_id: int, similarity: float, threshold: float) -> bool:
         """Whether last frame's recognition of ``memory_id`` still holds below ``threshold`` (``recognition_hold``)."""
         hold = self.params.recognition_hold
-        return hold > 0 and memory_id >= 0 and memory_id == self._held and 1.0 - similarity <= hold * (1.0 - threshold)
+        reach = max(1.0 - hold * (1.0 - threshold), self.params.onset_similarity)
+        return hold > 0 and memory_id >= 0 and memory_id == self._held and similarity >= reach
+
+    def _continues(self, pattern: np.ndarray) -> bool:
+        """Whether ``pattern`` continues last frame's: no onset (``onset_similarity``) in between."""
+        unit = _unit(pattern)
+        last, self._last = self._last, unit
+        if last is None or unit is None:
+            return False
+        return float(last @ unit) >= self.params.onset_similarity
 
     def grow_duplicates(self, memory_id: int) -> int:
         """Grow copies of confirmed memory ``memory_id`` (on the a-ha); return how many were grown.
@@ -653,6 +683,7 @@ class PatternMemory:
         self._recompute_nearest()
         self._episode.clear()
         self._path = self._current = self._held = -1
+        self._last = None
         if self._demand is not None:
             self._demand.satisfied()
 
@@ -766,6 +797,7 @@ def memory_params(parameters: Mapping[str, Any] | None = None) -> MemoryParams:
         adaptive_after=p["adaptive_after"],
         young_threshold=p["young_threshold"],
         recognition_hold=p["recognition_hold"],
+        onset_similarity=p["onset_similarity"],
         structural=structural,
         neurogenesis=neurogenesis,
         match_whitening=(
