@@ -12,7 +12,7 @@ and verdict. Reported per source:
 * memories stored and the adaptive threshold after learning.
 
 ``python bench/verdict_frames.py [--sources digits,sim] [--n 300] [--quick]`` (``bench/run.sh verdict_frames``);
-JSON in ``bench/results/verdict_frames.json``. bench/RESULTS.md 5n.
+JSON in ``bench/results/verdict_frames.json``. bench/RESULTS.md 5n, 5o.
 """
 
 from __future__ import annotations
