@@ -139,6 +139,23 @@ SENSOR = Schema(
     ),
     _p("contrast_gain", 2.0, "Contrast gain: 1/gain drives a cell fully.", 1e-3, 1e3),
     _p(
+        "weber_contrast",
+        False,
+        "Contrast relative to the view's mean luminance, (field - mean) / mean, instead of field - mean: the same "
+        "for any lighting, so contrast_levels can code lightness without coding the light.",
+        read_only=True,
+    ),
+    _p(
+        "contrast_levels",
+        1,
+        "ON and OFF cells per channel and field, each taking the next 1/contrast_gain of the contrast range: with 2, "
+        "a pale and a saturated (or a grey and a black) object drive different cells, not the same cells more or "
+        "less, which a cosine cannot tell apart (black vs grey 0.983 at the sensor with 1: bench/RESULTS.md 5o).",
+        1,
+        4,
+        read_only=True,
+    ),
+    _p(
         "colour_coding",
         "opponent",
         'Colour channels: "opponent" (luminance, red-green, blue-yellow) or "rgb".',

@@ -61,7 +61,14 @@ def pool_grid(image: np.ndarray, rows: int, cols: int, channels: int, *, validat
     return (sums / counts[:, :, None]).astype(np.float32)
 
 
-def on_off_contrast(fields: np.ndarray, gain: float = 2.0, *, validate: bool = True) -> np.ndarray:
+def on_off_contrast(
+    fields: np.ndarray,
+    gain: float = 2.0,
+    *,
+    reference: float | None = None,
+    levels: int = 1,
+    validate: bool = True,
+) -> np.ndarray:
     """Centre-surround contrast of each field against the whole view, split into ON and OFF cells.
 
     Like retinal ON and OFF ganglion cells: ON fires where a field is brighter than its surround
@@ -70,8 +77,12 @@ def on_off_contrast(fields: np.ndarray, gain: float = 2.0, *, validate: bool = T
 
     :param fields: (rows, cols, C) intensities in [0, 1] (colour-opponent axes: [-1, 1]).
     :param gain: contrast that drives a cell fully is ``1 / gain``; finite in float32.
+    :param reference: divide the contrast by this (the view's mean luminance: Weber contrast, the same under any
+        lighting); ``None``: the plain difference.
+    :param levels: cells per channel and sign, cell ``l`` driven by the contrast between ``l / gain`` and
+        ``(l + 1) / gain``: a stronger contrast recruits further cells instead of only driving the same ones more.
     :param validate: ``False`` skips the checks (fields and gain valid by construction).
-    :returns: float32 (rows, cols, 2C) in [0, 1]: ON channels first, then OFF.
+    :returns: float32 (rows, cols, 2 C levels) in [0, 1]: ON channels first (each channel's levels in turn), then OFF.
     """
     if validate:
         gain = check.positive("gain", gain)
@@ -80,8 +91,18 @@ def on_off_contrast(fields: np.ndarray, gain: float = 2.0, *, validate: bool = T
         if overflows:
             raise ValueError(f"gain: {gain:g} overflows float32")
         fields = _fields("fields", fields, (3,), low=-1.0)
+        levels = check.as_int("levels", levels, minimum=1)
+        if reference is not None:
+            reference = check.positive("reference", reference)
     contrast = (fields - fields.mean(axis=(0, 1), keepdims=True)) * np.float32(gain)
-    return np.clip(np.concatenate([contrast, -contrast], axis=2), 0.0, 1.0).astype(np.float32)
+    if reference is not None:
+        contrast = contrast / np.float32(reference)
+    signed = np.concatenate([contrast, -contrast], axis=2)
+    if levels == 1:
+        return np.clip(signed, 0.0, 1.0).astype(np.float32)
+    steps = np.arange(levels, dtype=np.float32)
+    cells = np.clip(signed[..., :, None] - steps, 0.0, 1.0)  # (rows, cols, 2C, levels)
+    return cells.reshape(*signed.shape[:2], -1).astype(np.float32)
 
 
 def colour_opponent(fields: np.ndarray, luminance_weight: float = 0.5, *, validate: bool = True) -> np.ndarray:

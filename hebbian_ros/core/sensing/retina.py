@@ -38,6 +38,8 @@ from hebbian_ros.core.sensing.receptive_fields import colour_opponent, on_off_co
 
 _HABITUATION_FIELDS = tuple(HabituationParams.__dataclass_fields__)
 _GAZE_NAMES = tuple(f"gaze_{name}" for name in GazeParams.__dataclass_fields__)
+#: mean luminance below which weber_contrast divides by this instead (a dark view's noise is not amplified)
+WEBER_FLOOR = 0.05
 
 
 def check_pressure(pressure: np.ndarray) -> np.ndarray:
@@ -63,6 +65,8 @@ class RetinaParams:
     colour_coding: str = SENSOR.default("colour_coding")
     contrast: bool = SENSOR.default("contrast")
     contrast_gain: float = SENSOR.default("contrast_gain")
+    weber_contrast: bool = SENSOR.default("weber_contrast")
+    contrast_levels: int = SENSOR.default("contrast_levels")
     luminance_weight: float = SENSOR.default("luminance_weight")
     edges: bool = SENSOR.default("edges")
     edge_resolution: int = SENSOR.default("edge_resolution")
@@ -77,10 +81,18 @@ class RetinaParams:
         object.__setattr__(self, "cols", check.as_int("cols", self.cols, minimum=1))
         if check.as_int("channels", self.channels) not in (1, 3):
             raise ValueError(f"channels: must be 1 or 3, got {self.channels}")
-        for name in ("colour_coding", "contrast_gain", "luminance_weight", "max_pressure", "edge_resolution"):
+        object.__setattr__(self, "contrast_levels", check.as_int("contrast_levels", self.contrast_levels))
+        for name in (
+            "colour_coding",
+            "contrast_gain",
+            "contrast_levels",
+            "luminance_weight",
+            "max_pressure",
+            "edge_resolution",
+        ):
             SENSOR[name].check(getattr(self, name))
         SENSOR["edge_semi_saturation"].check(self.edge_semi_saturation)
-        for name in ("contrast", "selective_inhibition", "edges"):
+        for name in ("contrast", "weber_contrast", "selective_inhibition", "edges"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ValueError(f"{name}: expected a bool, got {getattr(self, name)!r}")
         check.check_instance("habituation", self.habituation, HabituationParams)
@@ -97,6 +109,8 @@ class RetinaParams:
             colour_coding=p["colour_coding"],
             contrast=p["contrast"],
             contrast_gain=p["contrast_gain"],
+            weber_contrast=p["weber_contrast"],
+            contrast_levels=p["contrast_levels"],
             luminance_weight=p["luminance_weight"],
             edges=p["edges"] and p["modality"] == "camera",
             edge_resolution=p["edge_resolution"],
@@ -122,8 +136,13 @@ class RetinaParams:
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        """Shape of the population: rows, cols, units per field (channels, x 2 with ON/OFF contrast, + edge cells)."""
-        return (self.rows, self.cols, self.channels * (2 if self.contrast else 1) + self.edge_units)
+        """Shape of the population: rows, cols, units per field (channels, x 2 x contrast_levels with ON/OFF contrast,
+        + edge cells)."""
+        return (
+            self.rows,
+            self.cols,
+            self.channels * (2 * self.contrast_levels if self.contrast else 1) + self.edge_units,
+        )
 
     @property
     def edge_units(self) -> int:
@@ -239,9 +258,17 @@ class Retina:
     def _drive(self, fields: np.ndarray, edges: np.ndarray | None) -> np.ndarray:
         """Drive (0..1) of each unit: colour coding, ON/OFF contrast, edge cells."""
         p = self._params
+        reference = None
+        if p.weber_contrast:  # the view's mean luminance, floored so a dark view's noise is not blown up
+            reference = max(float(fields.mean()), WEBER_FLOOR)
         if self._opponent:
             fields = colour_opponent(fields, p.luminance_weight, validate=False)
-        drive = on_off_contrast(fields, p.contrast_gain, validate=False) if p.contrast else fields
+        if p.contrast:
+            drive = on_off_contrast(
+                fields, p.contrast_gain, reference=reference, levels=p.contrast_levels, validate=False
+            )
+        else:
+            drive = fields
         if edges is not None:
             # The edge population is divisively normalised to the colour fields' total activity: both
             # carry equal weight in the pattern, and a scene without contrast stays silent.

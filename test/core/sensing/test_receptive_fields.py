@@ -54,3 +54,32 @@ def test_fields_are_block_means_and_unchecked_calls_give_the_same(shape, grid):
     opponent = colour_opponent(fields, 0.4)
     np.testing.assert_array_equal(colour_opponent(fields, 0.4, validate=False), opponent)
     np.testing.assert_array_equal(on_off_contrast(opponent, 2.5, validate=False), on_off_contrast(opponent, 2.5))
+
+
+def test_contrast_levels_split_the_range_between_cells():
+    fields = np.full((1, 4, 1), 0.5, np.float32)
+    fields[0, 1, 0], fields[0, 2, 0] = 0.625, 0.875  # contrasts +0.125 and +0.375 against the mean 0.5
+    fields[0, 3, 0] = 0.0  # balances the mean: -0.5
+    one = on_off_contrast(fields, 2.0)
+    two = on_off_contrast(fields, 2.0, levels=2)
+    assert two.shape == (1, 4, 4)  # ON level 0, ON level 1, OFF level 0, OFF level 1
+    np.testing.assert_allclose(two[0, 1], [0.25, 0.0, 0.0, 0.0], atol=1e-6)  # weak: the first cell only
+    np.testing.assert_allclose(two[0, 2], [0.75, 0.0, 0.0, 0.0], atol=1e-6)
+    np.testing.assert_allclose(two[0, 3], [0.0, 0.0, 1.0, 0.0], atol=1e-6)  # -0.5 x 2 = -1: fills the first OFF cell
+    np.testing.assert_allclose(two[..., [0, 2]], one, atol=1e-6)  # the first level is the single-level code
+    stronger = on_off_contrast(fields, 4.0, levels=2)  # 0.375 x 4 = 1.5: the second cell takes what the first cannot
+    np.testing.assert_allclose(stronger[0, 2, :2], [1.0, 0.5], atol=1e-6)
+    with pytest.raises(ValueError, match="levels"):
+        on_off_contrast(fields, 2.0, levels=0)
+
+
+def test_weber_contrast_is_the_same_under_any_lighting():
+    rng = np.random.default_rng(0)
+    fields = rng.uniform(0.1, 0.9, (4, 4, 3)).astype(np.float32)
+    lit = on_off_contrast(fields, 2.0, reference=float(fields.mean()), levels=2)
+    dim = on_off_contrast(fields * 0.4, 2.0, reference=float(fields.mean()) * 0.4, levels=2)
+    np.testing.assert_allclose(dim, lit, atol=1e-5)
+    plain_dim = on_off_contrast(fields * 0.4, 2.0, levels=2)  # the plain difference scales with the light
+    assert not np.allclose(plain_dim, lit, atol=1e-3)
+    with pytest.raises(ValueError, match="reference"):
+        on_off_contrast(fields, 2.0, reference=0.0)
