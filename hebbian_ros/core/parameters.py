@@ -416,8 +416,8 @@ MEMORY = Schema(
         0.7,
         "A frame less similar than this to the last one is an onset, a new stimulus: it ends a held recognition "
         "(recognition_hold), and a held memory stays at least this similar to the frame. Frames of one moving look "
-        "changed by less (99 %: 0.76-0.78 on photos, generated objects, digits); a look from one coloured shape "
-        "straight to the next by more (0.46 at most), from one generated object to the next mostly (median 0.63).",
+        "changed by less (1 % quantile: 0.78 on photos, 0.82 on digits); a look from one coloured shape straight to "
+        "the next by more (0.61 at most), from one generated object to the next mostly (median 0.63).",
         0.01,
         1.0,
     ),

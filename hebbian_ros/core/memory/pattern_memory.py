@@ -384,10 +384,10 @@ class PatternMemory:
         held = self._held if self._continues(pattern) else -1
         memory_id, similarity, row, held_similarity, held_row = self._match_entry(pattern, held)
         above = memory_id >= 0 and similarity >= threshold
-        if not above and held not in (-1, memory_id) and self._holds(held, held_similarity, threshold):
+        if not above and held not in (-1, memory_id) and self._within_reach(held_similarity, threshold):
             # the feedback's distortion made another memory nearer, but none recognised: the recognition stays
             memory_id, similarity, row = held, held_similarity, held_row
-        familiar = above or (memory_id == held and self._holds(memory_id, similarity, threshold))
+        familiar = above or (held >= 0 and memory_id == held and self._within_reach(similarity, threshold))
         cosine = similarity
         if self.params.recognition_hold > 0:
             if familiar and memory_id == held:
@@ -432,11 +432,11 @@ class PatternMemory:
                 self._episode.append((memory_id, _unit(pattern)))
         return Recall(memory_id, min(similarity, 1.0), familiar, stored, 0.0 if familiar else activity)
 
-    def _holds(self, memory_id: int, similarity: float, threshold: float) -> bool:
-        """Whether last frame's recognition of ``memory_id`` still holds below ``threshold`` (``recognition_hold``)."""
+    def _within_reach(self, similarity: float, threshold: float) -> bool:
+        """Whether a held memory this similar to the frame is still recognised below ``threshold`` (``recognition_hold``,
+        bounded by ``onset_similarity``)."""
         hold = self.params.recognition_hold
-        reach = max(1.0 - hold * (1.0 - threshold), self.params.onset_similarity)
-        return hold > 0 and memory_id >= 0 and memory_id == self._held and similarity >= reach
+        return hold > 0 and similarity >= max(1.0 - hold * (1.0 - threshold), self.params.onset_similarity)
 
     def _continues(self, pattern: np.ndarray) -> bool:
         """Whether ``pattern`` continues last frame's: no onset (``onset_similarity``) in between."""

@@ -98,8 +98,6 @@ def on_off_contrast(
     if reference is not None:
         contrast = contrast / np.float32(reference)
     signed = np.concatenate([contrast, -contrast], axis=2)
-    if levels == 1:
-        return np.clip(signed, 0.0, 1.0).astype(np.float32)
     steps = np.arange(levels, dtype=np.float32)
     cells = np.clip(signed[..., :, None] - steps, 0.0, 1.0)  # (rows, cols, 2C, levels)
     return cells.reshape(*signed.shape[:2], -1).astype(np.float32)
