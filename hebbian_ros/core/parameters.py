@@ -140,14 +140,14 @@ SENSOR = Schema(
     _p("contrast_gain", 2.0, "Contrast gain: 1/gain drives a cell fully.", 1e-3, 1e3),
     _p(
         "weber_contrast",
-        False,
+        True,
         "Contrast relative to the view's mean luminance, (field - mean) / mean, instead of field - mean: the same "
         "for any lighting, so contrast_levels can code lightness without coding the light.",
         read_only=True,
     ),
     _p(
         "contrast_levels",
-        1,
+        4,
         "ON and OFF cells per channel and field, each taking the next 1/contrast_gain of the contrast range: with 2, "
         "a pale and a saturated (or a grey and a black) object drive different cells, not the same cells more or "
         "less, which a cosine cannot tell apart (black vs grey 0.983 at the sensor with 1: bench/RESULTS.md 5o).",
@@ -257,8 +257,8 @@ FEATURE_LAYER = Schema(
     ),
     _p(
         "n_in",
-        1920,
-        "Units in the layer below (the sensor: 8x8 fields x (6 colour + 24 edge) cells).",
+        3072,
+        "Units in the layer below (the sensor: 8x8 fields x (3 colour channels x ON/OFF x 4 levels + 24 edge) cells).",
         1,
         10_000_000,
         read_only=True,

@@ -54,7 +54,8 @@ def test_memory_defaults_are_the_schema_defaults():
 
 def test_a_layer_from_the_defaults_is_the_schema_default_layer():
     layer = layer_from_parameters()
-    assert (layer.n_in, layer.n_out, layer.rule) == (1920, 256, FEATURE_LAYER.default("rule"))
+    assert (layer.n_in, layer.n_out, layer.rule) == (3072, 256, FEATURE_LAYER.default("rule"))
+    assert layer.n_in == math.prod(RetinaParams().shape), "the default layer does not read the default sensor"
     assert layer.max_rate_hz == FEATURE_LAYER.default("max_rate") and layer.params.eta == 0.00002
     assert FEATURE_LAYER["rule"].choices == RULES
 

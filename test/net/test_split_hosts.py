@@ -335,9 +335,10 @@ def test_closed_loop_across_two_hosts(hosts, ros_env, tmp_path, record_property)
 @pytest.mark.parametrize("hosts", [("a", "m", "b")], indirect=True)
 def test_lossy_link_reliable_events_arrive_and_learning_survives(hosts, ros_env, tmp_path, record_property):
     """20 % loss + 20 ms delay each way between A and B: events and state still arrive, learning still works."""
-    # Jumbo frames: a sensor rates message (1920 rates, ~7.8 kB) is one frame, lost or not as a whole (20 %).
-    # At MTU 1500 it was six IP fragments: 0.8**6 = 26 % arrived, and the incomplete ones filled the
-    # receiver's reassembly memory (held 30 s each) until every fragment was dropped and A->B went silent.
+    # Jumbo frames: a sensor rates message (3072 rates, ~12.3 kB) is two frames, lost if either is (0.8**2: 64 %
+    # arrived, 122 of 190). At MTU 1500 the 1920-rate message was six IP fragments: 0.8**6 = 26 % arrived, and
+    # the incomplete ones filled the receiver's reassembly memory (held 30 s each) until every fragment was
+    # dropped and A->B went silent.
     link_a = hosts.link("a", "m", address=(True, False), mtu=9000)
     link_b = hosts.link("m", "b", subnet=link_a.subnet, address=(False, True), mtu=9000)
     address_a, address_b = link_a.address("a"), link_b.address("b")
@@ -383,7 +384,7 @@ def test_lossy_link_reliable_events_arrive_and_learning_survives(hosts, ros_env,
     agent_a = Agent(hosts, "a", env_a, camera=True, log=tmp_path / "agent_a.log", services=services)
     agent_b = Agent(hosts, "b", env_b, camera=False, log=tmp_path / "agent_b.log")
     try:
-        # ~30 frames/s of which ~80 % cross the lossy link (a rates message is one jumbo frame).
+        # ~30 frames/s of which ~64 % cross the lossy link (a rates message is two jumbo frames).
         wait_graph(
             agent_a,
             [tmp_path / "graph_a.log", tmp_path / "graph_b.log"],

@@ -23,7 +23,7 @@ from hebbian_ros.core.parameters import NODE_NAME, read_overrides
 from hebbian_ros.core.sensing.habituation import HabituationParams, initial_state, sense
 from hebbian_ros.core.sensing.image_decoding import decode_image
 from hebbian_ros.core.sensing.receptive_fields import colour_opponent, on_off_contrast, pool_grid
-from hebbian_ros.core.sensing.retina import Retina, RetinaParams
+from hebbian_ros.core.sensing.retina import WEBER_FLOOR, Retina, RetinaParams
 from hebbian_ros.experiments.stimuli import scene
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Touch
 from hebbian_ros.nodes.conversions import StampClock, image_to_msg
@@ -105,7 +105,7 @@ def test_sensor_node_and_retina_give_the_same_rates_for_the_same_frames(context)
     node = SensorNode(context=context, parameter_overrides=overrides(parameters))
     receiver = Receiver(context, node.rates_topic)
     retina, clock = Retina(RetinaParams.from_parameters(parameters)), StampClock()
-    reference = {"state": initial_state((8, 8, 6)), "rates": None}
+    reference = {"state": initial_state((8, 8, 24)), "rates": None}  # 3 axes x ON/OFF x 4 levels
     habituation = HabituationParams(tau_adapt=0.2)
     try:
         receiver.wait_matched(node.rates_pub)
@@ -127,10 +127,11 @@ def test_sensor_node_and_retina_give_the_same_rates_for_the_same_frames(context)
             # existed), up to the first inhibition (its selective gain depends on every unit the retina has)
             image = plain.astype(np.float32) / 255
             fields = pool_grid(image, 8, 8, 3)
-            drive = on_off_contrast(colour_opponent(fields, 0.5), 2.0)
+            luminance = max(float(fields.mean()), WEBER_FLOOR)  # Weber contrast: against the view's mean
+            drive = on_off_contrast(colour_opponent(fields, 0.5), 2.0, reference=luminance, levels=4)
             reference["rates"], reference["state"] = sense(drive, dt, reference["state"], habituation)
             if i <= 3:
-                np.testing.assert_allclose(rates[:, :, :6], reference["rates"], rtol=1e-5, atol=1e-4)
+                np.testing.assert_allclose(rates[:, :, :24], reference["rates"], rtol=1e-5, atol=1e-4)
 
             if i == 3:  # memory recognised it: selective inhibition (no per-unit gain in the message)
                 node.on_inhibition(Inhibition(target_population="sensor", strength=0.5))

@@ -124,6 +124,7 @@ def test_the_node_parameters_build_the_wiring():
         {
             "rule": "oja",
             "activation": "relu",
+            "n_in": 1920,  # 30 cells per field, which POLARITY names
             "n_out": 1152,
             "input_rows": 8,
             "input_cols": 8,
@@ -207,6 +208,6 @@ def test_multiscale_weights_are_refused_where_they_cannot_apply(kwargs, match):
 
 def test_the_node_parameters_give_multiscale_weights_without_pooling_wiring():
     layer = layer_from_parameters({"initial_weights": "multiscale", "input_rows": 8, "input_cols": 8})
-    assert layer.pooling is None and layer.weights.shape == (256, 1920)
+    assert layer.pooling is None and layer.weights.shape == (256, 3072)
     assert neighbour_correlation(layer.weights, 8, 8) > 0.1
     assert layer_from_parameters({"input_rows": 8, "input_cols": 8}).pooling is None  # a grid alone is no wiring
