@@ -79,22 +79,25 @@ class Loop:
     ) -> Loop:
         """The loop as configured in ``directory`` (default: the package's ``config/``), with overrides.
 
-        A parameter file ``directory`` lacks (``sensor.yaml``, ``layers.yaml``, ``memory.yaml``,
-        ``neuromodulator.yaml``) is read from the package's ``config/``: a variant holds only what it changes.
+        ``directory`` holds a variant: each parameter it sets overrides the package's ``config/``, parameter by
+        parameter, as a later ROS parameter file does; a file or parameter it lacks is the shipped one.
         """
         from hebbian_ros.resources import config_dir
 
         shipped = config_dir()
-        directory = Path(directory) if directory else shipped
+        variant = Path(directory) if directory else shipped
 
-        def file(name: str) -> Path:
-            return directory / name if (directory / name).is_file() else shipped / name
+        def parameters(name: str, node: str) -> dict[str, Any]:
+            merged = read_overrides(shipped / name, node)
+            if (variant / name).is_file():
+                merged.update(read_overrides(variant / name, node))
+            return merged
 
         return cls(
-            read_overrides(file("sensor.yaml"), SENSOR_NODE),
-            [read_overrides(file("layers.yaml"), name) for name in LAYER_NODES],
-            {**read_overrides(file("memory.yaml"), MEMORY_NODE), **(memory or {})},
-            {**read_overrides(file("neuromodulator.yaml"), NEUROMODULATOR_NODE), **(neuromodulator or {})},
+            parameters("sensor.yaml", SENSOR_NODE),
+            [parameters("layers.yaml", name) for name in LAYER_NODES],
+            {**parameters("memory.yaml", MEMORY_NODE), **(memory or {})},
+            {**parameters("neuromodulator.yaml", NEUROMODULATOR_NODE), **(neuromodulator or {})},
         )
 
     def sense(self, image: np.ndarray, dt: float) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -43,3 +44,17 @@ def test_a_variant_holding_one_file_takes_the_rest_from_the_shipped_config(tmp_p
     assert variant.memory.params.dim == shipped.memory.params.dim
     assert [layer.n_out for layer in variant.layers] == [layer.n_out for layer in shipped.layers]
     assert variant.retina.params == shipped.retina.params
+
+
+def test_a_variant_overrides_the_shipped_config_parameter_by_parameter(tmp_path):
+    shipped = Loop.from_config()
+    (tmp_path / "memory.yaml").write_text("memory:\n  ros__parameters:\n    recognition_hold: 10.0\n")
+    (tmp_path / "layers.yaml").write_text("layer1:\n  ros__parameters:\n    seed: 7\n")
+    variant = Loop.from_config(tmp_path)
+    assert variant.memory.params.recognition_hold == 10.0 != shipped.memory.params.recognition_hold
+    # what the variant does not set is the shipped file's, not the schema default
+    assert variant.memory.params == replace(shipped.memory.params, recognition_hold=10.0)
+    assert not np.array_equal(variant.layers[0].weights, shipped.layers[0].weights)  # seed 7
+    n = variant.layers[0].n_out  # layer2 as shipped: unit i = (ON_i - OFF_i) / sqrt 2 of layer1's rates
+    signed = variant.layers[1].weights[:, :n] - variant.layers[1].weights[:, n:]
+    np.testing.assert_allclose(signed, np.sqrt(2) * np.eye(n), atol=1e-6)
