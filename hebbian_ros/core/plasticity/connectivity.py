@@ -22,7 +22,7 @@ that structure: each unit's weights are random at every scale of the grid, from 
 whole grid (a pyramid of blocks of 1, 2, 4, ... fields per side), so the weights of neighbouring fields
 are correlated. A unit then integrates regions of several sizes, like receptive fields that overlap and
 grow up the hierarchy, and a pattern shifted by part of a field moves its drive only a little. Plain
-random rows weigh each field independently: a random projection of the sensor's 1920 rates to 256 units
+random rows weigh each field independently: a random projection of the sensor's rates (1920 then) to 256 units
 separated learned from never-seen objects slightly worse than the rates themselves (bench/RESULTS.md 5h).
 """
 
