@@ -38,6 +38,9 @@ SIZES = ((640, 480), (1280, 720))
 GRID = (8, 8)
 FIELD_PIXELS = 8  # what sensor_node uses with edge cells on (jpeg_field_pixels 4, edge_resolution 8)
 JPEG_QUALITY = 95
+#: the sensor shipped until RESULTS 5p (absolute contrast, one ON/OFF cell per axis: 1920 rates), timed beside it
+PREVIOUS_SENSOR = {"weber_contrast": False, "contrast_levels": 1}
+PREVIOUS_NAME = "5m sensor (1920 rates)"
 
 
 def scene(width: int, height: int, seed: int = 0) -> np.ndarray:
@@ -88,10 +91,10 @@ def rgb_to_bayer_rggb(rgb: np.ndarray) -> bytes:
 
 
 class Sense:
-    """The sensor's per-frame chain with its default parameters (what sensor_node does after decoding)."""
+    """The sensor's per-frame chain (what sensor_node does after decoding): its defaults, or ``overrides``."""
 
-    def __init__(self) -> None:
-        self.retina = Retina(RetinaParams(rows=GRID[0], cols=GRID[1]))
+    def __init__(self, **overrides) -> None:
+        self.retina = Retina(RetinaParams(rows=GRID[0], cols=GRID[1], **overrides))
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
         return self.retina.see(image, 1 / 30, validate=False)
@@ -222,6 +225,8 @@ def main() -> None:
         for name, (_, decode) in table.items():
             functions[f"{name} | decode"] = decode
             functions[f"{name} | decode + sense"] = lambda decode=decode: sensed(decode())
+        previous = Sense(**PREVIOUS_SENSOR)  # the same frames through the sensor shipped before RESULTS 5p
+        functions[f"rgb8 | decode + sense, {PREVIOUS_NAME}"] = lambda decode=table["rgb8"][1]: previous(decode())
         calls, teardown = node_callbacks(width, height)
         functions.update(calls)
         try:
@@ -243,6 +248,12 @@ def main() -> None:
                 ratio[f"{stage}, {scale}"] = value
                 print(f"  simplejpeg vs Pillow, {stage:15s} {scale:4s}: {value:5.2f}x faster")
         results[f"{width}x{height}"]["simplejpeg_speedup_over_pillow"] = ratio
+        cost = (
+            timings["rgb8 | decode + sense"]["median_s"]
+            / timings[f"rgb8 | decode + sense, {PREVIOUS_NAME}"]["median_s"]
+        )
+        results[f"{width}x{height}"]["sense_time_over_previous_sensor"] = cost
+        print(f"  rgb8 decode + sense, default sensor vs {PREVIOUS_NAME}: {cost:5.2f}x the time")
     name = "camera_decoding_quick" if args.quick else "camera_decoding"
     common.save(name, {"grid": GRID, "jpeg_quality": JPEG_QUALITY, "field_pixels": FIELD_PIXELS, "sizes": results})
 
