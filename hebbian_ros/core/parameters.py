@@ -148,9 +148,10 @@ SENSOR = Schema(
     _p(
         "contrast_levels",
         4,
-        "ON and OFF cells per channel and field, each taking the next 1/contrast_gain of the contrast range: with 2, "
-        "a pale and a saturated (or a grey and a black) object drive different cells, not the same cells more or "
-        "less, which a cosine cannot tell apart (black vs grey 0.983 at the sensor with 1: bench/RESULTS.md 5o).",
+        "ON and OFF cells per channel and field, each taking the next 1/contrast_gain of the contrast range: a pale "
+        "and a saturated (or a grey and a black) object drive different cells, not the same cells more or less, "
+        "which a cosine cannot tell apart (black vs grey 0.983 at the sensor with 1). 4 with weber_contrast was "
+        "better than 1 and 2 on every recognition source (bench/RESULTS.md 5o, 5p).",
         1,
         4,
         read_only=True,
