@@ -24,12 +24,14 @@ import argparse
 import io
 import statistics
 import time
+from pathlib import Path
 
 import common
 import numpy as np
 import simplejpeg
 from PIL import Image as PILImage
 
+from hebbian_ros.core.parameters import read_overrides
 from hebbian_ros.core.sensing.compressed import dct_scale, decode_compressed
 from hebbian_ros.core.sensing.image_decoding import decode_image
 from hebbian_ros.core.sensing.retina import Retina, RetinaParams
@@ -39,7 +41,7 @@ GRID = (8, 8)
 FIELD_PIXELS = 8  # what sensor_node uses with edge cells on (jpeg_field_pixels 4, edge_resolution 8)
 JPEG_QUALITY = 95
 #: the sensor shipped until RESULTS 5p (absolute contrast, one ON/OFF cell per axis: 1920 rates), timed beside it
-PREVIOUS_SENSOR = {"weber_contrast": False, "contrast_levels": 1}
+PREVIOUS_SENSOR = read_overrides(Path(__file__).parent / "configs" / "sensor_5m" / "sensor.yaml", "sensor")
 PREVIOUS_NAME = "5m sensor (1920 rates)"
 
 

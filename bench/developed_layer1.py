@@ -12,15 +12,12 @@ Usage: ``python bench/recognition.py --pipeline developed_layer1:build [--config
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hebbian_ros.core.loop import LAYER_NODES, Loop
-from hebbian_ros.core.parameters import read_overrides
+from hebbian_ros.core.loop import LAYER_NODES, Loop, configured
 from hebbian_ros.core.plasticity.layer import layer_from_parameters
-from hebbian_ros.resources import config_dir
 
 DEVELOP_SEED = 7  # a world the benchmark never draws from (it uses seed 0)
 DEVELOP_OBJECTS = 300
@@ -58,9 +55,7 @@ def _developed(config: str | None) -> tuple[dict[str, Any], float]:
     from hebbian_ros.sim.many_objects import ManyObjects
 
     loop = Loop.from_config(config)
-    parameters = read_overrides(config_dir() / "layers.yaml", LAYER_NODES[0])
-    if config and (Path(config) / "layers.yaml").is_file():  # merged as Loop.from_config merges
-        parameters.update(read_overrides(Path(config) / "layers.yaml", LAYER_NODES[0]))
+    parameters = configured("layers.yaml", LAYER_NODES[0], config)
     layer = layer_from_parameters({**parameters, "learning_rate": PEAK_RATE})
     retina = loop.retina
     world = ManyObjects(DEVELOP_OBJECTS, seed=DEVELOP_SEED)

@@ -36,6 +36,20 @@ from hebbian_ros.core.structure.structural import StructuralChange, StructuralKi
 SENSOR_NODE, LAYER_NODES, MEMORY_NODE, NEUROMODULATOR_NODE = "sensor", ("layer1", "layer2"), "memory", "neuromodulator"
 
 
+def configured(file: str, node: str, directory: str | Path | None = None) -> dict[str, Any]:
+    """``node``'s parameters in the package's ``config/file``, overridden by those ``directory/file`` sets.
+
+    A variant in ``directory`` overrides parameter by parameter, as a later ROS parameter file does; a file or
+    parameter it lacks is the shipped one.
+    """
+    from hebbian_ros.resources import config_dir
+
+    merged = read_overrides(config_dir() / file, node)
+    if directory and (Path(directory) / file).is_file():
+        merged.update(read_overrides(Path(directory) / file, node))
+    return merged
+
+
 class Step(NamedTuple):
     """What one frame did."""
 
@@ -79,25 +93,13 @@ class Loop:
     ) -> Loop:
         """The loop as configured in ``directory`` (default: the package's ``config/``), with overrides.
 
-        ``directory`` holds a variant: each parameter it sets overrides the package's ``config/``, parameter by
-        parameter, as a later ROS parameter file does; a file or parameter it lacks is the shipped one.
+        ``directory`` holds a variant: see :func:`configured`.
         """
-        from hebbian_ros.resources import config_dir
-
-        shipped = config_dir()
-        variant = Path(directory) if directory else shipped
-
-        def parameters(name: str, node: str) -> dict[str, Any]:
-            merged = read_overrides(shipped / name, node)
-            if (variant / name).is_file():
-                merged.update(read_overrides(variant / name, node))
-            return merged
-
         return cls(
-            parameters("sensor.yaml", SENSOR_NODE),
-            [parameters("layers.yaml", name) for name in LAYER_NODES],
-            {**parameters("memory.yaml", MEMORY_NODE), **(memory or {})},
-            {**parameters("neuromodulator.yaml", NEUROMODULATOR_NODE), **(neuromodulator or {})},
+            configured("sensor.yaml", SENSOR_NODE, directory),
+            [configured("layers.yaml", name, directory) for name in LAYER_NODES],
+            {**configured("memory.yaml", MEMORY_NODE, directory), **(memory or {})},
+            {**configured("neuromodulator.yaml", NEUROMODULATOR_NODE, directory), **(neuromodulator or {})},
         )
 
     def sense(self, image: np.ndarray, dt: float) -> np.ndarray:

@@ -258,9 +258,8 @@ class Retina:
     def _drive(self, fields: np.ndarray, edges: np.ndarray | None) -> np.ndarray:
         """Drive (0..1) of each unit: colour coding, ON/OFF contrast, edge cells."""
         p = self._params
-        reference = None
-        if p.weber_contrast:  # the view's mean luminance, floored so a dark view's noise is not blown up
-            reference = max(float(fields.mean()), WEBER_FLOOR)
+        # Weber contrast: against the view's mean luminance (before colour coding), floored at WEBER_FLOOR
+        reference = max(float(fields.mean()), WEBER_FLOOR) if p.contrast and p.weber_contrast else None
         if self._opponent:
             fields = colour_opponent(fields, p.luminance_weight, validate=False)
         if p.contrast:
