@@ -7,11 +7,11 @@ view, frame 5 of the look) and N never-seen ones, each under the source's new vi
 * ``search``: the same, but each stored image is also tried under 225 camera changes (shifts of -4..4 px in steps
   of 2, zoom 0.9 / 1 / 1.1, roll -10 / 0 / 10 deg), the best taken: a matcher that knows the view changes the
   benchmark makes (not a new pose, not the lighting);
-* generated objects only: ``twins``, the never-seen objects with a learned one of the same family, parts,
-  colours and orientation. The camera's distance follows an object's size, so such twins look alike up to
-  their proportions (two red spheres are the same image); the AUROC is also given without them.
+* generated objects only: ``twins``, the never-seen objects with a learned one of the same appearance
+  (:func:`hebbian_ros.sim.many_objects.appearance`); the AUROC is also given without them. ``sim`` has none;
+  ``sim_twins`` (the source of RESULTS 5j) has them.
 
-Usage: python bench/view_search.py [--quick] [--sources sim,digits,photos] [--n 300]; writes bench/results/view_search.json.
+Usage: python bench/view_search.py [--quick] [--sources sim,sim_twins,digits,photos] [--n 300]; writes bench/results/view_search.json.
 """
 
 from __future__ import annotations
@@ -57,13 +57,6 @@ def warp(image: np.ndarray, dy: float, dx: float, scale: float, angle: float) ->
     return np.stack([map_coordinates(image[..., k], [rows, cols], order=1, mode="nearest") for k in range(3)], -1)
 
 
-def twin_key(spec) -> tuple:
-    from hebbian_ros.sim.many_objects import PALETTE
-
-    lying = any(abs(p.pose[4]) > 0.1 for p in spec.parts)
-    return (spec.family, tuple(p.kind for p in spec.parts), tuple(PALETTE.index(p.rgb) for p in spec.parts), lying)
-
-
 def run_source(name: str, n: int) -> dict:
     source = make_source(name)
     learned, novel = source.learned_ids(n), source.novel_ids(n)
@@ -85,11 +78,11 @@ def run_source(name: str, n: int) -> dict:
         q = {k: score(neg[k], search) for k in kinds}
         out[method] = {k: auroc(p[k], q[k]) for k in kinds}
         out[method]["new"] = auroc(np.concatenate(list(p.values())), np.concatenate(list(q.values())))
-        if name == "sim":
-            from hebbian_ros.sim.many_objects import object_spec
+        if name.startswith("sim"):
+            from hebbian_ros.sim.many_objects import appearance
 
-            keys = {twin_key(object_spec(o, source.seed)) for o in learned}
-            twin = np.array([twin_key(object_spec(o, source.seed)) in keys for o in novel])
+            keys = {appearance(source.objects.spec(o)) for o in learned}
+            twin = np.array([appearance(source.objects.spec(o)) in keys for o in novel])
             out["twins"] = int(twin.sum())
             others = np.concatenate([q[k][~twin] for k in kinds])
             out[method]["new_without_twins"] = auroc(np.concatenate(list(p.values())), others)

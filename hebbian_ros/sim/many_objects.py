@@ -38,7 +38,8 @@ For the graph / a demo: ``write_world(path, n, seed)`` writes one world with n o
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -52,6 +53,8 @@ __all__ = [
     "Part",
     "ObjectSpec",
     "object_spec",
+    "appearance",
+    "distinct_specs",
     "world_sdf",
     "write_world",
     "ManyObjects",
@@ -181,6 +184,39 @@ def object_spec(index: int, seed: int = 0) -> ObjectSpec:
             parts = [Part(p.kind, p.size, (p.pose[0] - shift, *p.pose[1:]), p.rgb) for p in parts]
     height, radius = _extent(parts)
     return ObjectSpec(int(index), family, tuple(parts), float(rng.uniform(-math.pi, math.pi)), height, radius)
+
+
+def appearance(spec: ObjectSpec) -> tuple:
+    """What the camera can tell an object by: family, part kinds, part colours, lying or upright.
+
+    The camera's distance follows an object's size, so two objects with the same appearance look alike up to
+    their proportions (two red spheres are one image): twins, which no recogniser can tell apart.
+    """
+    lying = any(abs(p.pose[4]) > 0.1 for p in spec.parts)
+    return (spec.family, tuple(p.kind for p in spec.parts), tuple(PALETTE.index(p.rgb) for p in spec.parts), lying)
+
+
+@lru_cache(maxsize=8)
+def _distinct_draws(count: int, seed: int) -> tuple[int, ...]:
+    draws: list[int] = []
+    seen: set[tuple] = set()
+    draw = 0
+    while len(draws) < count:
+        key = appearance(object_spec(draw, seed))
+        if key not in seen:
+            seen.add(key)
+            draws.append(draw)
+        draw += 1
+    return tuple(draws)
+
+
+def distinct_specs(count: int, seed: int = 0) -> list[ObjectSpec]:
+    """``count`` objects of generator ``seed``, no two with the same :func:`appearance` (no twins).
+
+    Object ``i`` is the ``i``-th draw whose appearance no earlier draw had, so the first objects do not depend
+    on ``count``. The simple families run out first (27 spheres), so later objects are mostly patterned.
+    """
+    return [replace(object_spec(d, seed), index=i) for i, d in enumerate(_distinct_draws(int(count), int(seed)))]
 
 
 def _extent(parts: list[Part]) -> tuple[float, float]:
@@ -337,10 +373,16 @@ def world_sdf(specs: list[ObjectSpec], name: str = "many_objects") -> str:
 """
 
 
-def write_world(path: str | Path, count: int, seed: int = 0, first: int = 0) -> Path:
-    """Write a world of objects ``first .. first+count-1`` of generator ``seed`` to ``path`` (for Gazebo/the demo)."""
+def write_world(path: str | Path, count: int, seed: int = 0, first: int = 0, distinct: bool = True) -> Path:
+    """Write a world of objects ``first .. first+count-1`` of generator ``seed`` to ``path`` (for Gazebo/the demo).
+
+    :param distinct: no two objects with the same appearance (:func:`distinct_specs`); False keeps every draw.
+    """
     path = Path(path)
-    specs = [object_spec(i, seed) for i in range(first, first + count)]
+    if distinct:
+        specs = distinct_specs(first + count, seed)[first:]
+    else:
+        specs = [object_spec(i, seed) for i in range(first, first + count)]
     path.write_text(world_sdf(specs, name=f"many_objects_s{seed}_{first}_{first + count}"))
     return path
 
@@ -353,11 +395,15 @@ class ManyObjects:
 
     :param count: objects 0 .. count-1 of generator ``seed``.
     :param per_world: objects per generated world (one world is kept in memory at a time).
+    :param distinct: no two objects with the same appearance (:func:`distinct_specs`); False keeps every draw,
+        twins included.
     """
 
-    def __init__(self, count: int, seed: int = 0, per_world: int = 100) -> None:
+    def __init__(self, count: int, seed: int = 0, per_world: int = 100, distinct: bool = True) -> None:
         self.count = int(count)
         self.seed = int(seed)
+        self.distinct = bool(distinct)
+        self._specs = distinct_specs(self.count, self.seed) if self.distinct else None
         self.per_world = int(per_world)
         self._world_index = -1
         self._sim = None
@@ -369,7 +415,7 @@ class ManyObjects:
     def spec(self, index: int) -> ObjectSpec:
         if not 0 <= index < self.count:
             raise IndexError(f"object {index} outside 0..{self.count - 1}")
-        return object_spec(index, self.seed)
+        return self._specs[index] if self._specs is not None else object_spec(index, self.seed)
 
     def world_text(self, world_index: int) -> str:
         first = world_index * self.per_world
@@ -503,6 +549,7 @@ class ManyObjects:
             "generator": "hebbian_ros.sim.many_objects",
             "objects": self.count,
             "seed": self.seed,
+            "distinct": self.distinct,
             "per_world": self.per_world,
             "families": counts,
             "kinds": list(KINDS),

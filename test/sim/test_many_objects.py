@@ -6,7 +6,16 @@ import subprocess
 import numpy as np
 import pytest
 
-from hebbian_ros.sim.many_objects import FAMILIES, KINDS, ManyObjects, object_spec, world_sdf, write_world
+from hebbian_ros.sim.many_objects import (
+    FAMILIES,
+    KINDS,
+    ManyObjects,
+    appearance,
+    distinct_specs,
+    object_spec,
+    world_sdf,
+    write_world,
+)
 from hebbian_ros.sim.sdf_world import parse_sdf, parse_sdf_string
 
 IGN = shutil.which("ign")
@@ -19,6 +28,25 @@ def test_objects_and_worlds_are_deterministic_by_seed():
     specs = [object_spec(i, 1) for i in range(40)]
     assert world_sdf(specs) == world_sdf([object_spec(i, 1) for i in range(40)])
     assert {s.family for s in [object_spec(i, 0) for i in range(200)]} == set(FAMILIES)
+
+
+def test_raw_draws_repeat_appearances_and_distinct_objects_never_do():
+    draws = [appearance(object_spec(i, 0)) for i in range(600)]
+    assert len(set(draws)) < 550  # e.g. 27 colours make only 27 different spheres
+    specs = distinct_specs(2000, 0)
+    assert len({appearance(s) for s in specs}) == 2000
+    assert [s.index for s in specs] == list(range(2000))
+    assert distinct_specs(40, 0) == specs[:40]  # the first objects do not depend on how many are asked
+    assert {s.family for s in specs[:200]} == set(FAMILIES)
+
+
+def test_worlds_and_renderers_hold_distinct_objects_unless_asked_for_every_draw(tmp_path):
+    distinct = parse_sdf(write_world(tmp_path / "d.sdf", 60, seed=0))
+    every = parse_sdf(write_world(tmp_path / "e.sdf", 60, seed=0, distinct=False))
+    assert len(distinct.labelled_models) == len(every.labelled_models) == 60
+    assert ManyObjects(60, seed=0).spec(59) == distinct_specs(60, 0)[59]
+    assert ManyObjects(60, seed=0, distinct=False).spec(59) == object_spec(59, 0)
+    assert len({appearance(ManyObjects(600, seed=0, distinct=False).spec(i)) for i in range(600)}) < 600
 
 
 def test_generated_world_parses_with_labelled_objects_and_a_camera(tmp_path):
