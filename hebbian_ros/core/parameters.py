@@ -295,6 +295,16 @@ FEATURE_LAYER = Schema(
         choices=("auto", "relu", "on_off"),
     ),
     _p("semi_saturation", 0.0, "Semi-saturation of divisive normalisation [Hz].", 0.0, 1e6, read_only=True),
+    _p(
+        "input_exponent",
+        1.0,
+        "Compressive input transfer: each input rate r enters as max_rate * (r / max_rate)^input_exponent "
+        "before normalisation (1: as it is). Below 1 the strongest inputs no longer set the pattern alone, and a "
+        "change of overall gain still only scales it.",
+        0.05,
+        1.0,
+        read_only=True,
+    ),
     _p("max_rate", 100.0, "Highest rate in and out [Hz].", 1e-3, 1e4, read_only=True),
     _p(
         "gain_tau",

@@ -5,7 +5,9 @@ cylinder + two spheres, striped box = 3-5 slabs of two colours, banded cylinder 
 two colours, compound of 2 or 3 parts, each its own colour) x colours (a palette of 12 hues at two
 saturations plus white, grey and black) x size (about 5-16 cm) x a resting pose (yaw; cylinders and
 capsules may lie on their side). The SDF -> MJCF converter has no textures, so patterns are made of
-parts (stripes, bands, multi-coloured compounds).
+parts (stripes, bands, multi-coloured compounds). Worlds and renderers hold *distinct* objects by default
+(:func:`distinct_specs`): the draws whose :func:`appearance` an earlier draw already had are skipped, since
+the camera's distance follows an object's size and two red spheres are one image.
 
 :func:`world_sdf` writes an SDFormat 1.9 world (same conventions as ``worlds/tabletop.sdf``: ground
 plane, a sun, a 64x64 camera on the static ``camera_rig`` model, every object a static model with a
@@ -443,9 +445,14 @@ class ManyObjects:
             )
         return self._sim
 
+    def _layout(self, world_index: int) -> list[tuple[float, float]]:
+        """Grid positions of a world as :func:`world_sdf` laid it out (its objects, then the empty cell)."""
+        objects = min(self.per_world, self.count - world_index * self.per_world)
+        return grid_positions(objects + 1)
+
     def _target(self, index: int) -> np.ndarray:
         spec = self.spec(index)
-        x, y = grid_positions(self.per_world + 1)[index % self.per_world]
+        x, y = self._layout(index // self.per_world)[index % self.per_world]
         return np.array([x, y, spec.height / 2])
 
     def _distance(self, index: int) -> float:
@@ -533,8 +540,10 @@ class ManyObjects:
     def blank(self) -> np.ndarray:
         """The camera looking at empty ground (the gap between two objects)."""
         if self._blank is None:
-            sim = self._simulator(0 if self._world_index < 0 else self._world_index * self.per_world)
-            x, y = grid_positions(self.per_world + 1)[self.per_world]
+            world_index = max(self._world_index, 0)
+            sim = self._simulator(world_index * self.per_world)
+            layout = self._layout(world_index)
+            x, y = layout[-1]
             target = np.array([x, y, 0.04])
             forward = np.array([math.cos(ELEVATION), 0.0, -math.sin(ELEVATION)])
             sim.set_camera_pose(Pose.look_at(target - 0.3 * forward, target))

@@ -109,3 +109,20 @@ def test_new_views_differ_but_keep_the_object(rendered):
             m = _foreground(v, blank)
             assert 0.4 < m.mean() / mask.mean() < 2.5, (i, kind)  # same object, about the same size
             assert np.abs(np.median(v[m], axis=0) - colour).max() < 60, (i, kind)
+
+
+def test_a_world_with_fewer_objects_than_per_world_frames_each_object_as_a_full_one():
+    """The last world of a renderer holds what is left; the camera must aim where that world put each object."""
+    partial, full = ManyObjects(5, seed=0, per_world=12), ManyObjects(12, seed=0, per_world=12)
+    try:
+        for index in (3, 4):  # a 3 x 2 grid in the world of 5, a 4 x 4 one in the world of 12
+            difference = np.abs(partial.view(index, "same").astype(int) - full.view(index, "same").astype(int))
+            assert difference.mean() < 1.0, (
+                index,
+                difference.mean(),
+            )  # 11.7 when the camera aimed at a full grid's cell
+        empty = np.abs(partial.blank().astype(int) - full.blank().astype(int)).mean()
+        assert empty < 1.0, empty
+    finally:
+        partial.close()
+        full.close()

@@ -14,6 +14,11 @@ layer works on normalised activity:
   semi_saturation_hz``, Carandini & Heeger 2012 — strong inputs are normalised like ``"l2"``,
   weak ones stay weak, so near-silence does not turn into a full-size pattern); an all-zero
   input stays zero;
+* with ``input_exponent`` ``p < 1`` each input rate is first compressed to ``max_rate_hz·(x/max_rate_hz)^p``
+  (a compressive synaptic transfer): the few strongest inputs no longer set the pattern's direction alone,
+  while a change of the input's overall gain (lighting, habituation) still only scales it, so cosines are
+  unchanged by it (power normalisation, as for image descriptors: Perronnin et al. 2010, Arandjelović &
+  Zisserman 2012);
 * with ``gain_tau > 0`` each normalised input ``i`` is then weighted by a homeostatic gain
   ``g_i ∝ 1 / (s_i + s̄) · s_i / (f_i + 0.1 f̄)``, and the pattern scaled back to its norm before
   the gain. ``s_i`` is the input's running standard deviation over the samples the layer learned
@@ -180,6 +185,8 @@ class Layer:
         mean subtracted, then l2: lateral inhibition, so the rules see the pattern's deviations, not the
         direction every non-negative pattern shares), see the module docstring.
     :param semi_saturation_hz: ``σ`` of ``"divisive"`` [Hz], ``>= 0``.
+    :param input_exponent: ``p`` in ``(0, 1]`` of the compressive input transfer (module docstring); ``1``
+        (default) passes the rates as they are.
     :param max_rate_hz: highest input and output rate; for STDP ``max_rate_hz·dt`` must be
         ``<= 1``.
     :param compiled: ``None`` runs the numba kernels when numba is installed, ``False`` the
@@ -218,6 +225,7 @@ class Layer:
         activation: str | None = None,
         input_norm: str = "l2",
         semi_saturation_hz: float = 0.0,
+        input_exponent: float = 1.0,
         max_rate_hz: float = 100.0,
         compiled: bool | None = None,
         pooling: Pooling | None = None,
@@ -252,6 +260,7 @@ class Layer:
             raise ValueError(f"activation: rule {self._rule!r} needs 'relu', got {self._activation!r}")
         self._input_norm = check.as_choice("input_norm", input_norm, INPUT_NORMS)
         self._sigma = np.float32(check.non_negative("semi_saturation_hz", semi_saturation_hz))
+        self._exponent = float(check.in_interval("input_exponent", input_exponent, 0.0, 1.0, low_open=True))
         self._gain_tau = float(check.non_negative("gain_tau", gain_tau))
         self._spread = _Spread(self._n_in, self._gain_tau) if self._gain_tau > 0 else None
         self._max_rate = check.in_interval("max_rate_hz", max_rate_hz, 0.0, MAX_RATE_LIMIT_HZ, low_open=True)
@@ -610,7 +619,10 @@ class Layer:
             self._spread.update(self._base_input(x))
 
     def _base_input(self, x: np.ndarray) -> np.ndarray:
-        """``x`` normalised by ``input_norm``, before the homeostatic gain."""
+        """``x`` compressed by ``input_exponent`` and normalised by ``input_norm``, before the homeostatic gain."""
+        if self._exponent != 1.0:
+            top = np.float32(self._max_rate)
+            x = (np.power(np.maximum(x, 0) / top, np.float32(self._exponent)) * top).astype(np.float32, copy=False)
         if self._input_norm == "centred":  # lateral inhibition removes the population mean, then l2
             x = x - x.mean(axis=-1, keepdims=True, dtype=np.float32)
             norms = np.sqrt(np.einsum("...i,...i->...", x, x))[..., None]
@@ -846,6 +858,7 @@ def layer_from_parameters(parameters: Mapping[str, Any] | None = None, *, compil
         else p["activation"],
         input_norm=p["input_norm"],
         semi_saturation_hz=p["semi_saturation"],
+        input_exponent=p["input_exponent"],
         max_rate_hz=p["max_rate"],
         compiled=compiled,
         gain_tau=p["gain_tau"],

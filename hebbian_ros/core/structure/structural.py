@@ -235,20 +235,25 @@ class DuplicatePool:
         self._pending = 0
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies, owners, usage and clock (tags are volatile and not included)."""
+        """Copies, owners, usage and clock (tags are volatile and not included).
+
+        Rows after the last one in use are left out: a pool sized for thousands of memories saves what it holds.
+        """
+        used = np.flatnonzero(self.owner >= 0)
+        n = int(used[-1]) + 1 if used.size else 0
         return {
-            "copies": self.entries.copy(),
-            "copy_owner": self.owner.copy(),
-            "copy_hits": self.hits.copy(),
-            "copy_last_use": self.last_use.copy(),
+            "copies": self.entries[:n].copy(),
+            "copy_owner": self.owner[:n].copy(),
+            "copy_hits": self.hits[:n].copy(),
+            "copy_last_use": self.last_use[:n].copy(),
             "clock": np.array(self.clock, np.int64),
         }
 
     def checked_state(self, state, capacity: int) -> dict[str, np.ndarray]:
         """Validate the pool part of a :meth:`state_dict` for a memory of ``capacity`` units (no change).
 
-        A state from a pool of another size (the synapse budget changed) is compacted to its copies
-        in use, which must fit. :returns: the arrays to :meth:`load`.
+        Rows that fit load where they were; a state with more rows than this pool (a larger synapse budget) is
+        compacted to its copies in use, which must fit. :returns: the arrays to :meth:`load`.
         """
         missing = [key for key in self.KEYS if key not in state]
         if missing:
@@ -289,7 +294,7 @@ class DuplicatePool:
             arrays["copy_hits"].min() < 0 or arrays["copy_last_use"].min() < 0 or arrays["copy_last_use"].max() > clock
         ):
             raise ValueError("copy_hits and copy_last_use: must be >= 0, copy_last_use <= clock")
-        if n != rows:  # another budget: keep the copies in use
+        if n > rows:  # a larger budget saved it: keep the copies in use
             keep = owner >= 0
             if int(keep.sum()) > rows:
                 raise ValueError(f"copies: {int(keep.sum())} in use, the synapse budget leaves room for {rows}")

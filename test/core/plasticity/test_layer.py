@@ -337,3 +337,38 @@ def test_divisive_normalisation_keeps_weak_input_weak_and_strong_input_normalise
     l2 = Layer(16, 8, "sanger", seed=3, activation="relu").forward(pattern * 50)
     np.testing.assert_allclose(strong, l2 * 190 / 200, rtol=1e-4)
     np.testing.assert_allclose(weak, l2 * 1 / 11, rtol=1e-4)
+
+
+@pytest.mark.parametrize("exponent", [0.3, 0.5, 0.8])
+@pytest.mark.parametrize("input_norm", ["l2", "divisive"])
+def test_compressive_input_transfer_is_a_power_of_each_rate_before_normalisation(exponent, input_norm):
+    kwargs = {"seed": 4, "activation": "on_off", "input_norm": input_norm, "semi_saturation_hz": 10.0}
+    x = rates(np.random.default_rng(5), 4, 16)
+    compressed = Layer(16, 8, "sanger", input_exponent=exponent, **kwargs).forward(x)
+    by_hand = Layer(16, 8, "sanger", **kwargs).forward(100.0 * (x / 100.0) ** exponent)
+    np.testing.assert_allclose(compressed, by_hand, rtol=1e-4, atol=1e-5)
+
+
+def test_compressive_input_transfer_lets_weak_inputs_tell_patterns_apart_and_ignores_overall_gain():
+    """Two patterns that share one strong input and differ in the weak ones: compressed, they are less alike,
+    and a dimmer copy of either still gives the same pattern (only scaled)."""
+    identity = np.eye(4, dtype=np.float32)  # read the normalised input back through an identity layer
+    a = np.array([100.0, 10.0, 0.0, 0.0], np.float32)
+    b = np.array([100.0, 0.0, 10.0, 0.0], np.float32)
+
+    def cosine(u, v):
+        return float(u @ v / np.linalg.norm(u) / np.linalg.norm(v))
+
+    outputs = {}
+    for exponent in (1.0, 0.5):
+        layer = Layer(4, 4, "oja", activation="linear", input_exponent=exponent)
+        layer.load_state_dict({**layer.state_dict(), "weights": identity})
+        outputs[exponent] = [layer.forward(v) for v in (a, b, 0.3 * a)]
+    assert cosine(*outputs[0.5][:2]) < cosine(*outputs[1.0][:2]) - 0.05  # 0.909 against 0.990
+    assert cosine(outputs[0.5][0], outputs[0.5][2]) == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("exponent", [0.0, -0.5, 1.5, float("nan")])
+def test_an_input_exponent_outside_0_to_1_is_refused(exponent):
+    with pytest.raises(ValueError, match="input_exponent"):
+        Layer(4, 2, "sanger", input_exponent=exponent)

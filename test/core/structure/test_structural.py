@@ -206,6 +206,33 @@ def test_state_round_trip_keeps_copies_usage_and_capacity():
     assert other.recall(probe, 0.0) == mem.recall(probe, 0.0)
 
 
+def test_a_large_budget_saves_the_copies_it_holds_and_loads_them_where_they_were():
+    roomy = memory(copies=3, budget=400 * DIM, capacity=4)  # room for 396 copies
+    pattern = base_patterns(1)[0]
+    memory_id = episode(roomy, pattern)
+    for k in range(3):  # kept views (as the sensor's gaze views): copies of the memory
+        roomy.learn_view(memory_id, drift(pattern, 0.3, 50 + k))
+    assert roomy.pool.size == 3
+    roomy.pool.remove(np.array([0]))  # a hole before the last copy in use
+    state = roomy.state_dict()
+    last = int(np.flatnonzero(roomy.pool.owner >= 0)[-1])
+    assert len(state["copies"]) == last + 1 < len(roomy.pool.owner)
+    again = memory(copies=3, budget=400 * DIM, capacity=4)
+    again.load_state_dict(state)
+    assert np.array_equal(again.pool.owner, roomy.pool.owner) and np.array_equal(again.pool.entries, roomy.pool.entries)
+    tight = memory(copies=3, budget=(4 + last) * DIM, capacity=4)  # fewer rows than were saved: compacted
+    tight.load_state_dict(
+        dict(
+            state,
+            copies=np.pad(state["copies"], ((0, 8), (0, 0))),
+            copy_owner=np.pad(state["copy_owner"], (0, 8), constant_values=-1),
+            copy_hits=np.pad(state["copy_hits"], (0, 8)),
+            copy_last_use=np.pad(state["copy_last_use"], (0, 8)),
+        )
+    )
+    assert tight.pool.size == roomy.pool.size
+
+
 def test_loading_handles_other_capacities_and_older_checkpoints():
     small = PatternMemory(MemoryParams(dim=DIM, capacity=2, min_activity=0.0))
     small.recall(base_patterns(1)[0], 1.0)
