@@ -117,10 +117,8 @@ def test_a_world_with_fewer_objects_than_per_world_frames_each_object_as_a_full_
     try:
         for index in (3, 4):  # a 3 x 2 grid in the world of 5, a 4 x 4 one in the world of 12
             difference = np.abs(partial.view(index, "same").astype(int) - full.view(index, "same").astype(int))
-            assert difference.mean() < 1.0, (
-                index,
-                difference.mean(),
-            )  # 11.7 when the camera aimed at a full grid's cell
+            # 11.7 when the camera aimed where a full world would have put the object
+            assert difference.mean() < 1.0, (index, difference.mean())
         empty = np.abs(partial.blank().astype(int) - full.blank().astype(int)).mean()
         assert empty < 1.0, empty
     finally:
