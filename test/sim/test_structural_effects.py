@@ -58,7 +58,10 @@ def test_synapses_stay_within_the_budget_over_a_long_run():
     run = bench.long_run(3000, seed=1, lifetime=300)
     assert run["max_synapses"] <= run["synapse_budget"]
     assert run["max_units_reached"] > run["start_units"] and run["max_units_reached"] <= run["max_units"]
-    assert run["state_bytes_max"] <= run["state_bytes_start"] * 2
+    # the state is its synapses (4 bytes each: prototypes of every unit, copies within the budget) and small per-row
+    # statistics; a pool saves the rows it holds, so it starts small and stays under that bound (measured 122 kB)
+    synapse_bytes = 4 * (run["max_units"] * bench.pattern_size() + run["synapse_budget"])
+    assert run["state_bytes_start"] < run["state_bytes_max"] <= 1.1 * synapse_bytes
     assert {"GROW_DUPLICATE", "NEUROGENESIS"} <= set(run["events"]), run["events"]
     # copies leave by age (PRUNE) or for new learning under the budget (RECYCLE); with a new memory's 13 gaze views
     # the budget of 48 patterns recycles every copy before one is 300 presentations old (RECYCLE 814, PRUNE 0)
