@@ -772,7 +772,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="N = 10, 30, 100 on the photos (<= 3 min)")
     parser.add_argument(
-        "--sources", default=None, help="comma-separated: photos, sim, digits (default: all; --quick: photos)"
+        "--sources",
+        default=None,
+        help="comma-separated: photos, sim, digits, sim_twins (default: photos, sim, digits; --quick: photos)",
     )
     parser.add_argument("--n", default=None, help="comma-separated N values")
     parser.add_argument("--config", default=None, help="folder with the config YAML files (default: config/)")
