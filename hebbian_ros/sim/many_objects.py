@@ -204,6 +204,8 @@ def _distinct_draws(count: int, seed: int) -> tuple[int, ...]:
     seen: set[tuple] = set()
     draw = 0
     while len(draws) < count:
+        if draw > 100 * count:  # the appearances run short (they number in the hundreds of thousands)
+            raise ValueError(f"count: {count} distinct objects not found in {draw} draws")
         key = appearance(object_spec(draw, seed))
         if key not in seen:
             seen.add(key)

@@ -16,8 +16,8 @@ layer works on normalised activity:
   input stays zero;
 * with ``input_exponent`` ``p < 1`` each input rate is first compressed to ``max_rate_hz·(x/max_rate_hz)^p``
   (a compressive synaptic transfer): the few strongest inputs no longer set the pattern's direction alone,
-  while a change of the input's overall gain (lighting, habituation) still only scales it, so cosines are
-  unchanged by it (power normalisation, as for image descriptors: Perronnin et al. 2010, Arandjelović &
+  while a change of the input's overall gain (lighting, habituation) still only scales the pattern and leaves its
+  direction as it was (power normalisation, as for image descriptors: Perronnin et al. 2010, Arandjelović &
   Zisserman 2012);
 * with ``gain_tau > 0`` each normalised input ``i`` is then weighted by a homeostatic gain
   ``g_i ∝ 1 / (s_i + s̄) · s_i / (f_i + 0.1 f̄)``, and the pattern scaled back to its norm before
