@@ -154,10 +154,20 @@ class DuplicatePool:
 
         ``entries``: the copies as compared, when not as stored (a whitened match), row for row.
         """
-        rows = np.where(self.owner >= 0, (self.entries if entries is None else entries) @ unit, -np.inf)
         used = self.owner >= 0
-        np.maximum.at(similarity, self.owner[used], rows[used])
+        rows = np.full(len(self.owner), -np.inf, np.float32)
+        end = self.end
+        if end:  # only the rows up to the last copy in use: a pool sized for thousands of memories costs what it holds
+            compared = (self.entries if entries is None else entries)[:end]
+            rows[:end] = np.where(used[:end], compared @ unit, -np.inf)
+            np.maximum.at(similarity, self.owner[used], rows[used])
         return rows
+
+    @property
+    def end(self) -> int:
+        """One past the last row in use (0: none); copies fill the free rows from the first."""
+        used = np.flatnonzero(self.owner >= 0)
+        return int(used[-1]) + 1 if used.size else 0
 
     def tick(self) -> None:
         """One presentation went by (volatile until captured)."""
@@ -239,8 +249,7 @@ class DuplicatePool:
 
         Rows after the last one in use are left out: a pool sized for thousands of memories saves what it holds.
         """
-        used = np.flatnonzero(self.owner >= 0)
-        n = int(used[-1]) + 1 if used.size else 0
+        n = self.end
         return {
             "copies": self.entries[:n].copy(),
             "copy_owner": self.owner[:n].copy(),
