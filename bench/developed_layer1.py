@@ -15,6 +15,7 @@ import functools
 from typing import Any
 
 import numpy as np
+from young_threshold import first_looks, nearest_other
 
 from hebbian_ros.core.loop import LAYER_NODES, Loop, configured
 from hebbian_ros.core.plasticity.layer import layer_from_parameters
@@ -72,15 +73,9 @@ def _developed(config: str | None) -> tuple[dict[str, Any], float]:
             samples += 1
     state = layer.state_dict()
     loop.layers[0].load_state_dict(state)
-    tops = []
-    for index in range(DEVELOP_OBJECTS):  # each object's first glance, at the benchmark's verdict frame
-        retina.reset()
-        for _ in range(VERDICT):
-            top = loop.top(loop.sense(world.views(index, 0)["same"], DT), 0.0)
-        tops.append(top / max(float(np.linalg.norm(top)), 1e-12))
-    similarity = np.stack(tops) @ np.stack(tops).T
-    np.fill_diagonal(similarity, -1.0)
-    threshold = float(min(np.quantile(similarity.max(axis=1), loop.memory.params.threshold_quantile), 0.999))
+    # each object's first glance, at the benchmark's verdict frame
+    tops = first_looks(loop, [world.views(index, 0)["same"] for index in range(DEVELOP_OBJECTS)], VERDICT, DT)
+    threshold = float(min(np.quantile(nearest_other(tops), loop.memory.params.threshold_quantile), 0.999))
     print(
         f"developed layer1: {samples} samples from {DEVELOP_OBJECTS} objects of world seed {DEVELOP_SEED}; "
         f"their nearest-other similarity quantile {loop.memory.params.threshold_quantile}: {threshold:.4f}"

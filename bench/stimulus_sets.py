@@ -281,12 +281,16 @@ class SimSource(Source):
         self.size = size
 
     def learned_ids(self, n: int) -> list[int]:
+        if not self.distinct:
+            return super().learned_ids(n)
         self._check(n)
-        return list(range(0, 2 * n, 2)) if self.distinct else super().learned_ids(n)
+        return list(range(0, 2 * n, 2))
 
     def novel_ids(self, n: int) -> list[int]:
+        if not self.distinct:
+            return super().novel_ids(n)
         self._check(n)
-        return list(range(1, 2 * n, 2)) if self.distinct else super().novel_ids(n)
+        return list(range(1, 2 * n, 2))
 
     def blank(self) -> np.ndarray:
         return self.objects.blank()

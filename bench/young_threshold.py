@@ -22,23 +22,23 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
-import recognition as rec  # noqa: E402
 
 from hebbian_ros.core.loop import Loop  # noqa: E402
 
 
-def first_looks(loop: Loop, images: list[np.ndarray]) -> np.ndarray:
-    """Unit-norm patterns memory receives at the verdict frame of a fresh look at each image (learning off)."""
+def first_looks(loop: Loop, images: list[np.ndarray], frames: int, dt: float) -> np.ndarray:
+    """Unit-norm patterns memory receives at frame ``frames`` of a fresh look at each image (learning off)."""
     rows = []
     for image in images:
         loop.reset_sensor()
-        for _ in range(rec.VERDICT):
-            top = loop.top(loop.sense(image, rec.DT), 0.0)
+        for _ in range(frames):
+            top = loop.top(loop.sense(image, dt), 0.0)
         rows.append(top / max(float(np.linalg.norm(top)), 1e-12))
     return np.stack(rows)
 
 
 def nearest_other(patterns: np.ndarray) -> np.ndarray:
+    """Each unit-norm pattern's cosine to its nearest other pattern."""
     similarity = patterns @ patterns.T
     np.fill_diagonal(similarity, -np.inf)
     return similarity.max(axis=1)
@@ -50,11 +50,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--objects", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
+    import recognition as rec  # here, not at import: bench/developed_layer1.py, a hook recognition.py loads, uses this
+
     from hebbian_ros.sim.many_objects import ManyObjects
 
     loop = Loop.from_config(args.config)
     world = ManyObjects(args.objects, seed=args.seed)
-    near = nearest_other(first_looks(loop, [world.view(i, "same") for i in range(args.objects)]))
+    images = [world.view(i, "same") for i in range(args.objects)]
+    near = nearest_other(first_looks(loop, images, rec.VERDICT, rec.DT))
     world.close()
     quantile = loop.memory.params.threshold_quantile
     result = {

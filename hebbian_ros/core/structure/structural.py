@@ -154,12 +154,14 @@ class DuplicatePool:
 
         ``entries``: the copies as compared, when not as stored (a whitened match), row for row.
         """
-        used = self.owner >= 0
+        used = np.flatnonzero(self.owner >= 0)
         rows = np.full(len(self.owner), -np.inf, np.float32)
-        end = self.end
-        if end:  # only the rows up to the last copy in use: a pool sized for thousands of memories costs what it holds
-            compared = (self.entries if entries is None else entries)[:end]
-            rows[:end] = np.where(used[:end], compared @ unit, -np.inf)
+        if (
+            used.size
+        ):  # only the rows up to the last copy in use: a pool sized for thousands of memories costs what it holds
+            end = int(used[-1]) + 1
+            compared = (self.entries if entries is None else entries)[:end]  # a view: free rows in it are few
+            rows[:end] = np.where(self.owner[:end] >= 0, compared @ unit, -np.inf)
             np.maximum.at(similarity, self.owner[used], rows[used])
         return rows
 
