@@ -298,9 +298,9 @@ FEATURE_LAYER = Schema(
     _p(
         "input_exponent",
         1.0,
-        "Compressive input transfer: each input rate r enters as max_rate * (r / max_rate)^input_exponent "
-        "before normalisation (1: as it is). Below 1 the strongest inputs no longer set the pattern alone, and a "
-        "change of overall gain still only scales it.",
+        "Compressive input transfer: the input pattern's direction becomes (r / max_rate)^input_exponent, at the "
+        "input's own norm, before normalisation (1: as it is). Below 1 the strongest inputs no longer set the "
+        "pattern alone; a change of overall gain still only scales it, and weak input stays weak.",
         0.05,
         1.0,
         read_only=True,

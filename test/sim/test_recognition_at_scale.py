@@ -142,13 +142,14 @@ def test_views_from_moved_gazes_are_kept_and_make_new_views_of_learned_objects_l
 
 def test_a_recognition_holds_while_its_own_feedback_habituates_the_sensor(learned, world):
     """Memory's feedback inhibits the driven units, so the next frames differ from what was stored; in a crowded
-    memory (a demanding threshold: 0.99, as digits reach at N = 300) that distortion alone fell below the
-    threshold and the verdict flickered with the feedback it caused. The shipped memory holds the recognition."""
+    memory (a demanding threshold: 0.995 in the compressed code, where 0.99 was one in the linear code, as digits
+    reached at N = 300) that distortion alone fell below the threshold and the verdict flickered with the feedback
+    it caused. The shipped memory holds the recognition."""
     flickers, habituation = {}, []
     for hold in (learned[0].memory.params.recognition_hold, 0.0):
         loop = copy.deepcopy(learned[0])
         loop.memory.params = dataclasses.replace(
-            loop.memory.params, recognition_hold=hold, threshold_quantile=0.0, familiarity_threshold=0.99
+            loop.memory.params, recognition_hold=hold, threshold_quantile=0.0, familiarity_threshold=0.995
         )
         lost = []
         for obj in range(N):
@@ -166,7 +167,7 @@ def test_a_recognition_holds_while_its_own_feedback_habituates_the_sensor(learne
         flickers[hold] = lost
     held, unheld = flickers.values()
     assert held == [0] * N, flickers  # once recognised, recognised for the whole look (measured: 0 frames lost)
-    assert sum(unheld) >= N, flickers  # without the hold: 68 frames lost by 6 of the 12 objects
+    assert sum(unheld) >= N, flickers  # without the hold: 28 frames lost by 8 of the 12 objects
     assert len(habituation) >= N // 2 and max(habituation) < 0.5, habituation  # and the sensor habituates (0.13-0.19)
 
 

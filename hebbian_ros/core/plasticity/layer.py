@@ -14,11 +14,13 @@ layer works on normalised activity:
   semi_saturation_hz``, Carandini & Heeger 2012 — strong inputs are normalised like ``"l2"``,
   weak ones stay weak, so near-silence does not turn into a full-size pattern); an all-zero
   input stays zero;
-* with ``input_exponent`` ``p < 1`` each input rate is first compressed to ``max_rate_hz·(x/max_rate_hz)^p``
-  (a compressive synaptic transfer): the few strongest inputs no longer set the pattern's direction alone,
-  while a change of the input's overall gain (lighting, habituation) still only scales the pattern and leaves its
-  direction as it was (power normalisation, as for image descriptors: Perronnin et al. 2010, Arandjelović &
-  Zisserman 2012);
+* with ``input_exponent`` ``p < 1`` the pattern's direction is first compressed: each rate becomes
+  ``(x/max_rate_hz)^p``, and the result is scaled back to ``‖x‖`` (a compressive synaptic transfer under
+  divisive gain control). The few strongest inputs no longer set the direction alone, and a change of the
+  input's overall gain (lighting, habituation) still only scales the pattern (power normalisation, as for image
+  descriptors: Perronnin et al. 2010, Arandjelović & Zisserman 2012). The strength stays the input's own: weak
+  contrast everywhere (an empty table) stays as weak as before under ``"divisive"``, instead of being lifted to
+  an object's strength;
 * with ``gain_tau > 0`` each normalised input ``i`` is then weighted by a homeostatic gain
   ``g_i ∝ 1 / (s_i + s̄) · s_i / (f_i + 0.1 f̄)``, and the pattern scaled back to its norm before
   the gain. ``s_i`` is the input's running standard deviation over the samples the layer learned
@@ -621,8 +623,7 @@ class Layer:
     def _base_input(self, x: np.ndarray) -> np.ndarray:
         """``x`` compressed by ``input_exponent`` and normalised by ``input_norm``, before the homeostatic gain."""
         if self._exponent != 1.0:
-            top = np.float32(self._max_rate)
-            x = (np.power(np.maximum(x, 0) / top, np.float32(self._exponent)) * top).astype(np.float32, copy=False)
+            x = self._compressed(x)
         if self._input_norm == "centred":  # lateral inhibition removes the population mean, then l2
             x = x - x.mean(axis=-1, keepdims=True, dtype=np.float32)
             norms = np.sqrt(np.einsum("...i,...i->...", x, x))[..., None]
@@ -636,6 +637,15 @@ class Layer:
         if self._input_norm == "divisive":
             norms = norms + self._sigma
         return x / np.where(norms > 0, norms, 1)[..., None]
+
+    def _compressed(self, x: np.ndarray) -> np.ndarray:
+        """``x``'s direction compressed by ``input_exponent``, at ``x``'s own norm (module docstring)."""
+        x = np.maximum(x, 0).astype(np.float32, copy=False)
+        power = np.power(x / np.float32(self._max_rate), np.float32(self._exponent))
+        norm = np.sqrt(np.einsum("...i,...i->...", x, x))
+        power_norm = np.sqrt(np.einsum("...i,...i->...", power, power))
+        scale = norm / np.where(power_norm > 0, power_norm, 1)
+        return (power * np.asarray(scale, dtype=np.float32)[..., None]).astype(np.float32, copy=False)
 
     def _forward(self, x: np.ndarray) -> np.ndarray:
         x_hat = self._normalised_input(x)

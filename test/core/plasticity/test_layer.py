@@ -340,13 +340,28 @@ def test_divisive_normalisation_keeps_weak_input_weak_and_strong_input_normalise
 
 
 @pytest.mark.parametrize("exponent", [0.3, 0.5, 0.8])
-@pytest.mark.parametrize("input_norm", ["l2", "divisive"])
-def test_compressive_input_transfer_is_a_power_of_each_rate_before_normalisation(exponent, input_norm):
+@pytest.mark.parametrize("input_norm", ["l2", "divisive", "scale"])
+def test_compressive_input_transfer_is_a_power_of_each_rate_at_the_input_norm(exponent, input_norm):
     kwargs = {"seed": 4, "activation": "on_off", "input_norm": input_norm, "semi_saturation_hz": 10.0}
     x = rates(np.random.default_rng(5), 4, 16)
     compressed = Layer(16, 8, "sanger", input_exponent=exponent, **kwargs).forward(x)
-    by_hand = Layer(16, 8, "sanger", **kwargs).forward(100.0 * (x / 100.0) ** exponent)
-    np.testing.assert_allclose(compressed, by_hand, rtol=1e-4, atol=1e-5)
+    power = (x / 100.0) ** exponent
+    by_hand = power * (np.linalg.norm(x, axis=1) / np.linalg.norm(power, axis=1))[:, None]
+    np.testing.assert_allclose(compressed, Layer(16, 8, "sanger", **kwargs).forward(by_hand), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("exponent", [1.0, 0.5, 0.3])
+def test_compressive_input_transfer_keeps_weak_contrast_weak_under_divisive_normalisation(exponent):
+    """Weak rates everywhere (an empty table: ~3 Hz in all) are not lifted towards a strong object's strength: the
+    compression changes the pattern's direction, divisive normalisation of its own norm sets its strength."""
+    layer = Layer(16, 16, "oja", activation="linear", input_norm="divisive", semi_saturation_hz=10.0, input_exponent=exponent)
+    layer.load_state_dict({**layer.state_dict(), "weights": np.eye(16, dtype=np.float32)})
+    rng = np.random.default_rng(8)
+    table, thing = rng.uniform(0.0, 1.0, 16).astype(np.float32), rng.uniform(0.0, 1.0, 16).astype(np.float32)
+    table *= 3.0 / np.linalg.norm(table)
+    thing *= 150.0 / np.linalg.norm(thing)
+    strengths = [np.linalg.norm(layer.forward(v)) / 100.0 for v in (table, thing)]
+    np.testing.assert_allclose(strengths, [3.0 / 13.0, 150.0 / 160.0], rtol=1e-4)
 
 
 def test_compressive_input_transfer_lets_weak_inputs_tell_patterns_apart_and_ignores_overall_gain():
