@@ -354,7 +354,9 @@ def test_compressive_input_transfer_is_a_power_of_each_rate_at_the_input_norm(ex
 def test_compressive_input_transfer_keeps_weak_contrast_weak_under_divisive_normalisation(exponent):
     """Weak rates everywhere (an empty table: ~3 Hz in all) are not lifted towards a strong object's strength: the
     compression changes the pattern's direction, divisive normalisation of its own norm sets its strength."""
-    layer = Layer(16, 16, "oja", activation="linear", input_norm="divisive", semi_saturation_hz=10.0, input_exponent=exponent)
+    layer = Layer(
+        16, 16, "oja", activation="linear", input_norm="divisive", semi_saturation_hz=10.0, input_exponent=exponent
+    )
     layer.load_state_dict({**layer.state_dict(), "weights": np.eye(16, dtype=np.float32)})
     rng = np.random.default_rng(8)
     table, thing = rng.uniform(0.0, 1.0, 16).astype(np.float32), rng.uniform(0.0, 1.0, 16).astype(np.float32)
