@@ -180,6 +180,13 @@ SENSOR = Schema(
         10.0,
     ),
     _p(
+        "edge_weight",
+        1.0,
+        "Total drive of the edge cells relative to the colour fields' (the edge population is normalised to it).",
+        0.0,
+        10.0,
+    ),
+    _p(
         "gaze_shift",
         0.05,
         "Camera: when memory stores a new memory the sensor looks around the stimulus and publishes its views at "

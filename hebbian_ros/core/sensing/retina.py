@@ -71,6 +71,7 @@ class RetinaParams:
     edges: bool = SENSOR.default("edges")
     edge_resolution: int = SENSOR.default("edge_resolution")
     edge_semi_saturation: float = SENSOR.default("edge_semi_saturation")
+    edge_weight: float = SENSOR.default("edge_weight")
     max_pressure: float = SENSOR.default("max_pressure")
     selective_inhibition: bool = SENSOR.default("selective_inhibition")
     habituation: HabituationParams = field(default_factory=HabituationParams)
@@ -92,6 +93,7 @@ class RetinaParams:
         ):
             SENSOR[name].check(getattr(self, name))
         SENSOR["edge_semi_saturation"].check(self.edge_semi_saturation)
+        SENSOR["edge_weight"].check(self.edge_weight)
         for name in ("contrast", "weber_contrast", "selective_inhibition", "edges"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ValueError(f"{name}: expected a bool, got {getattr(self, name)!r}")
@@ -115,6 +117,7 @@ class RetinaParams:
             edges=p["edges"] and p["modality"] == "camera",
             edge_resolution=p["edge_resolution"],
             edge_semi_saturation=p["edge_semi_saturation"],
+            edge_weight=p["edge_weight"],
             max_pressure=p["max_pressure"],
             selective_inhibition=p["selective_inhibition"],
             habituation=HabituationParams(**{name: p[name] for name in _HABITUATION_FIELDS}),
@@ -269,10 +272,11 @@ class Retina:
         else:
             drive = fields
         if edges is not None:
-            # The edge population is divisively normalised to the colour fields' total activity: both
-            # carry equal weight in the pattern, and a scene without contrast stays silent.
+            # The edge population is divisively normalised to the colour fields' total activity (times
+            # edge_weight): a scene without contrast stays silent.
             edge_norm = float(np.sqrt(np.einsum("ijk,ijk->", edges, edges)))
-            scale = float(np.sqrt(np.einsum("ijk,ijk->", drive, drive))) / edge_norm if edge_norm > 0 else 0.0
+            colour_norm = float(np.sqrt(np.einsum("ijk,ijk->", drive, drive)))
+            scale = p.edge_weight * colour_norm / edge_norm if edge_norm > 0 else 0.0
             drive = np.concatenate([drive, np.minimum(edges * np.float32(scale), np.float32(1.0))], axis=2)
         return drive
 

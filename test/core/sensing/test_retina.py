@@ -154,3 +154,20 @@ def test_weber_contrast_and_levels_are_validated():
         RetinaParams(contrast_levels=0)
     with pytest.raises(ValueError, match="weber_contrast"):
         RetinaParams(weber_contrast="yes")
+
+
+@pytest.mark.parametrize("weight", [0.25, 0.5, 1.0])
+def test_edge_weight_sets_the_edge_cells_total_drive_against_the_colour_fields(weight):
+    retina = Retina(RetinaParams(edge_weight=weight))
+    retina.see(image("red_box"), DT)
+    colour, edges = retina.drive[..., : -retina.params.edge_units], retina.drive[..., -retina.params.edge_units :]
+    assert np.all(edges < 1.0)  # none saturated, so the ratio is exact
+    assert np.linalg.norm(edges) / np.linalg.norm(colour) == pytest.approx(weight, rel=1e-4)
+
+
+def test_an_edge_weight_of_zero_silences_the_edge_cells_and_a_negative_one_is_refused():
+    retina = Retina(RetinaParams(edge_weight=0.0))
+    retina.see(image("red_box"), DT)
+    assert not retina.drive[..., -retina.params.edge_units :].any()
+    with pytest.raises(ValueError, match="edge_weight"):
+        RetinaParams(edge_weight=-1.0)
