@@ -452,13 +452,15 @@ MEMORY = Schema(
     _p(
         "young_threshold",
         "fixed",
-        "A young memory's threshold (fewer than adaptive_after memories): fixed (familiarity_threshold) or "
-        "own_views (once 10 are seen, the 1 - threshold_quantile quantile of how similar learned stimuli's own "
+        "A young memory's threshold (fewer than adaptive_after memories): fixed (familiarity_threshold), floor "
+        "(familiarity_threshold, which then stays the least the adaptive threshold may be: a quantile of the "
+        "first memories' few samples fell below it and let a same-coloured thing of another shape pass as known) "
+        "or own_views (once 10 are seen, the 1 - threshold_quantile quantile of how similar learned stimuli's own "
         "later views were to their memory while learned: follows the representation, where one fixed cosine "
         "let a young memory call different but alike things familiar and never learn them; stricter, about that "
         "share of a known stimulus's views fall below it).",
         read_only=True,
-        choices=("fixed", "own_views"),
+        choices=("fixed", "floor", "own_views"),
     ),
     _p(
         "adaptive_after",

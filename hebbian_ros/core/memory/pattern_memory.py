@@ -52,7 +52,10 @@ class MemoryParams:
         things look in this representation; the threshold is this quantile of those samples, so the share of
         never-seen patterns called familiar stays put however crowded the representation grows.
     :param young_threshold: until ``adaptive_after`` memories are stored there are too few such samples.
-        ``"fixed"``: ``familiarity_threshold``. ``"own_views"``: the ``1 - threshold_quantile`` quantile of how
+        ``"fixed"``: ``familiarity_threshold``. ``"floor"``: ``familiarity_threshold``, which then stays the
+        least the adaptive threshold may be: calibrated like it on a development world (bench/young_threshold.py),
+        it keeps a quantile of the first memories' few samples from letting a tail case through (a same-coloured
+        object of another shape taken for a known one at first sight: bench/RESULTS.md 5r). ``"own_views"``: the ``1 - threshold_quantile`` quantile of how
         similar each learned stimulus's own later views were to its memory while it was learned (about that
         share of a known stimulus's views fall below it), which belongs to the representation memory reads
         where one fixed cosine does not: different but alike things (digits after multiscale weights, 0.95-0.97)
@@ -242,7 +245,10 @@ class PatternMemory:
         nearest = self.nearest[self.used]
         nearest = nearest[nearest > -1.0]  # a memory with no other episode's memory to compare with has none
         if nearest.size >= self.params.adaptive_after:
-            return float(min(np.quantile(nearest, q), 0.999))
+            adaptive = float(min(np.quantile(nearest, q), 0.999))
+            return (
+                max(adaptive, self.params.familiarity_threshold) if self.params.young_threshold == "floor" else adaptive
+            )
         if self.params.young_threshold == "own_views" and len(self.own_views) >= OWN_VIEWS_NEEDED:
             return float(min(np.quantile(np.fromiter(self.own_views, np.float64), 1.0 - q), 0.999))
         return self.params.familiarity_threshold

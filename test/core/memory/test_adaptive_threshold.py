@@ -180,3 +180,25 @@ def test_a_cosine_rounded_above_one_stays_a_similarity_and_its_checkpoint_loads(
 def test_an_unknown_young_threshold_is_refused():
     with pytest.raises(ValueError, match="young_threshold"):
         MemoryParams(dim=DIM, young_threshold="own")
+
+
+def test_a_floor_young_threshold_stays_the_least_the_adaptive_one_may_be():
+    """``young_threshold: floor``: once adaptive, the threshold is the quantile or ``familiarity_threshold``, whichever
+    is higher, so a near twin of a memory that the first memories' few samples would let pass is stored as new."""
+    rng = np.random.default_rng(4)
+    patterns = _patterns(12, rng, 0.3)
+    twin = np.maximum(patterns[0] + 0.7 * (np.random.default_rng(6).uniform(0, 1, DIM) - 0.5), 0)
+    cosine = twin @ patterns[0] / np.linalg.norm(twin) / np.linalg.norm(patterns[0])
+    thresholds = {}
+    for young in ("fixed", "floor"):
+        for floor in (0.95, 0.92):
+            params = MemoryParams(
+                dim=DIM, capacity=64, adaptive_after=8, young_threshold=young, familiarity_threshold=floor
+            )
+            memory = PatternMemory(params)
+            _learn_each(memory, patterns)
+            thresholds[young, floor] = memory.threshold
+            if floor == 0.95:
+                assert memory.recall(twin * 10, 1.0).stored == (young == "floor"), (young, cosine, memory.threshold)
+    assert thresholds["fixed", 0.95] < cosine < 0.95 == thresholds["floor", 0.95]  # measured: 0.926 < 0.94
+    assert min(thresholds["floor", 0.92], thresholds["fixed", 0.92]) > 0.92  # adaptive above its floor: 0.926, 0.930
