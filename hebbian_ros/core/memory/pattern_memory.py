@@ -55,11 +55,12 @@ class MemoryParams:
         ``"fixed"``: ``familiarity_threshold``. ``"floor"``: ``familiarity_threshold``, which then stays the
         least the adaptive threshold may be: calibrated like it on a development world (bench/young_threshold.py),
         it keeps a quantile of the first memories' few samples from letting a tail case through (a same-coloured
-        object of another shape taken for a known one at first sight: bench/RESULTS.md 5r). ``"own_views"``: the ``1 - threshold_quantile`` quantile of how
-        similar each learned stimulus's own later views were to its memory while it was learned (about that
-        share of a known stimulus's views fall below it), which belongs to the representation memory reads
-        where one fixed cosine does not: different but alike things (digits after multiscale weights, 0.95-0.97)
-        were all familiar to a young memory at 0.95, which then never learned them (bench/RESULTS.md 5h).
+        object of another shape taken for a known one at first sight: bench/RESULTS.md 5r). ``"own_views"``: the
+        ``1 - threshold_quantile`` quantile of how similar each learned stimulus's own later views were to its
+        memory while it was learned (about that share of a known stimulus's views fall below it), which belongs to
+        the representation memory reads where one fixed cosine does not: different but alike things (digits after
+        multiscale weights, 0.95-0.97) were all familiar to a young memory at 0.95, which then never learned them
+        (bench/RESULTS.md 5h).
     :param adaptive_after: memories needed before the adaptive threshold replaces the fixed one.
     :param consolidation_rate: how far a recognised memory moves towards the pattern per sample
         while learning mode is on (scaled by the learning level).
