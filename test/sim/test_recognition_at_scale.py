@@ -200,4 +200,4 @@ def test_an_object_seen_straight_after_a_known_one_is_judged_afresh(learned, wor
     assert held_over <= 1 and right >= N - 1, verdicts
     # without onsets the hold swallows never-seen objects the frame matches nothing in (measured: 11 of 12; the
     # other is recognised as some memory within 5 frames, which ends a hold either way)
-    assert swallowed >= 3 * max(held_over, 1), verdicts
+    assert swallowed >= 3, verdicts

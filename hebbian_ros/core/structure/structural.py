@@ -156,9 +156,8 @@ class DuplicatePool:
         """
         used = np.flatnonzero(self.owner >= 0)
         rows = np.full(len(self.owner), -np.inf, np.float32)
-        if (
-            used.size
-        ):  # only the rows up to the last copy in use: a pool sized for thousands of memories costs what it holds
+        # only the rows up to the last copy in use: a pool sized for thousands of memories costs what it holds
+        if used.size:
             end = int(used[-1]) + 1
             compared = (self.entries if entries is None else entries)[:end]  # a view: free rows in it are few
             rows[:end] = np.where(self.owner[:end] >= 0, compared @ unit, -np.inf)
