@@ -463,6 +463,16 @@ MEMORY = Schema(
         choices=("fixed", "floor", "own_views"),
     ),
     _p(
+        "local_vigilance",
+        0.0,
+        "How far each memory's own threshold follows its nearest memory of another episode: its distance "
+        "1 - cosine to a pattern is scaled by ((1 - median nearest) / (1 - its nearest)) ** this, so one among "
+        "look-alikes asks more and an isolated one accepts a farther view; a perfect match stays one (0: one "
+        "threshold for all).",
+        0.0,
+        1.0,
+    ),
+    _p(
         "adaptive_after",
         10,
         "Memories needed before the adaptive threshold replaces the young one (young_threshold).",

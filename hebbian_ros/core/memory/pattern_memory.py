@@ -62,6 +62,13 @@ class MemoryParams:
         multiscale weights, 0.95-0.97) were all familiar to a young memory at 0.95, which then never learned them
         (bench/RESULTS.md 5h).
     :param adaptive_after: memories needed before the adaptive threshold replaces the fixed one.
+    :param local_vigilance: a memory's distance ``1 - cosine`` to a pattern is scaled by
+        ``((1 - median(nearest)) / (1 - nearest)) ** local_vigilance``, ``nearest`` being its similarity to its nearest
+        memory of another episode (the local density, as in the local outlier factor). One threshold for all asks as
+        much of an object among look-alikes as of one unlike anything stored; with this, the first asks more (a
+        same-coloured thing of another shape is not taken for it) and the second accepts a view farther from the
+        learned one. The winner is the memory with the best such similarity; a perfect match stays 1
+        (bench/RESULTS.md 5s). ``0``: the cosine.
     :param consolidation_rate: how far a recognised memory moves towards the pattern per sample
         while learning mode is on (scaled by the learning level).
     :param min_activity: mean rate [Hz] below which a pattern is too weak to be recognised or stored
@@ -97,6 +104,7 @@ class MemoryParams:
     threshold_quantile: float = MEMORY.default("threshold_quantile")
     adaptive_after: int = MEMORY.default("adaptive_after")
     young_threshold: str = MEMORY.default("young_threshold")
+    local_vigilance: float = MEMORY.default("local_vigilance")
     recognition_hold: float = MEMORY.default("recognition_hold")
     onset_similarity: float = MEMORY.default("onset_similarity")
     structural: StructuralParams | None = None
@@ -112,6 +120,7 @@ class MemoryParams:
             "min_activity",
             "drift_similarity",
             "threshold_quantile",
+            "local_vigilance",
             "recognition_hold",
             "onset_similarity",
         ):
@@ -123,6 +132,8 @@ class MemoryParams:
         if not 0.0 <= self.threshold_quantile < 1.0:
             raise ValueError(f"threshold_quantile: must be in [0, 1), got {self.threshold_quantile}")
         MEMORY["young_threshold"].check(self.young_threshold)
+        if not 0.0 <= self.local_vigilance <= 1.0:
+            raise ValueError(f"local_vigilance: must be in [0, 1], got {self.local_vigilance}")
         if self.adaptive_after < 2:
             raise ValueError(f"adaptive_after: must be >= 2, got {self.adaptive_after}")
         if not 0.0 < self.drift_similarity <= 1.0:
@@ -175,7 +186,7 @@ class Recall(NamedTuple):
     """Outcome of presenting one pattern to memory."""
 
     memory_id: int  #: best match, -1 if none
-    similarity: float  #: cosine similarity to it, 0..1 (a held recognition: the best since it began)
+    similarity: float  #: cosine to it, 0..1, as its vigilance sees it (held: the best since the recognition began)
     familiar: bool  #: similarity >= threshold (or a held recognition): the signal propagates
     stored: bool  #: the pattern was stored as a new memory
     unpropagated: float  #: mean rate that did not propagate [Hz] (0 when familiar)
@@ -253,6 +264,28 @@ class PatternMemory:
         if self.params.young_threshold == "own_views" and len(self.own_views) >= OWN_VIEWS_NEEDED:
             return float(min(np.quantile(np.fromiter(self.own_views, np.float64), 1.0 - q), 0.999))
         return self.params.familiarity_threshold
+
+    def _vigilance(self, threshold: float) -> np.ndarray | None:
+        """Per memory, the factor ``local_vigilance`` scales its distance ``1 - cosine`` by (``threshold``: now).
+
+        ``((1 - median(nearest)) / (1 - nearest)) ** w``: above 1 for a memory whose nearest other is nearer than most
+        memories' (it asks more), below 1 for an isolated one; a perfect match stays 1 whatever the factor. A nearest
+        other above the threshold is one thing's view that memory missed once, not a look-alike: it counts as at the
+        threshold. With ``young_threshold`` ``"floor"`` no memory accepts a cosine below ``familiarity_threshold``.
+        ``None`` when off or fewer than two memories have a nearest other; 1 for a memory without one.
+        """
+        weight = self.params.local_vigilance
+        if weight == 0.0:
+            return None
+        known = self.used & (self.nearest > -1.0)
+        if np.count_nonzero(known) < 2:
+            return None
+        distance = 1.0 - np.minimum(self.nearest, np.float32(threshold)).astype(np.float64)
+        distance = np.maximum(distance, 1e-6)
+        factor = np.where(known, (np.median(distance[known]) / distance) ** weight, 1.0)
+        if self.params.young_threshold == "floor":  # an isolated memory asks less, never less than the floor
+            np.maximum(factor, (1.0 - threshold) / max(1.0 - self.params.familiarity_threshold, 1e-6), out=factor)
+        return factor.astype(np.float32)
 
     def _update_nearest(self, slot: int) -> None:
         """``patterns[slot]`` is new or moved: its nearest-other similarity, and the others' against it.
@@ -338,12 +371,15 @@ class PatternMemory:
     def match(self, pattern: np.ndarray) -> tuple[int, float]:
         """Best-matching stored memory and its cosine similarity (``(-1, 0.0)`` if none).
 
-        With duplicate copies a memory's similarity is that of its best entry (prototype or copy).
+        With duplicate copies a memory's similarity is that of its best entry (prototype or copy), its distance
+        scaled by its ``local_vigilance`` factor.
         """
         memory_id, similarity, *_ = self._match_entry(pattern)
         return memory_id, similarity
 
-    def _match_entry(self, pattern: np.ndarray, held: int = -1) -> tuple[int, float, int, float, int]:
+    def _match_entry(
+        self, pattern: np.ndarray, held: int = -1, threshold: float | None = None
+    ) -> tuple[int, float, int, float, int]:
         """:meth:`match` plus the winning copy's pool row (-1: the prototype won), and the same two for memory
         ``held`` (its best entry's similarity and row; ``0.0, -1`` when ``held`` < 0)."""
         unit = _unit(self._checked(pattern))
@@ -355,6 +391,9 @@ class PatternMemory:
         prototypes = np.where(self.used, patterns @ unit, -np.inf)
         similarity = prototypes.copy()
         rows = None if self.pool is None else self.pool.best(unit, similarity, entries)
+        factor = self._vigilance(self.threshold if threshold is None else threshold)
+        if factor is not None:
+            similarity = 1.0 - (1.0 - similarity) * factor
 
         def entry(memory_id: int) -> tuple[float, int]:
             row = -1
@@ -389,7 +428,7 @@ class PatternMemory:
         episode_memory = self._current
         threshold = self.threshold
         held = self._held if self._continues(pattern) else -1
-        memory_id, similarity, row, held_similarity, held_row = self._match_entry(pattern, held)
+        memory_id, similarity, row, held_similarity, held_row = self._match_entry(pattern, held, threshold)
         above = memory_id >= 0 and similarity >= threshold
         if not above and held not in (-1, memory_id) and self._within_reach(held_similarity, threshold):
             # the feedback's distortion made another memory nearer, but none recognised: the recognition stays
@@ -803,6 +842,7 @@ def memory_params(parameters: Mapping[str, Any] | None = None) -> MemoryParams:
         threshold_quantile=p["threshold_quantile"],
         adaptive_after=p["adaptive_after"],
         young_threshold=p["young_threshold"],
+        local_vigilance=p["local_vigilance"],
         recognition_hold=p["recognition_hold"],
         onset_similarity=p["onset_similarity"],
         structural=structural,
