@@ -97,6 +97,22 @@ def test_a_memory_among_look_alikes_still_knows_its_own_pattern():
         assert recall.familiar and recall.memory_id == k and recall.similarity == pytest.approx(1.0, abs=1e-5)
 
 
+def test_a_memory_that_gains_a_look_alike_asks_more_of_the_next_view():
+    rng = np.random.default_rng(4)
+    isolated, alike = _world(rng)
+    memory = _memory(
+        np.concatenate([isolated, alike]), threshold_quantile=0.0, familiarity_threshold=0.98, local_vigilance=0.5
+    )
+    view = _at_cosine(isolated[3], rng.random(DIM) ** 6, 0.95)
+    before = memory.recall(view * 10, 0.0)
+    memory.recall(np.zeros(DIM), 1.0)
+    memory.recall(_at_cosine(isolated[3], rng.random(DIM) ** 6, 0.96) * 10, 1.0)  # a never-seen look-alike, learned
+    assert memory.size == 21
+    after = memory.recall(view * 10, 0.0)
+    assert before.memory_id == after.memory_id == 3
+    assert after.similarity < before.similarity - 0.01, (before.similarity, after.similarity)
+
+
 def test_vigilance_changes_nothing_until_two_memories_have_a_nearest_other():
     rng = np.random.default_rng(2)
     stored, probe = rng.random(DIM), rng.random(DIM)
