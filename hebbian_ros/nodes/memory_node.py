@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import numpy as np
 from rclpy.node import Node
 
-from hebbian_ros.core.memory.pattern_memory import PatternMemory, memory_params
+from hebbian_ros.core.memory.pattern_memory import MemoryParams, PatternMemory, memory_params
 from hebbian_ros.core.parameters import MEMORY
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition, StructuralEvent
 from hebbian_ros.nodes.checkpointing import CHECKPOINTING, Checkpointing
@@ -32,6 +32,11 @@ from hebbian_ros.nodes.parameters import declare_all, follow_updates
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.ros import qos
 from hebbian_ros.ros.spin import spin_node
+
+#: memory parameters a running node applies: every writable one that memory's parameters hold
+_APPLIED_AT_RUN_TIME = frozenset(f.name for f in fields(MemoryParams)) & {
+    n for n, p in MEMORY.items() if not p.read_only
+}
 
 
 class MemoryNode(Node):
@@ -64,11 +69,7 @@ class MemoryNode(Node):
 
     def _prepare_update(self, changes: dict) -> Callable[[], None]:
         """Validate run-time parameter changes; return what applies them (see ``follow_updates``)."""
-        fields = {
-            k: v
-            for k, v in changes.items()
-            if k in ("familiarity_threshold", "consolidation_rate", "min_activity", "drift_similarity")
-        }
+        fields = {k: v for k, v in changes.items() if k in _APPLIED_AT_RUN_TIME}
         params = replace(self.memory.params, **fields)  # MemoryParams validates: ValueError refuses
         attributes = {k: v for k, v in changes.items() if k in ("inhibition_strength", "inhibition_target", "max_rate")}
 

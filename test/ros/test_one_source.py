@@ -233,6 +233,26 @@ def test_loop_builds_the_memory_and_neuromodulator_of_the_nodes(context):
         modulator.destroy_node()
 
 
+def test_memory_applies_every_writable_parameter_it_holds_at_run_time(context):
+    memory = MemoryNode(context=context, parameter_overrides=overrides(configured("memory.yaml", "memory")))
+    try:
+        changes = {
+            "local_vigilance": 0.5,
+            "threshold_quantile": 0.9,
+            "adaptive_after": 20,
+            "recognition_hold": 2.0,
+            "onset_similarity": 0.8,
+        }
+        results = memory.set_parameters([Parameter(k, value=v) for k, v in changes.items()])
+        assert all(r.successful for r in results), [r.reason for r in results]
+        for name, value in changes.items():
+            assert getattr(memory.memory.params, name) == value, name
+        refused = memory.set_parameters([Parameter("local_vigilance", value=1.5)])  # out of range
+        assert not refused[0].successful and memory.memory.params.local_vigilance == 0.5
+    finally:
+        memory.destroy_node()
+
+
 @pytest.mark.parametrize("node_class", [SensorNode, FeatureLayerNode, MemoryNode, NeuromodulatorNode])
 def test_a_node_declares_its_schema_with_its_defaults(context, node_class):
     import importlib

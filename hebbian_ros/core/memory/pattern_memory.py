@@ -227,7 +227,7 @@ class PatternMemory:
         #: the whitening memory matches through (``None``: plain cosine)
         self.whitening = None if params.match_whitening is None else MatchWhitening(params.match_whitening, params.dim)
         self._compared: tuple | None = None  # revisions of prototypes and entries, and both as compared
-        self._vigilance_cache: tuple | None = None  # threshold, nearest, used and the factors they gave
+        self._vigilance_cache: tuple | None = None  # (threshold, weight), nearest, used and the factors they gave
 
     @property
     def size(self) -> int:
@@ -278,16 +278,16 @@ class PatternMemory:
         weight = self.params.local_vigilance
         if weight == 0.0:
             return None
-        cached = self._vigilance_cache  # the factors change only with the nearest others and the threshold
+        cached = self._vigilance_cache  # the factors change only with the nearest others, the threshold and the weight
         if (
             cached is not None
-            and cached[0] == threshold
+            and cached[0] == (threshold, weight)
             and np.array_equal(cached[1], self.nearest)
             and np.array_equal(cached[2], self.used)
         ):
             return cached[3]
         factor = self._vigilance_factor(threshold, weight)
-        self._vigilance_cache = (threshold, self.nearest.copy(), self.used.copy(), factor)
+        self._vigilance_cache = ((threshold, weight), self.nearest.copy(), self.used.copy(), factor)
         return factor
 
     def _vigilance_factor(self, threshold: float, weight: float) -> np.ndarray | None:

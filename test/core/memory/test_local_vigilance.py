@@ -1,5 +1,7 @@
 """Each memory's own vigilance: one among look-alikes asks more, an isolated one accepts a farther view."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -111,6 +113,20 @@ def test_a_memory_that_gains_a_look_alike_asks_more_of_the_next_view():
     after = memory.recall(view * 10, 0.0)
     assert before.memory_id == after.memory_id == 3
     assert after.similarity < before.similarity - 0.01, (before.similarity, after.similarity)
+
+
+def test_a_new_vigilance_applies_to_the_next_pattern():
+    """The memory node changes ``params`` at run time: the cached factors must follow."""
+    rng = np.random.default_rng(5)
+    isolated, alike = _world(rng)
+    memory = _memory(np.concatenate([isolated, alike]), threshold_quantile=0.0, familiarity_threshold=0.92)
+    view = _at_cosine(isolated[3], rng.random(DIM) ** 6, 0.9) * 10
+    plain = memory.recall(view, 0.0).similarity
+    memory.params = replace(memory.params, local_vigilance=0.5)
+    vigilant = memory.recall(view, 0.0).similarity
+    memory.params = replace(memory.params, local_vigilance=1.0)
+    assert plain == pytest.approx(0.9, abs=1e-4)
+    assert plain < vigilant < memory.recall(view, 0.0).similarity  # an isolated memory: its distance shrinks
 
 
 def test_vigilance_changes_nothing_until_two_memories_have_a_nearest_other():
