@@ -69,8 +69,8 @@ class MemoryNode(Node):
 
     def _prepare_update(self, changes: dict) -> Callable[[], None]:
         """Validate run-time parameter changes; return what applies them (see ``follow_updates``)."""
-        fields = {k: v for k, v in changes.items() if k in _APPLIED_AT_RUN_TIME}
-        params = replace(self.memory.params, **fields)  # MemoryParams validates: ValueError refuses
+        updates = {k: v for k, v in changes.items() if k in _APPLIED_AT_RUN_TIME}
+        params = replace(self.memory.params, **updates)  # MemoryParams validates: ValueError refuses
         attributes = {k: v for k, v in changes.items() if k in ("inhibition_strength", "inhibition_target", "max_rate")}
 
         def apply() -> None:

@@ -255,8 +255,7 @@ class PatternMemory:
         q = self.params.threshold_quantile
         if q == 0.0:
             return self.params.familiarity_threshold
-        nearest = self.nearest[self.used]
-        nearest = nearest[nearest > -1.0]  # a memory with no other episode's memory to compare with has none
+        nearest = self.nearest[self._with_nearest()]
         if nearest.size >= self.params.adaptive_after:
             adaptive = float(min(np.quantile(nearest, q), 0.999))
             return (
@@ -265,6 +264,10 @@ class PatternMemory:
         if self.params.young_threshold == "own_views" and len(self.own_views) >= OWN_VIEWS_NEEDED:
             return float(min(np.quantile(np.fromiter(self.own_views, np.float64), 1.0 - q), 0.999))
         return self.params.familiarity_threshold
+
+    def _with_nearest(self) -> np.ndarray:
+        """Memories in use that have a nearest memory of another episode (one alone in its episode has none)."""
+        return self.used & (self.nearest > -1.0)
 
     def _vigilance(self, threshold: float) -> np.ndarray | None:
         """Per memory, the factor ``local_vigilance`` scales its distance ``1 - cosine`` by (``threshold``: now).
@@ -292,7 +295,7 @@ class PatternMemory:
 
     def _vigilance_factor(self, threshold: float, weight: float) -> np.ndarray | None:
         """:meth:`_vigilance` computed afresh."""
-        known = self.used & (self.nearest > -1.0)
+        known = self._with_nearest()
         if np.count_nonzero(known) < 2:
             return None
         distance = 1.0 - np.minimum(self.nearest, np.float32(threshold)).astype(np.float64)
