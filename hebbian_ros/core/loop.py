@@ -8,7 +8,9 @@ neuromodulator integrates the verdict and may switch the learning mode. Its broa
 on ``hebbian/learning_mode``: the level gates every plastic change, an a-ha keeps the stimulus for
 replays and grows memory's duplicates, a replay re-presents the kept stimulus. A newly stored memory
 makes the sensor look around (its gaze views, as on ``hebbian/recognition`` with ``stored``), and memory
-keeps each view as a copy of it. Structural events flow
+keeps each view as a copy of it; a stimulus memory does not know at its onset gets a second look (``look_again``):
+memory matches the same gaze views, and the best that recognises a memory makes the frame familiar (in the graph
+the views come back a frame or two later). Structural events flow
 as on ``hebbian/structure``: a full memory's FULL is answered by the neuromodulator's grant, and memory
 grows the granted units.
 
@@ -133,6 +135,11 @@ class Loop:
         level = self.level if learn else 0.0
         top = self.top(rates, level)
         recall = self.memory.recall(top, level)
+        if recall.look_again:  # a second look: the sensor's gaze views of the stimulus; memory keeps the best
+            for view in self.retina.look_around():
+                seen = self.memory.recognise_view(self.top(view, level))
+                if seen.familiar:
+                    recall = seen
         if recall.familiar:
             self.retina.inhibit(self.inhibition_strength * recall.similarity)
         elif recall.stored:  # a new memory: the sensor looks around it, memory keeps the views

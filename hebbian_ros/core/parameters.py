@@ -430,6 +430,13 @@ MEMORY = Schema(
         100.0,
     ),
     _p(
+        "second_look",
+        False,
+        "A stimulus memory does not know at its onset gets a second look: memory asks the sensor for its gaze views "
+        "of it (shifted, closer and farther, rolled) and a view that recognises a memory makes the stimulus familiar, "
+        "as a saccade re-fixates what the first glance caught off-centre. Nothing is stored from them.",
+    ),
+    _p(
         "onset_similarity",
         0.7,
         "A frame less similar than this to the last one is an onset, a new stimulus: it ends a held recognition "

@@ -59,8 +59,10 @@ def rates_to_msg(
     max_rate: float,
     replay: bool = False,
     gaze_view: int = 0,
+    second_look: bool = False,
 ) -> FiringRates:
-    """Build a FiringRates message (rates flattened row-major); ``gaze_view`` > 0: one of the sensor's gaze views."""
+    """Build a FiringRates message (rates flattened row-major); ``gaze_view`` > 0: one of the sensor's gaze views
+    (``second_look``: of a stimulus memory did not know, to be matched, not stored)."""
     return FiringRates(
         header=header,
         population=population,
@@ -69,6 +71,7 @@ def rates_to_msg(
         max_rate=float(max_rate),
         replay=bool(replay),
         gaze_view=int(gaze_view),
+        second_look=bool(second_look),
     )
 
 

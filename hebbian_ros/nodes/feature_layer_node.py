@@ -130,7 +130,14 @@ class FeatureLayerNode(Node):
         self._input_shape = tuple(int(s) for s in msg.shape) if len(msg.shape) > 1 else None
         self.rates_pub.publish(
             rates_to_msg(
-                msg.header, self.population, (self.layer.n_rates,), y, self.layer.max_rate_hz, msg.replay, msg.gaze_view
+                msg.header,
+                self.population,
+                (self.layer.n_rates,),
+                y,
+                self.layer.max_rate_hz,
+                msg.replay,
+                msg.gaze_view,
+                msg.second_look,
             )
         )
 

@@ -10,7 +10,10 @@ Structural plasticity (``structural``, ``max_capacity``; see :mod:`hebbian_ros.c
 prunes unused ones and asks for new units when full; every change is published on ``hebbian/structure``
 (hebbian_ros/StructuralEvent), where a GROWTH grant from the neuromodulator adds the units. A gaze view
 (``gaze_view`` > 0: the sensor's look around a newly stored stimulus) becomes a copy of the memory stored
-last (:meth:`~hebbian_ros.core.memory.pattern_memory.PatternMemory.learn_view`); no verdict is published.
+last (:meth:`~hebbian_ros.core.memory.pattern_memory.PatternMemory.learn_view`); no verdict is published. A second-look
+view (``second_look``: the sensor's answer to a verdict with ``look_again``) is matched
+(:meth:`~hebbian_ros.core.memory.pattern_memory.PatternMemory.recognise_view`); one that recognises a memory is
+published as a familiar verdict, with its inhibition.
 """
 
 from __future__ import annotations
@@ -137,6 +140,11 @@ class MemoryNode(Node):
         except ValueError as error:
             self.rejections.reject(self.input_topic, error)
             return
+        if msg.gaze_view > 0 and msg.second_look:  # a view of a stimulus memory did not know: matched, not kept
+            recall = self.memory.recognise_view(pattern)
+            if recall.familiar:
+                self.publish_verdict(msg, recall, inhibit=True)
+            return
         if msg.gaze_view > 0:  # the newly stored stimulus from a moved gaze: a view of that memory
             if self.level > 0 and self.memory.learn_view(self.looked_at, pattern):
                 self.publish_structure(msg.header)
@@ -144,7 +152,11 @@ class MemoryNode(Node):
         recall = self.memory.recall(pattern, self.level)
         if recall.stored:
             self.looked_at = recall.memory_id
-        if recall.familiar and not msg.replay:  # first: the sensor is waiting for it
+        self.publish_verdict(msg, recall, inhibit=not msg.replay)
+
+    def publish_verdict(self, msg: FiringRates, recall, inhibit: bool) -> None:
+        """Publish inhibition (if familiar and ``inhibit``) first, then the verdict, structure and memory rates."""
+        if recall.familiar and inhibit:  # first: the sensor is waiting for it
             self.inhibition_pub.publish(
                 Inhibition(
                     header=msg.header,
@@ -163,6 +175,7 @@ class MemoryNode(Node):
             unpropagated=recall.unpropagated,
             stored=recall.stored,
             memory_size=self.memory.size,
+            look_again=recall.look_again,
         )
         self.recognition_pub.publish(verdict)
         self.publish_structure(msg.header)

@@ -161,17 +161,29 @@ class SensorNode(Node):
                 )
 
     def on_recognition(self, msg: Recognition) -> None:
-        """Memory stored a new memory: publish the stimulus at the fixation and from moved gazes (``gaze_view`` 1…)."""
-        if not msg.stored:
+        """Publish the stimulus at the fixation and from moved gazes (``gaze_view`` 1…): to be kept when memory stored
+        a new memory, to be matched (``second_look``) when memory asks to look again at a stimulus it did not know."""
+        if not (msg.stored or msg.look_again):
             return
-        self._views = deque(enumerate(self.retina.look_around(), start=1))  # a new memory: the last one's are moot
+        second_look = not msg.stored
+        # a new memory or a new stimulus: the views still queued belong to the last one
+        self._views = deque((k, view, second_look) for k, view in enumerate(self.retina.look_around(), start=1))
         self._publish_views(self._last_header or msg.header)
 
     def _publish_views(self, header) -> None:
         for _ in range(min(VIEWS_PER_FRAME, len(self._views))):
-            k, view = self._views.popleft()
+            k, view, second_look = self._views.popleft()
             self.rates_pub.publish(
-                rates_to_msg(header, self.population, self.shape, view, self.retina.max_rate, replay=True, gaze_view=k)
+                rates_to_msg(
+                    header,
+                    self.population,
+                    self.shape,
+                    view,
+                    self.retina.max_rate,
+                    replay=True,
+                    gaze_view=k,
+                    second_look=second_look,
+                )
             )
 
     def _now(self) -> float | None:

@@ -36,6 +36,10 @@ from hebbian_ros.core.structure.structural import (
 OWN_VIEWS_NEEDED = 10
 #: own-view similarities kept (the most recent)
 OWN_VIEWS_KEPT = 1000
+#: rows of entries compared at once when every nearest-other similarity is recomputed entry against entry
+NEAREST_CHUNK = 1024
+#: nearest-other samples above the threshold's quantile a second look waits for (100 memories at quantile 0.97)
+SECOND_LOOK_TAIL = 3
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,10 @@ class MemoryParams:
         adaptive threshold (0.73 among ten coloured shapes) gave the hold an unlimited reach, and it swallowed
         every new stimulus seen straight after a known one (bench/RESULTS.md 5o). Frames of one moving look
         change by less, so the feedback's distortion and the look's own motion do not end a hold.
+    :param second_look: a stimulus not recognised at its onset gets one second look: :meth:`PatternMemory.recall`
+        asks for it (``Recall.look_again``) and :meth:`PatternMemory.recognise_view` matches the sensor's gaze views of
+        it. One look meets a known object off-centre, nearer or tilted; its gaze views bring one of them back near
+        the view memory learned (bench/RESULTS.md 5t).
     :param structural: duplicate copies, pruning and the synapse budget; ``None``: one prototype per memory.
     :param neurogenesis: growth of units when full; ``None``: a full memory recycles its least-used one.
     :param match_whitening: familiarity (and the adaptive threshold's samples) measured after a whitening by
@@ -107,6 +115,7 @@ class MemoryParams:
     local_vigilance: float = MEMORY.default("local_vigilance")
     recognition_hold: float = MEMORY.default("recognition_hold")
     onset_similarity: float = MEMORY.default("onset_similarity")
+    second_look: bool = MEMORY.default("second_look")
     structural: StructuralParams | None = None
     neurogenesis: NeurogenesisParams | None = None
     match_whitening: WhiteningParams | None = None
@@ -132,6 +141,7 @@ class MemoryParams:
         if not 0.0 <= self.threshold_quantile < 1.0:
             raise ValueError(f"threshold_quantile: must be in [0, 1), got {self.threshold_quantile}")
         MEMORY["young_threshold"].check(self.young_threshold)
+        MEMORY["second_look"].check(self.second_look)
         if not 0.0 <= self.local_vigilance <= 1.0:
             raise ValueError(f"local_vigilance: must be in [0, 1], got {self.local_vigilance}")
         if self.adaptive_after < 2:
@@ -190,6 +200,7 @@ class Recall(NamedTuple):
     familiar: bool  #: similarity >= threshold (or a held recognition): the signal propagates
     stored: bool  #: the pattern was stored as a new memory
     unpropagated: float  #: mean rate that did not propagate [Hz] (0 when familiar)
+    look_again: bool = False  #: a new stimulus memory does not know: its gaze views may (``second_look``)
 
 
 class PatternMemory:
@@ -224,6 +235,7 @@ class PatternMemory:
         self._current = -1  # memory this learning episode is about: stored or recognised in it (-1: none)
         self._held, self._held_similarity = -1, 0.0  # recognition held from the last frame (-1: none)
         self._last: np.ndarray | None = None  # last frame's pattern (unit norm): an onset ends a held recognition
+        self._looked_again = False  # this look's stimulus had its second look (an onset makes it False)
         #: the whitening memory matches through (``None``: plain cosine)
         self.whitening = None if params.match_whitening is None else MatchWhitening(params.match_whitening, params.dim)
         self._compared: tuple | None = None  # revisions of prototypes and entries, and both as compared
@@ -256,7 +268,7 @@ class PatternMemory:
         if q == 0.0:
             return self.params.familiarity_threshold
         nearest = self.nearest[self._with_nearest()]
-        if nearest.size >= self.params.adaptive_after:
+        if self._adaptive_in_force():
             adaptive = float(min(np.quantile(nearest, q), 0.999))
             return (
                 max(adaptive, self.params.familiarity_threshold) if self.params.young_threshold == "floor" else adaptive
@@ -264,6 +276,21 @@ class PatternMemory:
         if self.params.young_threshold == "own_views" and len(self.own_views) >= OWN_VIEWS_NEEDED:
             return float(min(np.quantile(np.fromiter(self.own_views, np.float64), 1.0 - q), 0.999))
         return self.params.familiarity_threshold
+
+    def _second_look_ready(self) -> bool:
+        """Whether memory's threshold is calibrated for the best of many views: adaptive, with its tail sampled.
+
+        A young memory's fixed threshold was set for one view; and with few samples the adaptive quantile sits at
+        their largest, which a never-seen object's best view exceeds about once in as many objects as there are
+        samples. The second look waits until ``SECOND_LOOK_TAIL`` samples lie above the quantile.
+        """
+        q = self.params.threshold_quantile
+        samples = int(self._with_nearest().sum())
+        return q > 0.0 and self._adaptive_in_force() and round(samples * (1.0 - q), 9) >= SECOND_LOOK_TAIL
+
+    def _adaptive_in_force(self) -> bool:
+        """Whether the adaptive threshold decides: a quantile, and enough memories with a nearest other."""
+        return self.params.threshold_quantile > 0.0 and int(self._with_nearest().sum()) >= self.params.adaptive_after
 
     def _with_nearest(self) -> np.ndarray:
         """Memories in use that have a nearest memory of another episode (one alone in its episode has none)."""
@@ -311,6 +338,9 @@ class PatternMemory:
         A memory's nearest other is the best entry (prototype or copy) of another episode's memory, as a
         never-seen pattern is matched against every entry.
         """
+        if self.params.second_look and self.pool is not None:
+            self._views_nearest(slot)
+            return
         patterns, entries = self._as_compared()
         similarity = patterns @ patterns[slot]
         others = self.used & (self.episode_of != self.episode_of[slot])
@@ -325,6 +355,9 @@ class PatternMemory:
 
     def _raise_nearest(self, memory_id: int, vectors: np.ndarray) -> None:
         """New copies ``vectors`` of ``memory_id``: other episodes' memories may now be nearer to it."""
+        if self.params.second_look and self.pool is not None:
+            self._views_nearest(memory_id, self._compare(np.asarray(vectors, np.float32)))
+            return
         others = self.used & (self.episode_of != self.episode_of[memory_id])
         if others.any() and len(vectors):
             patterns, _ = self._as_compared()
@@ -334,6 +367,14 @@ class PatternMemory:
     def _recompute_nearest(self) -> None:
         """Every memory's nearest-other similarity from scratch (after a restore)."""
         self.nearest = np.full(self.capacity, -1.0, np.float32)
+        if self.params.second_look and self.pool is not None:
+            vectors, owners = self._entries()
+            episodes = self.episode_of[owners]
+            for start in range(0, len(owners), NEAREST_CHUNK):  # entries x entries: in chunks of rows
+                similarity = vectors[start : start + NEAREST_CHUNK] @ vectors.T
+                similarity[episodes[start : start + NEAREST_CHUNK, None] == episodes[None, :]] = -1.0
+                np.maximum.at(self.nearest, owners[start : start + NEAREST_CHUNK], similarity.max(axis=1))
+            return
         rows = np.flatnonzero(self.used)
         patterns, entries = self._as_compared()
         if rows.size > 1:
@@ -348,6 +389,34 @@ class PatternMemory:
                 mine = self.episode_of[rows][:, None] == self.episode_of[self.pool.owner[copies]][None, :]
                 similarity[mine] = -1.0
                 self.nearest[rows] = np.maximum(self.nearest[rows], similarity.max(axis=1))
+
+    def _entries(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every entry in use as compared (prototypes, then copies) and the memory each belongs to."""
+        patterns, entries = self._as_compared()
+        rows = np.flatnonzero(self.used)
+        copies = np.flatnonzero(self.pool.owner >= 0) if self.pool is not None else np.zeros(0, np.int64)
+        vectors = patterns[rows] if not copies.size else np.concatenate([patterns[rows], entries[copies]])
+        return vectors, np.concatenate([rows, self.pool.owner[copies] if copies.size else copies]).astype(np.int64)
+
+    def _views_nearest(self, memory_id: int, vectors: np.ndarray | None = None) -> None:
+        """Nearest-other similarities as a second look sees them: entry against entry (``second_look``).
+
+        A second look matches every gaze view of a stimulus against every stored entry, so a never-seen object
+        scores the best of its views; a memory's sample of "two different things" is likewise the best of its
+        entries (its fixation, gaze views and copies) against another episode's. ``vectors``: new entries of
+        ``memory_id`` (raise only); ``None``: all of its entries (its prototype is new or moved).
+        """
+        all_vectors, owners = self._entries()
+        renew = vectors is None
+        if renew:
+            vectors = all_vectors[owners == memory_id]
+        others = self.episode_of[owners] != self.episode_of[memory_id]
+        if not len(vectors) or not others.any():
+            return
+        best = (all_vectors[others] @ vectors.T).max(axis=1)  # each other entry's best against these views
+        nearest = float(best.max())
+        self.nearest[memory_id] = nearest if renew else max(float(self.nearest[memory_id]), nearest)
+        np.maximum.at(self.nearest, owners[others], best)
 
     def _follow_whitening(self) -> None:
         """Refit the whitening when due (stored entries grew by ``REFIT_GROWTH``); then every nearest changes."""
@@ -441,11 +510,14 @@ class PatternMemory:
         activity = float(pattern.mean(dtype=np.float64))  # a float32 sum of huge rates would overflow
         if activity < self.params.min_activity or activity == 0.0:
             self._path = self._current = self._held = -1  # silence ends a confirmed memory's path and a recognition
-            self._last = None
+            self._last, self._looked_again = None, False
             return Recall(-1, 0.0, False, False, activity)  # too weak to recognise or to store
         episode_memory = self._current
         threshold = self.threshold
-        held = self._held if self._continues(pattern) else -1
+        continues = self._continues(pattern)
+        held = self._held if continues else -1
+        if not continues:
+            self._looked_again = False
         memory_id, similarity, row, held_similarity, held_row = self._match_entry(pattern, held, threshold)
         above = memory_id >= 0 and similarity >= threshold
         if not above and held not in (-1, memory_id) and self._within_reach(held_similarity, threshold):
@@ -494,7 +566,35 @@ class PatternMemory:
             self._prune()
             if familiar or stored or drift > 0:
                 self._episode.append((memory_id, _unit(pattern)))
-        return Recall(memory_id, min(similarity, 1.0), familiar, stored, 0.0 if familiar else activity)
+        look_again = (
+            self.params.second_look
+            and not (familiar or stored or self._looked_again)
+            and memory_id >= 0
+            and self._second_look_ready()
+        )
+        self._looked_again |= look_again
+        return Recall(memory_id, min(similarity, 1.0), familiar, stored, 0.0 if familiar else activity, look_again)
+
+    def recognise_view(self, pattern: np.ndarray) -> Recall:
+        """Match one view of the second look at the stimulus in view (``Recall.look_again``); store nothing.
+
+        A view at or above the threshold recognises its memory, which memory then holds as if the live frame
+        had recognised it (``recognition_hold``: the next frames of the look stay familiar while within reach);
+        the best view seen so far in this look is kept. No plasticity is spent; with no held recognition or no
+        ``recognition_hold`` the verdict is this view's alone.
+        """
+        pattern = self._checked(pattern)
+        threshold = self.threshold
+        memory_id, similarity, *_ = self._match_entry(pattern, threshold=threshold)
+        familiar = memory_id >= 0 and similarity >= threshold
+        if not familiar:
+            return Recall(memory_id, min(similarity, 1.0), False, False, 0.0)
+        if self._held >= 0 and self._held_similarity >= similarity:  # an earlier view recognised better
+            return Recall(self._held, min(self._held_similarity, 1.0), True, False, 0.0)
+        self.hits[memory_id] += 1
+        if self.params.recognition_hold > 0:
+            self._held, self._held_similarity = memory_id, similarity
+        return Recall(memory_id, min(similarity, 1.0), True, False, 0.0)
 
     def _within_reach(self, similarity: float, threshold: float) -> bool:
         """Whether a held memory this similar to the frame is still recognised below ``threshold`` (``recognition_hold``,
@@ -747,7 +847,7 @@ class PatternMemory:
         self._recompute_nearest()
         self._episode.clear()
         self._path = self._current = self._held = -1
-        self._last = None
+        self._last, self._looked_again = None, False
         if self._demand is not None:
             self._demand.satisfied()
 
@@ -863,6 +963,7 @@ def memory_params(parameters: Mapping[str, Any] | None = None) -> MemoryParams:
         local_vigilance=p["local_vigilance"],
         recognition_hold=p["recognition_hold"],
         onset_similarity=p["onset_similarity"],
+        second_look=p["second_look"],
         structural=structural,
         neurogenesis=neurogenesis,
         match_whitening=(

@@ -1,0 +1,163 @@
+"""A second look: a stimulus memory does not know at its onset is matched again from the sensor's gaze views."""
+
+import numpy as np
+import pytest
+
+from hebbian_ros.core.memory.pattern_memory import MemoryParams, PatternMemory
+from hebbian_ros.core.structure.structural import StructuralParams
+
+DIM = 64
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v)
+
+
+def _params(**overrides) -> MemoryParams:
+    base = dict(
+        dim=DIM,
+        capacity=40,
+        familiarity_threshold=0.9,
+        threshold_quantile=0.5,  # 6 memories put 3 samples above it: a second look's threshold is ready
+        adaptive_after=4,
+        recognition_hold=5.0,
+        onset_similarity=0.5,
+        structural=StructuralParams(copies=8, synapse_budget=DIM * 400, distinct_below=0.99999),
+        second_look=True,
+    )
+    return MemoryParams(**{**base, **overrides})
+
+
+def _learned(memory: PatternMemory, patterns: np.ndarray, views: int = 2, seed: int = 0) -> np.ndarray:
+    """Store each pattern in its own episode with ``views`` gaze views near it; return the views."""
+    rng = np.random.default_rng(seed)
+    kept = []
+    for pattern in patterns:
+        recall = memory.recall(pattern * 10, 1.0)
+        assert recall.stored
+        for _ in range(views):
+            view = _unit(pattern + 0.05 * rng.random(DIM))
+            assert memory.learn_view(recall.memory_id, view)
+            kept.append(view)
+        memory.recall(np.zeros(DIM), 1.0)  # silence ends the episode
+    return np.array(kept)
+
+
+def _world(seed: int = 0, n: int = 8) -> np.ndarray:
+    return np.random.default_rng(seed).random((n, DIM)) ** 4  # distinct, non-negative patterns
+
+
+def _at_cosine(pattern: np.ndarray, other: np.ndarray, cosine: float) -> np.ndarray:
+    """A non-negative view ``pattern + t * other`` whose cosine to ``pattern`` is ``cosine`` (bisection on t)."""
+    low, high = 0.0, 100.0
+    for _ in range(100):
+        t = (low + high) / 2
+        if float(_unit(pattern + t * other) @ _unit(pattern)) > cosine:
+            low = t
+        else:
+            high = t
+    return pattern + low * other
+
+
+def _shifted(memory: PatternMemory, pattern: np.ndarray) -> np.ndarray:
+    """A view of ``pattern`` the live frame misses: below the threshold, within a held recognition's reach."""
+    threshold = memory.threshold
+    reach = max(1 - memory.params.recognition_hold * (1 - threshold), memory.params.onset_similarity)
+    other = np.zeros(DIM)
+    other[np.argmin(memory.patterns[memory.used].sum(axis=0))] = 1.0  # a part no memory has: no other comes nearer
+    return _unit(_at_cosine(pattern, other, (threshold + reach) / 2))
+
+
+def test_an_unknown_stimulus_asks_once_per_look_for_a_second_look():
+    memory = PatternMemory(_params())
+    world = _world()
+    _learned(memory, world[:6])
+    stranger = world[7] * 10
+    first = memory.recall(stranger, 0.0)
+    assert not first.familiar and first.look_again
+    assert not memory.recall(stranger, 0.0).look_again  # the same look: asked already
+    memory.recall(np.zeros(DIM), 0.0)  # a gap, then a new look
+    assert memory.recall(stranger, 0.0).look_again
+    known = memory.recall(world[2] * 10, 0.0)
+    assert known.familiar and not known.look_again  # a stimulus recognised at once needs none
+
+
+def test_without_second_look_or_while_young_memory_never_asks():
+    world = _world()
+    off = PatternMemory(_params(second_look=False))
+    _learned(off, world[:6])
+    assert not off.recall(world[7] * 10, 0.0).look_again
+    young = PatternMemory(_params(adaptive_after=10))  # its fixed threshold was set for one view, not many
+    _learned(young, world[:6])
+    assert not young.recall(world[7] * 10, 0.0).look_again
+
+
+def test_the_second_look_waits_until_the_thresholds_tail_is_sampled():
+    """At quantile 0.9, 3 samples above it take 30 memories: with fewer the threshold is about their largest."""
+    world = _world(n=32)
+    learner = PatternMemory(_params(threshold_quantile=0.0, familiarity_threshold=0.9999))  # stores every one
+    memory = PatternMemory(_params(threshold_quantile=0.9))
+    _learned(learner, world[:29], views=0)
+    memory.load_state_dict(learner.state_dict())
+    assert not memory.recall(world[31] * 10, 0.0).look_again
+    _learned(learner, world[29:30], views=0)
+    memory.load_state_dict(learner.state_dict())
+    assert memory.recall(world[31] * 10, 0.0).look_again
+
+
+def test_a_view_of_the_second_look_recognises_and_the_look_stays_recognised():
+    memory = PatternMemory(_params())
+    world = _world()
+    _learned(memory, world[:6])
+    patterns, threshold = memory.patterns.copy(), memory.threshold
+    live = _shifted(memory, world[3]) * 10
+    first = memory.recall(live, 0.0)
+    assert not first.familiar and first.look_again
+    assert float(_unit(live) @ memory.patterns[3]) < threshold
+    seen = memory.recognise_view(_unit(world[3] + 0.01 * np.random.default_rng(5).random(DIM)))
+    assert seen.familiar and seen.memory_id == 3 and seen.similarity >= threshold
+    follow = memory.recall(live, 0.0)  # the next live frame: still below the threshold, held
+    assert follow.familiar and follow.memory_id == 3 and follow.similarity == pytest.approx(seen.similarity)
+    assert memory.size == 6 and np.array_equal(memory.patterns, patterns)  # nothing stored, nothing moved
+
+
+def test_a_view_below_the_threshold_recognises_nothing():
+    memory = PatternMemory(_params())
+    world = _world()
+    _learned(memory, world[:6])
+    memory.recall(world[7] * 10, 0.0)
+    seen = memory.recognise_view(_unit(world[7]))
+    assert not seen.familiar
+    assert not memory.recall(world[7] * 10, 0.0).familiar
+
+
+def test_the_best_view_of_a_look_is_kept():
+    memory = PatternMemory(_params())
+    world = _world()
+    _learned(memory, world[:6])
+    memory.recall(_shifted(memory, world[3]) * 10, 0.0)
+    close = memory.recognise_view(_unit(world[3]))
+    farther = memory.recognise_view(_unit(world[3] + 0.2 * world[4]))
+    assert close.familiar and farther.familiar
+    assert farther.memory_id == 3 and farther.similarity == pytest.approx(close.similarity)
+
+
+@pytest.mark.parametrize("second_look", [False, True])
+def test_nearest_others_are_entry_against_entry_with_a_second_look(second_look):
+    """A never-seen object scores the best of its gaze views against every entry; so does each memory's sample."""
+    memory = PatternMemory(_params(second_look=second_look, threshold_quantile=0.5))
+    world = _world(n=4)
+    _learned(memory, world, views=0)
+    a, b = world[0], world[1]
+    bridge = _unit(0.5 * _unit(a) + 0.5 * _unit(b))  # near both: a view of a that looks like b
+    assert memory.learn_view(0, bridge) and memory.learn_view(1, _unit(bridge + 0.01 * a))
+    pairs = float(bridge @ _unit(bridge + 0.01 * a))
+    prototypes = max(float(_unit(a) @ _unit(b)), float(_unit(a) @ _unit(bridge + 0.01 * a)), float(bridge @ _unit(b)))
+    if second_look:
+        assert memory.nearest[0] == pytest.approx(pairs, abs=1e-5)
+        assert memory.nearest[1] == pytest.approx(pairs, abs=1e-5)
+    else:
+        assert memory.nearest[0] < pairs and memory.nearest[0] == pytest.approx(prototypes, abs=1e-5)
+    restored = PatternMemory(memory.params)
+    restored.load_state_dict(memory.state_dict())
+    np.testing.assert_allclose(restored.nearest, memory.nearest, atol=1e-5)  # recomputed from scratch, the same
