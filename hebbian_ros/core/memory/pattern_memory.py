@@ -207,7 +207,7 @@ class PatternMemory:
     """A fixed-capacity store of unit-norm patterns with usage counts."""
 
     def __init__(self, params: MemoryParams) -> None:
-        self.params = params
+        self._params = params
         self.patterns = np.zeros((params.capacity, params.dim), np.float32)
         self.used = np.zeros(params.capacity, bool)
         self.hits = np.zeros(params.capacity, np.int64)
@@ -240,6 +240,18 @@ class PatternMemory:
         self.whitening = None if params.match_whitening is None else MatchWhitening(params.match_whitening, params.dim)
         self._compared: tuple | None = None  # revisions of prototypes and entries, and both as compared
         self._vigilance_cache: tuple | None = None  # (threshold, weight), nearest, used and the factors they gave
+
+    @property
+    def params(self) -> MemoryParams:
+        """Memory's parameters; new ones apply from the next pattern."""
+        return self._params
+
+    @params.setter
+    def params(self, params: MemoryParams) -> None:
+        changed = params.second_look != self._params.second_look
+        self._params = params
+        if changed:  # the nearest-other samples are taken another way (prototype or every entry)
+            self._recompute_nearest()
 
     @property
     def size(self) -> int:
@@ -339,7 +351,9 @@ class PatternMemory:
         never-seen pattern is matched against every entry.
         """
         if self.params.second_look and self.pool is not None:
-            self._views_nearest(slot)
+            patterns, _ = self._as_compared()
+            # a new memory has no other entry yet; a moved one keeps what its copies found
+            self._views_nearest(slot, patterns[slot][None], renew=not (self.pool.owner == slot).any())
             return
         patterns, entries = self._as_compared()
         similarity = patterns @ patterns[slot]
@@ -398,25 +412,32 @@ class PatternMemory:
         vectors = patterns[rows] if not copies.size else np.concatenate([patterns[rows], entries[copies]])
         return vectors, np.concatenate([rows, self.pool.owner[copies] if copies.size else copies]).astype(np.int64)
 
-    def _views_nearest(self, memory_id: int, vectors: np.ndarray | None = None) -> None:
+    def _views_nearest(self, memory_id: int, vectors: np.ndarray, renew: bool = False) -> None:
         """Nearest-other similarities as a second look sees them: entry against entry (``second_look``).
 
         A second look matches every gaze view of a stimulus against every stored entry, so a never-seen object
         scores the best of its views; a memory's sample of "two different things" is likewise the best of its
-        entries (its fixation, gaze views and copies) against another episode's. ``vectors``: new entries of
-        ``memory_id`` (raise only); ``None``: all of its entries (its prototype is new or moved).
+        entries (its fixation, gaze views and copies) against another episode's. ``vectors`` (as compared) are
+        entries of ``memory_id`` that are new or moved: the others' samples and its own can only rise, unless
+        ``renew`` (they are all it has) sets its own.
         """
-        all_vectors, owners = self._entries()
-        renew = vectors is None
-        if renew:
-            vectors = all_vectors[owners == memory_id]
-        others = self.episode_of[owners] != self.episode_of[memory_id]
-        if not len(vectors) or not others.any():
-            return
-        best = (all_vectors[others] @ vectors.T).max(axis=1)  # each other entry's best against these views
-        nearest = float(best.max())
-        self.nearest[memory_id] = nearest if renew else max(float(self.nearest[memory_id]), nearest)
-        np.maximum.at(self.nearest, owners[others], best)
+        patterns, entries = self._as_compared()
+        episode = self.episode_of[memory_id]
+        best = -1.0
+        others = np.flatnonzero(self.used & (self.episode_of != episode))
+        if others.size:
+            similarity = (patterns[others] @ vectors.T).max(axis=1)
+            np.maximum.at(self.nearest, others, similarity)
+            best = float(similarity.max())
+        end = self.pool.end
+        if end:
+            owner = self.pool.owner[:end]
+            rows = np.flatnonzero((owner >= 0) & (self.episode_of[np.maximum(owner, 0)] != episode))
+            if rows.size:
+                similarity = (entries[:end] @ vectors.T).max(axis=1)[rows]  # a view of the pool: no copy
+                np.maximum.at(self.nearest, owner[rows], similarity)
+                best = max(best, float(similarity.max()))
+        self.nearest[memory_id] = best if renew else max(float(self.nearest[memory_id]), best)
 
     def _follow_whitening(self) -> None:
         """Refit the whitening when due (stored entries grew by ``REFIT_GROWTH``); then every nearest changes."""

@@ -1,5 +1,7 @@
 """A second look: a stimulus memory does not know at its onset is matched again from the sensor's gaze views."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -161,3 +163,15 @@ def test_nearest_others_are_entry_against_entry_with_a_second_look(second_look):
     restored = PatternMemory(memory.params)
     restored.load_state_dict(memory.state_dict())
     np.testing.assert_allclose(restored.nearest, memory.nearest, atol=1e-5)  # recomputed from scratch, the same
+
+
+def test_switching_second_look_retakes_the_nearest_samples():
+    world = _world(n=4)
+    memory = PatternMemory(_params(second_look=False))
+    _learned(memory, world, views=2)
+    one_view = memory.nearest.copy()
+    memory.params = dataclasses.replace(memory.params, second_look=True)
+    every_entry = PatternMemory(_params(second_look=True))
+    every_entry.load_state_dict(memory.state_dict())
+    np.testing.assert_allclose(memory.nearest, every_entry.nearest, atol=1e-6)
+    assert (memory.nearest[:4] >= one_view[:4] - 1e-6).all() and (memory.nearest[:4] > one_view[:4] + 1e-4).any()
