@@ -135,9 +135,10 @@ class Loop:
         level = self.level if learn else 0.0
         top = self.top(rates, level)
         recall = self.memory.recall(top, level)
-        if recall.look_again:  # a second look: the sensor's gaze views of the stimulus; memory keeps the best
-            for view in self.retina.look_around():
-                seen = self.memory.recognise_view(self.top(view, level))
+        if recall.look_again:  # a second look: the sensor's gaze views of the stimulus; memory takes the best
+            views = self.retina.look_around()
+            if views:
+                seen = self.memory.recognise_views(np.stack([self.top(view, level) for view in views]))
                 if seen.familiar:
                     recall = seen
         if recall.familiar:

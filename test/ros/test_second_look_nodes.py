@@ -20,6 +20,7 @@ from hebbian_ros.core.sensing.gaze import GazeParams
 from hebbian_ros.experiments.stimuli import scene
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition
 from hebbian_ros.nodes.conversions import image_to_msg, rates_to_msg
+from hebbian_ros.nodes.feature_layer_node import FeatureLayerNode
 from hebbian_ros.nodes.memory_node import MemoryNode
 from hebbian_ros.nodes.sensor_node import SensorNode
 from hebbian_ros.ros import qos
@@ -83,7 +84,7 @@ def _frame(k: int):
 
 
 def _rates(pattern: np.ndarray, gaze_view: int = 0, second_look: bool = False) -> FiringRates:
-    return rates_to_msg(Header(), "layer2", (DIM,), pattern, 100.0, gaze_view > 0, gaze_view, second_look)
+    return rates_to_msg(Header(), "sensor", (DIM,), pattern, 100.0, gaze_view > 0, gaze_view, second_look)
 
 
 def test_memory_node_recognises_a_stimulus_from_a_view_of_its_second_look(context):
@@ -162,3 +163,21 @@ def test_sensor_node_answers_look_again_with_its_gaze_views_marked_second_look(c
     finally:
         listener.close()
         sensor.destroy_node()
+
+
+def test_a_feature_layer_passes_a_second_look_view_on_as_one(context):
+    """Between sensor and memory every layer keeps the view's number and its second-look mark."""
+    layer = FeatureLayerNode(context=context, parameter_overrides=[Parameter("n_in", value=DIM)])
+    topic = f"hebbian/{layer.population}/rates"
+    listener = Listener(context, {topic: (FiringRates, qos.STREAM)})
+    try:
+        listener.matched(layer.rates_pub)
+        pattern = np.random.default_rng(2).random(DIM).astype(np.float32) * 50
+        for gaze_view, second_look in ((0, False), (3, False), (4, True)):
+            layer.on_rates(_rates(pattern, gaze_view, second_look))
+            listener.drain(0.2)
+        got = [(m.gaze_view, m.second_look, m.replay) for m in listener.got[topic]]
+        assert got == [(0, False, False), (3, False, True), (4, True, True)]
+    finally:
+        listener.close()
+        layer.destroy_node()

@@ -604,18 +604,40 @@ class PatternMemory:
         the best view seen so far in this look is kept. No plasticity is spent; with no held recognition or no
         ``recognition_hold`` the verdict is this view's alone.
         """
-        pattern = self._checked(pattern)
+        return self.recognise_views(np.asarray(pattern)[None])
+
+    def recognise_views(self, patterns: np.ndarray) -> Recall:
+        """:meth:`recognise_view` for ``patterns`` (K, dim), the views a second look brought at once: their best."""
+        patterns = np.asarray(patterns, np.float32)
+        if patterns.ndim != 2 or not len(patterns):
+            raise ValueError(f"patterns: expected (K, {self.params.dim}) views, got shape {patterns.shape}")
+        units = [_unit(self._checked(p)) for p in patterns]
+        units = [u for u in units if u is not None]
+        if not units or not self.used.any():
+            return Recall(-1, 0.0, False, False, 0.0)
         threshold = self.threshold
-        memory_id, similarity, *_ = self._match_entry(pattern, threshold=threshold)
-        familiar = memory_id >= 0 and similarity >= threshold
-        if not familiar:
-            return Recall(memory_id, min(similarity, 1.0), False, False, 0.0)
-        if self._held >= 0 and self._held_similarity >= similarity:  # an earlier view recognised better
+        self._follow_whitening()
+        compared, entries = self._as_compared()
+        views = self._compare(np.stack(units))
+        similarity = np.where(self.used[:, None], compared @ views.T, -np.inf)  # (capacity, K)
+        if self.pool is not None and self.pool.end:
+            end = self.pool.end
+            owner = self.pool.owner[:end]
+            rows = np.flatnonzero(owner >= 0)
+            np.maximum.at(similarity, owner[rows], (entries[:end] @ views.T)[rows])
+        factor = self._vigilance(threshold)
+        if factor is not None:
+            similarity = 1.0 - (1.0 - similarity) * factor[:, None]
+        memory_id, view = np.unravel_index(int(np.argmax(similarity)), similarity.shape)
+        memory_id, best = int(memory_id), float(np.clip(similarity[memory_id, view], 0.0, 1.0))
+        if best < threshold:
+            return Recall(memory_id, best, False, False, 0.0)
+        if self._held >= 0 and self._held_similarity >= best:  # an earlier view recognised better
             return Recall(self._held, min(self._held_similarity, 1.0), True, False, 0.0)
         self.hits[memory_id] += 1
         if self.params.recognition_hold > 0:
-            self._held, self._held_similarity = memory_id, similarity
-        return Recall(memory_id, min(similarity, 1.0), True, False, 0.0)
+            self._held, self._held_similarity = memory_id, best
+        return Recall(memory_id, best, True, False, 0.0)
 
     def _within_reach(self, similarity: float, threshold: float) -> bool:
         """Whether a held memory this similar to the frame is still recognised below ``threshold`` (``recognition_hold``,

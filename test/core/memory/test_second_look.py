@@ -175,3 +175,22 @@ def test_switching_second_look_retakes_the_nearest_samples():
     every_entry.load_state_dict(memory.state_dict())
     np.testing.assert_allclose(memory.nearest, every_entry.nearest, atol=1e-6)
     assert (memory.nearest[:4] >= one_view[:4] - 1e-6).all() and (memory.nearest[:4] > one_view[:4] + 1e-4).any()
+
+
+def test_views_at_once_are_recognised_as_one_by_one():
+    """The loop matches a second look's views at once; the memory node, as they arrive: the same verdict."""
+    world = _world()
+    at_once, one_by_one = PatternMemory(_params(local_vigilance=0.5)), PatternMemory(_params(local_vigilance=0.5))
+    for memory in (at_once, one_by_one):
+        _learned(memory, world[:6])
+        memory.recall(_shifted(memory, world[3]) * 10, 0.0)
+    rng = np.random.default_rng(9)
+    views = np.stack([_unit(world[3] + t * rng.random(DIM)) for t in (0.8, 0.05, 0.3, 2.0)])
+    batch = at_once.recognise_views(views)
+    for view in views:
+        single = one_by_one.recognise_view(view)
+    assert batch.familiar and single.familiar
+    assert (batch.memory_id, batch.similarity) == (single.memory_id, pytest.approx(single.similarity, abs=1e-6))
+    assert at_once._held == one_by_one._held == 3
+    with pytest.raises(ValueError, match="views"):
+        at_once.recognise_views(np.zeros(DIM))
