@@ -602,7 +602,8 @@ class PatternMemory:
         A view at or above the threshold recognises its memory, which memory then holds as if the live frame
         had recognised it (``recognition_hold``: the next frames of the look stay familiar while within reach);
         the best view seen so far in this look is kept. No plasticity is spent; with no held recognition or no
-        ``recognition_hold`` the verdict is this view's alone.
+        ``recognition_hold`` the verdict is this view's alone. A view that arrives after the look that asked for it
+        ended (silence, or an onset that did not ask again) is of another stimulus: it is not matched.
         """
         return self.recognise_views(np.asarray(pattern)[None])
 
@@ -613,7 +614,7 @@ class PatternMemory:
             raise ValueError(f"patterns: expected (K, {self.params.dim}) views, got shape {patterns.shape}")
         units = [_unit(self._checked(p)) for p in patterns]
         units = [u for u in units if u is not None]
-        if not units or not self.used.any():
+        if not units or not self.used.any() or not self._looked_again:
             return Recall(-1, 0.0, False, False, 0.0)
         threshold = self.threshold
         self._follow_whitening()

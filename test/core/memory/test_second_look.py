@@ -194,3 +194,16 @@ def test_views_at_once_are_recognised_as_one_by_one():
     assert at_once._held == one_by_one._held == 3
     with pytest.raises(ValueError, match="views"):
         at_once.recognise_views(np.zeros(DIM))
+
+
+def test_a_view_that_arrives_after_its_look_ended_is_not_matched():
+    """In the graph the views follow over a few frames; by then another stimulus may be in view."""
+    memory = PatternMemory(_params())
+    world = _world()
+    _learned(memory, world[:6])
+    assert memory.recall(_shifted(memory, world[3]) * 10, 0.0).look_again
+    memory.recall(np.zeros(DIM), 0.0)  # silence: the look ended
+    late = memory.recognise_view(_unit(world[3]))
+    assert not late.familiar and memory._held == -1
+    known = memory.recall(world[2] * 10, 0.0)  # a new look, recognised at once: it asked for nothing
+    assert known.familiar and not memory.recognise_view(_unit(world[3])).familiar
