@@ -23,10 +23,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import rclpy
 from harness import Probe, start_graph, write_overrides
 from polling import wait_until
-from rclpy.context import Context
 from rclpy.parameter import Parameter
 from std_srvs.srv import Trigger
 
@@ -56,14 +54,6 @@ def same(a, b):
 
 
 # --- in-process --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def context(ros_env):
-    context = Context()
-    rclpy.init(context=context)
-    yield context
-    rclpy.try_shutdown(context=context)
 
 
 def make(node_class, context, directory, name="learner", **parameters):

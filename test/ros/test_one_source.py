@@ -35,14 +35,6 @@ from hebbian_ros.resources import config_dir
 from hebbian_ros.ros import qos
 
 
-@pytest.fixture
-def context(ros_env):
-    context = Context()
-    rclpy.init(context=context)
-    yield context
-    rclpy.try_shutdown(context=context)
-
-
 def overrides(values: dict) -> list[Parameter]:
     return [Parameter(k, value=v) for k, v in values.items()]
 

@@ -8,7 +8,6 @@ subscription.
 import time
 
 import numpy as np
-import pytest
 import rclpy
 from builtin_interfaces.msg import Time
 from rclpy.context import Context
@@ -27,14 +26,6 @@ from hebbian_ros.ros import qos
 
 DIM = 64
 _START = time.time()  # the camera's clock: stamps more than an hour off are refused
-
-
-@pytest.fixture
-def context(ros_env):
-    context = Context()
-    rclpy.init(context=context)
-    yield context
-    rclpy.try_shutdown(context=context)
 
 
 class Listener:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import rclpy
-from rclpy.context import Context
 from rclpy.parameter import Parameter
 from std_msgs.msg import Header
 
@@ -28,14 +26,6 @@ LAYERS = [
     ("bcm", "l2"),
     ("stdp", "clip"),
 ]
-
-
-@pytest.fixture
-def context(ros_env):
-    context = Context()
-    rclpy.init(context=context)
-    yield context
-    rclpy.try_shutdown(context=context)
 
 
 # The node always runs the default path (numba); the numpy one is what a machine without numba would run.

@@ -4,26 +4,11 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from unit_patterns import at_cosine, unit
 
 from hebbian_ros.core.memory.pattern_memory import MemoryParams, PatternMemory, memory_params
 
 DIM = 64
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.linalg.norm(v)
-
-
-def _at_cosine(memory: np.ndarray, other: np.ndarray, cosine: float) -> np.ndarray:
-    """A non-negative pattern ``memory + t * other`` whose cosine to ``memory`` is ``cosine`` (bisection on t)."""
-    low, high = 0.0, 100.0
-    for _ in range(100):
-        t = (low + high) / 2
-        if float(_unit(memory + t * other) @ _unit(memory)) > cosine:
-            low = t
-        else:
-            high = t
-    return memory + low * other
 
 
 def _world(rng: np.random.Generator, isolated: int = 10, pairs: int = 5) -> tuple[np.ndarray, np.ndarray]:
@@ -56,8 +41,8 @@ def test_an_isolated_memory_accepts_a_farther_view_and_a_crowded_one_refuses_a_l
     nearest = memory.nearest[memory.used]
     assert nearest[:10].max() < 0.7 < 0.95 < nearest[10:].min()  # the world is as built
     other = rng.random(DIM)
-    farther_view = _at_cosine(isolated[3], other, 0.9)  # below the threshold, far above any other memory
-    look_alike = _at_cosine(alike[2], other, 0.93)  # above the threshold; alike[2]'s twin is nearer still
+    farther_view = at_cosine(isolated[3], other, 0.9)  # below the threshold, far above any other memory
+    look_alike = at_cosine(alike[2], other, 0.93)  # above the threshold; alike[2]'s twin is nearer still
     view, stranger = memory.recall(farther_view * 10, 0.0), memory.recall(look_alike * 10, 0.0)
     assert view.memory_id == 3 and stranger.memory_id in (12, 17)
     if vigilance == 0.0:  # one threshold: the view is missed, the never-seen look-alike is taken for its twin
@@ -80,7 +65,7 @@ def test_an_isolated_memory_never_accepts_a_view_below_the_floor():
     assert plain.threshold > 0.95  # the adaptive threshold follows the twins, far above the floor
     other = rng.random(DIM)
     for cosine, familiar in ((0.9, True), (0.82, False)):  # above the floor: accepted; below it: never
-        view = _at_cosine(isolated[5], other, cosine)
+        view = at_cosine(isolated[5], other, cosine)
         assert not plain.recall(view * 10, 0.0).familiar
         assert vigilant.recall(view * 10, 0.0).familiar is familiar, cosine
 
@@ -105,10 +90,10 @@ def test_a_memory_that_gains_a_look_alike_asks_more_of_the_next_view():
     memory = _memory(
         np.concatenate([isolated, alike]), threshold_quantile=0.0, familiarity_threshold=0.98, local_vigilance=0.5
     )
-    view = _at_cosine(isolated[3], rng.random(DIM) ** 6, 0.95)
+    view = at_cosine(isolated[3], rng.random(DIM) ** 6, 0.95)
     before = memory.recall(view * 10, 0.0)
     memory.recall(np.zeros(DIM), 1.0)
-    memory.recall(_at_cosine(isolated[3], rng.random(DIM) ** 6, 0.96) * 10, 1.0)  # a never-seen look-alike, learned
+    memory.recall(at_cosine(isolated[3], rng.random(DIM) ** 6, 0.96) * 10, 1.0)  # a never-seen look-alike, learned
     assert memory.size == 21
     after = memory.recall(view * 10, 0.0)
     assert before.memory_id == after.memory_id == 3
@@ -120,7 +105,7 @@ def test_a_new_vigilance_applies_to_the_next_pattern():
     rng = np.random.default_rng(5)
     isolated, alike = _world(rng)
     memory = _memory(np.concatenate([isolated, alike]), threshold_quantile=0.0, familiarity_threshold=0.92)
-    view = _at_cosine(isolated[3], rng.random(DIM) ** 6, 0.9) * 10
+    view = at_cosine(isolated[3], rng.random(DIM) ** 6, 0.9) * 10
     plain = memory.recall(view, 0.0).similarity
     memory.params = replace(memory.params, local_vigilance=0.5)
     vigilant = memory.recall(view, 0.0).similarity
@@ -134,7 +119,7 @@ def test_vigilance_changes_nothing_until_two_memories_have_a_nearest_other():
     stored, probe = rng.random(DIM), rng.random(DIM)
     memory = _memory(stored[None], local_vigilance=1.0, threshold_quantile=0.0)
     assert memory._vigilance(memory.threshold) is None
-    assert memory.recall(probe, 0.0).similarity == pytest.approx(float(_unit(stored) @ _unit(probe)), abs=1e-5)
+    assert memory.recall(probe, 0.0).similarity == pytest.approx(float(unit(stored) @ unit(probe)), abs=1e-5)
 
 
 @pytest.mark.parametrize("value", [-0.1, 1.5])

@@ -4,15 +4,12 @@ import dataclasses
 
 import numpy as np
 import pytest
+from unit_patterns import at_cosine, unit
 
 from hebbian_ros.core.memory.pattern_memory import MemoryParams, PatternMemory
 from hebbian_ros.core.structure.structural import StructuralParams
 
 DIM = 64
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.linalg.norm(v)
 
 
 def _params(**overrides) -> MemoryParams:
@@ -38,7 +35,7 @@ def _learned(memory: PatternMemory, patterns: np.ndarray, views: int = 2, seed: 
         recall = memory.recall(pattern * 10, 1.0)
         assert recall.stored
         for _ in range(views):
-            view = _unit(pattern + 0.05 * rng.random(DIM))
+            view = unit(pattern + 0.05 * rng.random(DIM))
             assert memory.learn_view(recall.memory_id, view)
             kept.append(view)
         memory.recall(np.zeros(DIM), 1.0)  # silence ends the episode
@@ -49,25 +46,13 @@ def _world(seed: int = 0, n: int = 8) -> np.ndarray:
     return np.random.default_rng(seed).random((n, DIM)) ** 4  # distinct, non-negative patterns
 
 
-def _at_cosine(pattern: np.ndarray, other: np.ndarray, cosine: float) -> np.ndarray:
-    """A non-negative view ``pattern + t * other`` whose cosine to ``pattern`` is ``cosine`` (bisection on t)."""
-    low, high = 0.0, 100.0
-    for _ in range(100):
-        t = (low + high) / 2
-        if float(_unit(pattern + t * other) @ _unit(pattern)) > cosine:
-            low = t
-        else:
-            high = t
-    return pattern + low * other
-
-
 def _shifted(memory: PatternMemory, pattern: np.ndarray) -> np.ndarray:
     """A view of ``pattern`` the live frame misses: below the threshold, within a held recognition's reach."""
     threshold = memory.threshold
     reach = max(1 - memory.params.recognition_hold * (1 - threshold), memory.params.onset_similarity)
     other = np.zeros(DIM)
     other[np.argmin(memory.patterns[memory.used].sum(axis=0))] = 1.0  # a part no memory has: no other comes nearer
-    return _unit(_at_cosine(pattern, other, (threshold + reach) / 2))
+    return unit(at_cosine(pattern, other, (threshold + reach) / 2))
 
 
 def test_an_unknown_stimulus_asks_once_per_look_for_a_second_look():
@@ -115,8 +100,8 @@ def test_a_view_of_the_second_look_recognises_and_the_look_stays_recognised():
     live = _shifted(memory, world[3]) * 10
     first = memory.recall(live, 0.0)
     assert not first.familiar and first.look_again
-    assert float(_unit(live) @ memory.patterns[3]) < threshold
-    seen = memory.recognise_view(_unit(world[3] + 0.01 * np.random.default_rng(5).random(DIM)))
+    assert float(unit(live) @ memory.patterns[3]) < threshold
+    seen = memory.recognise_view(unit(world[3] + 0.01 * np.random.default_rng(5).random(DIM)))
     assert seen.familiar and seen.memory_id == 3 and seen.similarity >= threshold
     follow = memory.recall(live, 0.0)  # the next live frame: still below the threshold, held
     assert follow.familiar and follow.memory_id == 3 and follow.similarity == pytest.approx(seen.similarity)
@@ -128,7 +113,7 @@ def test_a_view_below_the_threshold_recognises_nothing():
     world = _world()
     _learned(memory, world[:6])
     memory.recall(world[7] * 10, 0.0)
-    seen = memory.recognise_view(_unit(world[7]))
+    seen = memory.recognise_view(unit(world[7]))
     assert not seen.familiar
     assert not memory.recall(world[7] * 10, 0.0).familiar
 
@@ -138,8 +123,8 @@ def test_the_best_view_of_a_look_is_kept():
     world = _world()
     _learned(memory, world[:6])
     memory.recall(_shifted(memory, world[3]) * 10, 0.0)
-    close = memory.recognise_view(_unit(world[3]))
-    farther = memory.recognise_view(_unit(world[3] + 0.2 * world[4]))
+    close = memory.recognise_view(unit(world[3]))
+    farther = memory.recognise_view(unit(world[3] + 0.2 * world[4]))
     assert close.familiar and farther.familiar
     assert farther.memory_id == 3 and farther.similarity == pytest.approx(close.similarity)
 
@@ -151,10 +136,10 @@ def test_nearest_others_are_entry_against_entry_with_a_second_look(second_look):
     world = _world(n=4)
     _learned(memory, world, views=0)
     a, b = world[0], world[1]
-    bridge = _unit(0.5 * _unit(a) + 0.5 * _unit(b))  # near both: a view of a that looks like b
-    assert memory.learn_view(0, bridge) and memory.learn_view(1, _unit(bridge + 0.01 * a))
-    pairs = float(bridge @ _unit(bridge + 0.01 * a))
-    prototypes = max(float(_unit(a) @ _unit(b)), float(_unit(a) @ _unit(bridge + 0.01 * a)), float(bridge @ _unit(b)))
+    bridge = unit(0.5 * unit(a) + 0.5 * unit(b))  # near both: a view of a that looks like b
+    assert memory.learn_view(0, bridge) and memory.learn_view(1, unit(bridge + 0.01 * a))
+    pairs = float(bridge @ unit(bridge + 0.01 * a))
+    prototypes = max(float(unit(a) @ unit(b)), float(unit(a) @ unit(bridge + 0.01 * a)), float(bridge @ unit(b)))
     if second_look:
         assert memory.nearest[0] == pytest.approx(pairs, abs=1e-5)
         assert memory.nearest[1] == pytest.approx(pairs, abs=1e-5)
@@ -185,7 +170,7 @@ def test_views_at_once_are_recognised_as_one_by_one():
         _learned(memory, world[:6])
         memory.recall(_shifted(memory, world[3]) * 10, 0.0)
     rng = np.random.default_rng(9)
-    views = np.stack([_unit(world[3] + t * rng.random(DIM)) for t in (0.8, 0.05, 0.3, 2.0)])
+    views = np.stack([unit(world[3] + t * rng.random(DIM)) for t in (0.8, 0.05, 0.3, 2.0)])
     batch = at_once.recognise_views(views)
     for view in views:
         single = one_by_one.recognise_view(view)
@@ -203,7 +188,7 @@ def test_a_view_that_arrives_after_its_look_ended_is_not_matched():
     _learned(memory, world[:6])
     assert memory.recall(_shifted(memory, world[3]) * 10, 0.0).look_again
     memory.recall(np.zeros(DIM), 0.0)  # silence: the look ended
-    late = memory.recognise_view(_unit(world[3]))
+    late = memory.recognise_view(unit(world[3]))
     assert not late.familiar and memory._held == -1
     known = memory.recall(world[2] * 10, 0.0)  # a new look, recognised at once: it asked for nothing
-    assert known.familiar and not memory.recognise_view(_unit(world[3])).familiar
+    assert known.familiar and not memory.recognise_view(unit(world[3])).familiar
