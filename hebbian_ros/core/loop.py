@@ -167,7 +167,7 @@ class Loop:
         elif change.cause is Cause.REPLAY:
             rates = self.retina.replay()
             if rates is not None:
-                self.memory.recall(self.top(rates, self.level), self.level)
+                self.memory.recall(self.top(rates, self.level), self.level, replay=True)
 
     def _structure(self, learn: bool) -> list[StructuralChange]:
         events = self.memory.pop_events()

@@ -149,7 +149,7 @@ class MemoryNode(Node):
             if self.level > 0 and self.memory.learn_view(self.looked_at, pattern):
                 self.publish_structure(msg.header)
             return
-        recall = self.memory.recall(pattern, self.level)
+        recall = self.memory.recall(pattern, self.level, replay=msg.replay)
         if recall.stored:
             self.looked_at = recall.memory_id
         self.publish_verdict(msg, recall, inhibit=not msg.replay)

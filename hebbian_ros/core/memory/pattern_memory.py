@@ -515,7 +515,7 @@ class PatternMemory:
         best = int(np.argmax(similarity))
         return best, *entry(best), *(entry(held) if held >= 0 and self.used[held] else (0.0, -1))
 
-    def recall(self, pattern: np.ndarray, learning_level: float) -> Recall:
+    def recall(self, pattern: np.ndarray, learning_level: float, replay: bool = False) -> Recall:
         """Recognise ``pattern``; while ``learning_level`` > 0 consolidate a match or store a novelty.
 
         A novelty within ``drift_similarity`` of the memory this learning episode is about (or, after
@@ -523,7 +523,9 @@ class PatternMemory:
         arrives first. The episode is about the memory it stores, or else the first it recognises; only
         that memory consolidates, so a new stimulus that briefly resembles an old memory while it is
         learned does not pull the old memory towards itself. With ``learning_level == 0`` memory is left
-        bit-identical: no plasticity is spent.
+        bit-identical: no plasticity is spent. A ``replay`` (the sensor re-presenting a confirmed stimulus to
+        consolidate it) may consolidate but never becomes a new memory: when it comes after the episode ended (its
+        look is over), memory would otherwise store what it already holds a second time.
         """
         pattern = self._checked(pattern)
         if not 0.0 <= check.as_real("learning_level", learning_level) <= 1.0:
@@ -570,7 +572,7 @@ class PatternMemory:
             elif drift > 0:  # the episode's stimulus drifting: the same memory learns the view
                 memory_id, similarity = self._current, drift
                 self._consolidate(memory_id, pattern, self.params.consolidation_rate * learning_level)
-            else:
+            elif not replay:  # a replay re-presents a stimulus already stored: never a new memory
                 slot = self._store(pattern)
                 if slot >= 0:  # -1: a full memory waits for neurogenesis
                     memory_id, similarity, stored = slot, 1.0, True

@@ -27,6 +27,21 @@ def test_distinct_patterns_get_distinct_memories():
     assert [memory.recall(p, 0.0).memory_id for p in ps] == ids
 
 
+def test_a_replay_consolidates_but_never_becomes_a_new_memory():
+    """A replay re-presents a confirmed stimulus; after its episode ended, memory must not store it again."""
+    memory = PatternMemory(MemoryParams(dim=16, familiarity_threshold=0.99))
+    first, other = patterns(2)
+    memory.recall(first, 1.0)
+    memory.recall(np.zeros(16), 1.0)  # silence: the episode is over
+    drifted = first + other * 0.5  # the stimulus as the replay sees it: below the threshold
+    before = memory.patterns.copy()
+    replayed = memory.recall(drifted, 1.0, replay=True)
+    assert not replayed.stored and memory.size == 1 and np.array_equal(memory.patterns, before)
+    assert memory.recall(first * 1.01, 1.0, replay=True).familiar  # a replay memory knows still consolidates
+    memory.recall(np.zeros(16), 1.0)
+    assert memory.recall(drifted, 1.0).stored  # live input, in an episode of its own, is stored as before
+
+
 def test_learning_off_leaves_memory_bit_identical():
     memory = PatternMemory(MemoryParams(dim=16))
     for p in patterns(3):
