@@ -36,8 +36,6 @@ from hebbian_ros.core.structure.structural import (
 OWN_VIEWS_NEEDED = 10
 #: own-view similarities kept (the most recent)
 OWN_VIEWS_KEPT = 1000
-#: rows of entries compared at once when every nearest-other similarity is recomputed entry against entry
-NEAREST_CHUNK = 1024
 #: nearest-other samples above the threshold's quantile a second look waits for (100 memories at quantile 0.97)
 SECOND_LOOK_TAIL = 3
 
@@ -382,12 +380,11 @@ class PatternMemory:
         """Every memory's nearest-other similarity from scratch (after a restore)."""
         self.nearest = np.full(self.capacity, -1.0, np.float32)
         if self.params.second_look and self.pool is not None:
-            vectors, owners = self._entries()
-            episodes = self.episode_of[owners]
-            for start in range(0, len(owners), NEAREST_CHUNK):  # entries x entries: in chunks of rows
-                similarity = vectors[start : start + NEAREST_CHUNK] @ vectors.T
-                similarity[episodes[start : start + NEAREST_CHUNK, None] == episodes[None, :]] = -1.0
-                np.maximum.at(self.nearest, owners[start : start + NEAREST_CHUNK], similarity.max(axis=1))
+            patterns, entries = self._as_compared()
+            for memory_id in np.flatnonzero(self.used):  # each memory's entries against every other entry
+                copies = np.flatnonzero(self.pool.owner == memory_id)
+                vectors = np.concatenate([patterns[memory_id][None], entries[copies]])
+                self._views_nearest(int(memory_id), vectors, renew=True)
             return
         rows = np.flatnonzero(self.used)
         patterns, entries = self._as_compared()
@@ -403,14 +400,6 @@ class PatternMemory:
                 mine = self.episode_of[rows][:, None] == self.episode_of[self.pool.owner[copies]][None, :]
                 similarity[mine] = -1.0
                 self.nearest[rows] = np.maximum(self.nearest[rows], similarity.max(axis=1))
-
-    def _entries(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every entry in use as compared (prototypes, then copies) and the memory each belongs to."""
-        patterns, entries = self._as_compared()
-        rows = np.flatnonzero(self.used)
-        copies = np.flatnonzero(self.pool.owner >= 0) if self.pool is not None else np.zeros(0, np.int64)
-        vectors = patterns[rows] if not copies.size else np.concatenate([patterns[rows], entries[copies]])
-        return vectors, np.concatenate([rows, self.pool.owner[copies] if copies.size else copies]).astype(np.int64)
 
     def _views_nearest(self, memory_id: int, vectors: np.ndarray, renew: bool = False) -> None:
         """Nearest-other similarities as a second look sees them: entry against entry (``second_look``).
