@@ -780,6 +780,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default=None, help="folder with the config YAML files (default: config/)")
     parser.add_argument("--pipeline", default=None, help="module:function returning a pipeline (Loop interface)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--learning-turn",
+        type=float,
+        default=0.0,
+        help="degrees: generated objects turn -DEG .. +DEG during their learning look (views from several sides)",
+    )
     parser.add_argument("--drift-from", type=int, default=DRIFT_MIN_N, help="smallest N with the drift test")
     parser.add_argument("--tag", default=None, help="name of the result files (default: recognition[_custom][_quick])")
     parser.add_argument(
@@ -809,6 +815,7 @@ def main(argv: list[str] | None = None) -> int:
             "verdict_frame": VERDICT,
             "drift_first": DRIFT_FIRST,
             "seed": args.seed,
+            "learning_turn": args.learning_turn,
         },
         "sources": {},
     }
@@ -816,7 +823,7 @@ def main(argv: list[str] | None = None) -> int:
 
     blas = threadpool_limits(1)  # one BLAS thread: NN lookups timed without thread hand-offs on a shared machine
     for name in sources:
-        source = make_source(name, args.seed)
+        source = make_source(name, args.seed, args.learning_turn)
         frames = Frames(source, args.seed)
         log(f"source {name}: {source.size} objects, kinds {', '.join(source.kinds)}")
         runs = {}

@@ -273,12 +273,13 @@ class SimSource(Source):
     kinds = ("same", "shift", "scale", "rotation", "lighting", "pose")
     distinct = True
 
-    def __init__(self, seed: int = 0, size: int = 2000) -> None:
+    def __init__(self, seed: int = 0, size: int = 2000, learning_turn: float = 0.0) -> None:
         super().__init__(seed)
         from hebbian_ros.sim.many_objects import ManyObjects
 
         self.objects = ManyObjects(size, seed=seed, distinct=self.distinct)
         self.size = size
+        self.learning_turn = float(learning_turn)  # deg: the object turns -turn .. +turn during its learning look
 
     def learned_ids(self, n: int) -> list[int]:
         if not self.distinct:
@@ -296,13 +297,13 @@ class SimSource(Source):
         return self.objects.blank()
 
     def learning_look(self, obj: int, frames: int, seed: int = 0) -> np.ndarray:
-        return self.objects.learning_look(obj, frames, seed=seed)
+        return self.objects.learning_look(obj, frames, seed=seed, turn=self.learning_turn)
 
     def view(self, obj: int, kind: str, seed: int = 0) -> np.ndarray:
         return self.objects.view(obj, kind, seed=seed)
 
     def describe(self) -> dict:
-        return {**super().describe(), **self.objects.describe()}
+        return {**super().describe(), **self.objects.describe(), "learning_turn": self.learning_turn}
 
 
 class TwinsSimSource(SimSource):
@@ -315,8 +316,13 @@ class TwinsSimSource(SimSource):
 SOURCES = {"photos": PhotoSource, "digits": DigitsSource, "sim": SimSource, "sim_twins": TwinsSimSource}
 
 
-def make_source(name: str, seed: int = 0) -> Source:
-    try:
+def make_source(name: str, seed: int = 0, learning_turn: float = 0.0) -> Source:
+    """Source ``name``; ``learning_turn`` [deg] > 0 turns the object during its learning look (generated objects
+    only: a photograph or a digit has no other side)."""
+    if name not in SOURCES:
+        raise ValueError(f"unknown source {name!r}; have {sorted(SOURCES)}")
+    if not learning_turn:
         return SOURCES[name](seed)
-    except KeyError:
-        raise ValueError(f"unknown source {name!r}; have {sorted(SOURCES)}") from None
+    if not issubclass(SOURCES[name], SimSource):
+        raise ValueError(f"learning_turn: source {name!r} has no 3D objects to turn (sim, sim_twins have)")
+    return SOURCES[name](seed, learning_turn=learning_turn)

@@ -437,6 +437,14 @@ MEMORY = Schema(
         "as a saccade re-fixates what the first glance caught off-centre. Nothing is stored from them.",
     ),
     _p(
+        "episode_views",
+        False,
+        "A learning episode keeps each side its stimulus showed as copies (a live frame none of the memory's entries "
+        "holds within copy_distinct_below): the look's frames before memory stored it (tagged, captured by the store) "
+        "and, while the episode lasts, recognised or held frames instead of moving the prototype. Without it an object "
+        "turning in view kept only the frame memory stored, and consolidation dragged the prototype to the last side.",
+    ),
+    _p(
         "onset_similarity",
         0.7,
         "A frame less similar than this to the last one is an onset, a new stimulus: it ends a held recognition "

@@ -461,7 +461,9 @@ class ManyObjects:
         spec = self.spec(index)
         return 0.05 + 1.9 * max(spec.radius, spec.height / 2)
 
-    def _render(self, index: int, kind: str, rng: np.random.Generator) -> np.ndarray:
+    def _render(self, index: int, kind: str, rng: np.random.Generator, turn: float = 0.0) -> np.ndarray:
+        """One frame of object ``index`` under view ``kind``; ``turn`` [deg]: the object turned about the vertical
+        (``pose`` draws its own)."""
         import mujoco
 
         sim = self._simulator(index)
@@ -471,6 +473,13 @@ class ManyObjects:
         forward = np.array([math.cos(ELEVATION), 0.0, -math.sin(ELEVATION)])  # camera looks along +x, down
         eye = target - distance * forward
         body = quat = None
+        if kind == "pose":
+            turn = float(rng.choice([-30.0, 30.0]))
+        if turn:
+            body = mujoco.mj_name2id(sim.model, mujoco.mjtObj.mjOBJ_BODY, f"object_{index}")
+            quat = sim.model.body_quat[body].copy()
+            yaw = self.spec(index).yaw + math.radians(turn)
+            sim.model.body_quat[body] = [math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2)]
         if kind == "shift":
             side = (
                 np.array([0.0, 1.0, 0.0])
@@ -484,20 +493,14 @@ class ManyObjects:
             roll = math.radians(float(rng.choice([-10.0, 10.0])))
         elif kind == "lighting":
             gain = float(rng.choice([0.6, 1.4]))
-            turn = math.radians(float(rng.choice([-60.0, 60.0])))
-            c, s = math.cos(turn), math.sin(turn)
+            light_turn = math.radians(float(rng.choice([-60.0, 60.0])))
+            c, s = math.cos(light_turn), math.sin(light_turn)
             diffuse, direction, ambient, head = self._lights
             sim.model.light_diffuse[:] = np.clip(diffuse * gain, 0, 1)
             sim.model.light_dir[:] = direction @ np.array([[c, s, 0], [-s, c, 0], [0, 0, 1]])
             sim.model.vis.headlight.ambient[:] = np.clip(ambient * float(rng.choice([0.7, 1.3])), 0, 1)
             sim.model.vis.headlight.diffuse[:] = head
-        elif kind == "pose":
-            body = mujoco.mj_name2id(sim.model, mujoco.mjtObj.mjOBJ_BODY, f"object_{index}")
-            quat = sim.model.body_quat[body].copy()
-            turn = math.radians(float(rng.choice([-30.0, 30.0])))
-            yaw = self.spec(index).yaw + turn
-            sim.model.body_quat[body] = [math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2)]
-        elif kind != "same":
+        elif kind not in ("same", "pose"):
             raise ValueError(f"unknown view kind {kind!r}; have {KINDS}")
         pose = Pose.look_at(eye, eye + forward)
         sim.set_camera_pose(Pose(pose.x, pose.y, pose.z, roll, pose.pitch, pose.yaw))  # runs mj_forward
@@ -529,8 +532,17 @@ class ManyObjects:
             raise ValueError(f"unknown view kind {kind!r}; have {KINDS}")
         return self.views(index, seed)[kind]
 
-    def learning_look(self, index: int, frames: int, seed: int = 0) -> np.ndarray:
-        """``frames`` frames of the learning view, each jittered by up to +-1 px (fresh camera noise)."""
+    def learning_look(self, index: int, frames: int, seed: int = 0, turn: float = 0.0) -> np.ndarray:
+        """``frames`` frames of the learning view, each jittered by up to +-1 px (fresh camera noise).
+
+        ``turn`` [deg] > 0: the object turns steadily from ``-turn`` to ``+turn`` about the vertical during the look
+        (a hand turning it, or the robot circling it), so the look holds views from several sides; the middle of the
+        turn is the learning view's pose. The ``pose`` view (+-30 deg) stays beyond a turn below 30 deg.
+        """
+        if not 0.0 <= turn < 180.0:
+            raise ValueError(f"turn: must be within [0, 180) degrees, got {turn}")
+        if turn:
+            return self._turning_look(index, frames, seed, turn)
         base = self.views(index, seed)["same"]
         rng = np.random.default_rng([self.seed, index, seed, 99])
         padded = np.pad(base, ((1, 1), (1, 1), (0, 0)), mode="edge")
@@ -538,6 +550,11 @@ class ManyObjects:
         for f, (dy, dx) in enumerate(rng.integers(-1, 2, size=(frames, 2))):
             out[f] = _noisy(padded[1 + dy : 1 + dy + SIZE, 1 + dx : 1 + dx + SIZE], rng)
         return out
+
+    def _turning_look(self, index: int, frames: int, seed: int, turn: float) -> np.ndarray:
+        rng = np.random.default_rng([self.seed, index, seed, 98])
+        turns = np.linspace(-turn, turn, frames) if frames > 1 else np.zeros(1)
+        return np.stack([self._render(index, "same", rng, float(t)) for t in turns])
 
     def blank(self) -> np.ndarray:
         """The camera looking at empty ground (the gap between two objects)."""

@@ -124,3 +124,24 @@ def test_a_world_with_fewer_objects_than_per_world_frames_each_object_as_a_full_
     finally:
         partial.close()
         full.close()
+
+
+def test_a_turning_look_shows_the_object_from_both_sides_around_its_learning_pose():
+    objects = ManyObjects(12, seed=0, per_world=12)
+    try:
+        box = next(i for i in range(12) if objects.spec(i).family in ("box", "striped_box", "compound2", "compound3"))
+        still, turning = objects.learning_look(box, 5), objects.learning_look(box, 5, turn=20.0)
+        same = objects.view(box, "same").astype(int)
+        assert turning.shape == still.shape and turning.dtype == np.uint8
+        ends = np.abs(turning[0].astype(int) - turning[-1]).mean()
+        assert np.abs(turning[2].astype(int) - same).mean() < 0.5 * ends  # the middle frame: the learning pose
+        assert min(np.abs(turning[k].astype(int) - same).mean() for k in (0, -1)) > 1.0  # both ends turned away
+        np.testing.assert_array_equal(turning, objects.learning_look(box, 5, turn=20.0))  # deterministic
+        again = ManyObjects(12, seed=0, per_world=12)
+        again.learning_look(box, 3, turn=30.0)
+        np.testing.assert_array_equal(again.view(box, "same"), same)  # the model is turned back after the look
+        again.close()
+        with pytest.raises(ValueError, match="turn"):
+            objects.learning_look(box, 5, turn=-5.0)
+    finally:
+        objects.close()

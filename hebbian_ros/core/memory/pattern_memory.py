@@ -38,6 +38,8 @@ OWN_VIEWS_NEEDED = 10
 OWN_VIEWS_KEPT = 1000
 #: nearest-other samples above the threshold's quantile a second look waits for (100 memories at quantile 0.97)
 SECOND_LOOK_TAIL = 3
+#: ``episode_views``: frames of the current look kept as tags until memory stores or the look ends
+TAGGED_FRAMES = 64
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,12 @@ class MemoryParams:
         asks for it (``Recall.look_again``) and :meth:`PatternMemory.recognise_view` matches the sensor's gaze views of
         it. One look meets a known object off-centre, nearer or tilted; its gaze views bring one of them back near
         the view memory learned (bench/RESULTS.md 5t).
+    :param episode_views: a learning episode keeps each side its stimulus showed, as copies
+        (:meth:`PatternMemory.learn_view`; a side is a live frame none of the memory's entries holds within
+        ``structural.distinct_below``): the frames of the look before memory stored it (tagged as they came, captured by
+        the store), and, while the episode lasts, a recognised or held frame instead of moving the prototype.
+        Without it an object turning in view kept the one frame memory stored, a dozen frames into the look, and
+        consolidation dragged its prototype along to the last side. Needs ``structural``.
     :param structural: duplicate copies, pruning and the synapse budget; ``None``: one prototype per memory.
     :param neurogenesis: growth of units when full; ``None``: a full memory recycles its least-used one.
     :param match_whitening: familiarity (and the adaptive threshold's samples) measured after a whitening by
@@ -114,6 +122,7 @@ class MemoryParams:
     recognition_hold: float = MEMORY.default("recognition_hold")
     onset_similarity: float = MEMORY.default("onset_similarity")
     second_look: bool = MEMORY.default("second_look")
+    episode_views: bool = MEMORY.default("episode_views")
     structural: StructuralParams | None = None
     neurogenesis: NeurogenesisParams | None = None
     match_whitening: WhiteningParams | None = None
@@ -140,6 +149,7 @@ class MemoryParams:
             raise ValueError(f"threshold_quantile: must be in [0, 1), got {self.threshold_quantile}")
         MEMORY["young_threshold"].check(self.young_threshold)
         MEMORY["second_look"].check(self.second_look)
+        MEMORY["episode_views"].check(self.episode_views)
         if not 0.0 <= self.local_vigilance <= 1.0:
             raise ValueError(f"local_vigilance: must be in [0, 1], got {self.local_vigilance}")
         if self.adaptive_after < 2:
@@ -234,6 +244,7 @@ class PatternMemory:
         self._held, self._held_similarity = -1, 0.0  # recognition held from the last frame (-1: none)
         self._last: np.ndarray | None = None  # last frame's pattern (unit norm): an onset ends a held recognition
         self._looked_again = False  # this look's stimulus had its second look (an onset makes it False)
+        self._tags: deque = deque(maxlen=TAGGED_FRAMES)  # the look's frames (unit norm) until a store: episode_views
         #: the whitening memory matches through (``None``: plain cosine)
         self.whitening = None if params.match_whitening is None else MatchWhitening(params.match_whitening, params.dim)
         self._compared: tuple | None = None  # revisions of prototypes and entries, and both as compared
@@ -523,6 +534,7 @@ class PatternMemory:
         if activity < self.params.min_activity or activity == 0.0:
             self._path = self._current = self._held = -1  # silence ends a confirmed memory's path and a recognition
             self._last, self._looked_again = None, False
+            self._tags.clear()
             return Recall(-1, 0.0, False, False, activity)  # too weak to recognise or to store
         episode_memory = self._current
         threshold = self.threshold
@@ -530,6 +542,7 @@ class PatternMemory:
         held = self._held if continues else -1
         if not continues:
             self._looked_again = False
+            self._tags.clear()
         memory_id, similarity, row, held_similarity, held_row = self._match_entry(pattern, held, threshold)
         above = memory_id >= 0 and similarity >= threshold
         if not above and held not in (-1, memory_id) and self._within_reach(held_similarity, threshold):
@@ -548,7 +561,9 @@ class PatternMemory:
                 self.pool.tag(row)
         if familiar:
             self.hits[memory_id] += 1
-            if above and learning_level > 0 and self._current in (-1, memory_id):  # only the episode's own learns
+            own = learning_level > 0 and self._current in (-1, memory_id)  # only the episode's own learns
+            # a held frame (below the threshold) is its stimulus turned or distorted: kept as a view, never blended in
+            if own and not self._keeps_view(memory_id, pattern, replay) and above:
                 self._consolidate(memory_id, pattern, self.params.consolidation_rate * learning_level)
                 if row >= 0:
                     self.pool.consolidate(row, _unit(pattern), self.params.consolidation_rate * learning_level)
@@ -560,11 +575,13 @@ class PatternMemory:
                 memory_id, similarity = self._path, on_path
             elif drift > 0:  # the episode's stimulus drifting: the same memory learns the view
                 memory_id, similarity = self._current, drift
-                self._consolidate(memory_id, pattern, self.params.consolidation_rate * learning_level)
+                if not self._keeps_view(memory_id, pattern, replay):
+                    self._consolidate(memory_id, pattern, self.params.consolidation_rate * learning_level)
             elif not replay:  # a replay re-presents a stimulus already stored: never a new memory
                 slot = self._store(pattern)
                 if slot >= 0:  # -1: a full memory waits for neurogenesis
                     memory_id, similarity, stored = slot, 1.0, True
+                    self._capture_tags(slot)
         if learning_level > 0 and not stored and memory_id >= 0 and memory_id == episode_memory:
             self.own_views.append(min(cosine if familiar else similarity, 1.0))  # a later view of its stimulus
         if learning_level == 0 or (familiar and memory_id != self._path):
@@ -578,6 +595,8 @@ class PatternMemory:
             self._prune()
             if familiar or stored or drift > 0:
                 self._episode.append((memory_id, _unit(pattern)))
+        if self.params.episode_views and not replay and not stored:
+            self._tags.append(_unit(pattern))
         look_again = (
             self.params.second_look
             and not (familiar or stored or self._looked_again)
@@ -630,6 +649,25 @@ class PatternMemory:
         if self.params.recognition_hold > 0:
             self._held, self._held_similarity = memory_id, best
         return Recall(memory_id, best, True, False, 0.0)
+
+    def _capture_tags(self, memory_id: int) -> None:
+        """``episode_views``: a new memory keeps the distinct frames its look showed before memory stored it.
+
+        Memory stores only once novelty has built up (a dozen frames into a look), and an object turning meanwhile
+        showed sides the stored frame does not: the frames were tagged as they came, and the store captures them
+        (synaptic tagging and capture: Frey & Morris 1997).
+        """
+        if self._tags and self.pool is not None:
+            mine = self.pool.owner == memory_id
+            existing = np.vstack([self.patterns[memory_id][None], self.pool.entries[mine]])
+            candidates = np.stack(self._tags)
+            distinct_below = self.params.structural.distinct_below
+            self._add_copies(memory_id, select_copies(candidates, existing, len(candidates), distinct_below))
+        self._tags.clear()
+
+    def _keeps_view(self, memory_id: int, pattern: np.ndarray, replay: bool) -> bool:
+        """``episode_views``: keep a live view of the episode's memory as a copy when no entry holds it."""
+        return self.params.episode_views and not replay and self.learn_view(memory_id, pattern)
 
     def _within_reach(self, similarity: float, threshold: float) -> bool:
         """Whether a held memory this similar to the frame is still recognised below ``threshold`` (``recognition_hold``,
@@ -883,6 +921,7 @@ class PatternMemory:
         self._episode.clear()
         self._path = self._current = self._held = -1
         self._last, self._looked_again = None, False
+        self._tags.clear()
         if self._demand is not None:
             self._demand.satisfied()
 
@@ -999,6 +1038,7 @@ def memory_params(parameters: Mapping[str, Any] | None = None) -> MemoryParams:
         recognition_hold=p["recognition_hold"],
         onset_similarity=p["onset_similarity"],
         second_look=p["second_look"],
+        episode_views=p["episode_views"],
         structural=structural,
         neurogenesis=neurogenesis,
         match_whitening=(

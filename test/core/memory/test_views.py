@@ -106,3 +106,65 @@ def test_the_adaptive_threshold_counts_other_memories_views():
     restored.load_state_dict(mem.state_dict())  # a restart derives the same threshold, copies included
     assert restored.threshold == pytest.approx(mem.threshold)
     np.testing.assert_allclose(restored.nearest[[a, b, c]], mem.nearest[[a, b, c]], atol=1e-6)
+
+
+def turning(steps: int) -> list[np.ndarray]:
+    """A stimulus turning in view: frames from one side (``sparse(0)``) to another (``sparse(1)``), a little each."""
+    first, last = sparse(0), sparse(1)
+    return [(1 - t) * first + t * last for t in np.linspace(0.0, 1.0, steps)]
+
+
+def learn_turning(mem: PatternMemory, frames: list[np.ndarray]) -> list:
+    recalls = [mem.recall(frame, 1.0) for frame in frames]
+    mem.recall(np.zeros(DIM, np.float32), 1.0)  # the episode ends
+    return recalls
+
+
+@pytest.mark.parametrize("episode_views", [False, True])
+def test_a_turning_stimulus_keeps_each_side_it_showed_only_with_episode_views(episode_views):
+    mem = memory(episode_views=episode_views)
+    frames = turning(25)
+    recalls = learn_turning(mem, frames)
+    assert recalls[0].stored and mem.size == 1  # one stimulus, one memory, however far it turned
+    first, last = mem.recall(frames[0], 0.0), mem.recall(frames[-1], 0.0)
+    assert last.familiar and last.memory_id == recalls[0].memory_id
+    if episode_views:
+        assert first.familiar and first.memory_id == recalls[0].memory_id
+        assert mem.copies[recalls[0].memory_id] >= 2  # the sides between were kept, not blended
+        assert all(mem.recall(f, 0.0).similarity > 0.95 for f in frames)
+    else:  # consolidation dragged the prototype to the last side: the first is forgotten
+        assert not first.familiar
+
+
+def test_episode_views_keep_nothing_from_a_replay_or_without_learning():
+    mem = memory(episode_views=True)
+    frames = turning(25)
+    a = mem.recall(frames[0], 1.0).memory_id
+    mem.recall(frames[6], 0.0)  # learning off: no plasticity spent
+    mem.recall(frames[6], 1.0, replay=True)  # a replay consolidates what is stored, it shows no new side
+    assert mem.copies[a] == 0
+    mem.recall(frames[6], 1.0)
+    assert mem.copies[a] == 1
+
+
+@pytest.mark.parametrize("episode_views", [False, True])
+def test_the_store_captures_the_sides_a_look_showed_while_novelty_built_up(episode_views):
+    mem = memory(episode_views=episode_views)
+    frames = turning(25)
+    for frame in frames[:12]:  # learning mode not yet on: nothing stored, no plasticity
+        assert not mem.recall(frame, 0.0).stored
+    assert mem.size == 0
+    recall = mem.recall(frames[12], 1.0)
+    assert recall.stored
+    first = mem.recall(frames[0], 0.0)
+    assert first.familiar is episode_views  # the first side, seen before the store, is kept only with episode_views
+    assert mem.copies[recall.memory_id] >= (2 if episode_views else 0)
+
+
+def test_tags_of_an_earlier_look_are_not_captured():
+    mem = memory(episode_views=True)
+    for frame in turning(12):
+        mem.recall(frame, 0.0)
+    mem.recall(np.zeros(DIM, np.float32), 0.0)  # silence: that look ended
+    recall = mem.recall(sparse(7), 1.0)  # another stimulus is stored
+    assert recall.stored and mem.copies[recall.memory_id] == 0
