@@ -5,6 +5,8 @@ Protocol, per stimulus source (bench/stimulus_sets.py) and per N, each N from a 
 1. Learning. For each of the N objects in turn: a blank gap (``GAP_LEARN`` frames of the source's
    blank view), then ``LEARN_FRAMES`` frames of its learning view (+-1 px jitter per frame), through
    ``pipeline.frame(image, DT, learn=True)``: the neuromodulator decides when to learn, as in the demo.
+   ``--learning-turn DEG`` (generated objects): the object turns from -DEG to +DEG during its look instead
+   (a robot turning it or circling it); the ``pose`` probe (+-30 deg) stays beyond a turn below 30 deg.
 2. Probes, learning off. A probe is a fresh look: ``reset_sensor()``, ``GAP_PROBE`` blank frames, then
    ``VIEW_FRAMES`` frames of one view; the verdict is memory's on view frame ``VERDICT`` (1-based, a
    fixed index; ``max_over_look`` in the JSON is the best similarity over the look). Probes: each
