@@ -49,6 +49,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         f"{OBJECTS_VIEW_FILL} with --objects, generated objects of many sizes; 0, one viewpoint offset, otherwise)",
     )
     parser.add_argument(
+        "--orbit",
+        type=float,
+        default=0.0,
+        help="degrees: the camera circles each object from -DEG to +DEG during a visit, and memory keeps each side a "
+        "learning look shows (memory option episode_views); 0: one viewpoint per visit",
+    )
+    parser.add_argument(
         "--rounds",
         type=int,
         default=2,
@@ -83,6 +90,10 @@ def run_demo(args: argparse.Namespace) -> tuple[RunSummary, Path]:
         world, order = str(write_world(out / "many_objects.sdf", args.objects, args.seed).resolve()), "cyclic"
         fill = OBJECTS_VIEW_FILL
     fill = fill if args.view_fill is None else args.view_fill
+    # circling the objects: memory keeps each side a learning look shows (RESULTS 5u)
+    circling = (
+        f"    view_orbit: {args.orbit}\nmemory:\n  ros__parameters:\n    episode_views: true\n" if args.orbit else ""
+    )
     overrides.write_text(
         "simulator:\n  ros__parameters:\n"
         f"    world: {world}\n    visit_order: {order}\n"
@@ -92,7 +103,7 @@ def run_demo(args: argparse.Namespace) -> tuple[RunSummary, Path]:
         # the exploration starts once memory answers the resting camera and the neuromodulator is up: a node still
         # starting (e.g. compiling its kernels on a loaded machine) would miss the first object's first frames
         "    wait_for_messages: [hebbian/recognition, hebbian/learning_mode]\n"
-        "    settle_time: 2.0\n"
+        "    settle_time: 2.0\n" + circling
     )
     extra = (
         str(config_dir() / "sim_time.yaml"),

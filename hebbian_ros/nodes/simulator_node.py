@@ -75,6 +75,15 @@ PARAMETERS = Schema(
         1.0,
         read_only=True,
     ),
+    Parameter(
+        "view_orbit",
+        0.0,
+        "Camera visits: the camera circles each object about the vertical through its centre, from -this to +this "
+        "around the visit's viewpoint over the visit's frames, so a look shows it from several sides [deg] (0: still).",
+        0.0,
+        179.0,
+        read_only=True,
+    ),
     Parameter("loop", False, "Start the exploration again when it ends.", read_only=True),
     Parameter(
         "wait_for_subscribers",
@@ -142,6 +151,7 @@ class SimulatorNode(Node):
                 seed=seed,
                 jitter=jitter,
                 view_fill=parameters["view_fill"],
+                orbit=parameters["view_orbit"],
                 fov=self.sim.world.cameras[0].vertical_fov if self.sim.world.cameras else 1.047,
             )
         elif exploration == "touch":

@@ -190,6 +190,7 @@ def camera_exploration(
     view_fill: float = 0.0,
     fov: float = 1.047,
     min_distance: float = 0.15,
+    orbit: float = 0.0,
 ) -> list[ExplorationStep]:
     """Camera schedule: per visit ``gap_frames`` blank views then
     ``frames_per_view`` views of the object from ``centre + view_offset``.
@@ -202,9 +203,14 @@ def camera_exploration(
     name -> object centre.  ``gap_pose`` defaults to looking straight down at
     an empty spot 0.25 m in front (-y) of the objects' mean centre.
     ``jitter`` (m): amplitude of seeded per-frame eye offsets (0 = still views).
+    ``orbit`` (deg, < 180): during each visit the camera circles the object about the vertical through its centre,
+    from ``-orbit`` to ``+orbit`` around the visit's viewpoint, so a look shows the object from several sides (0 = one
+    viewpoint).
     """
     if frames_per_view < 1 or gap_frames < 0:
         raise ValueError("frames_per_view must be >= 1 and gap_frames >= 0")
+    if not 0.0 <= orbit < 180.0:
+        raise ValueError(f"orbit must be within [0, 180) degrees, got {orbit}")
     if not 0.0 <= view_fill <= 1.0 or not 0.0 < fov < math.pi:
         raise ValueError(f"view_fill must be within [0, 1] and fov within (0, pi), got {view_fill}, {fov}")
     names = _objects(world, objects)
@@ -242,13 +248,22 @@ def camera_exploration(
             i = len(steps)
             steps.append(ExplorationStep((i + 1) * dt, gap_pose, None, "gap", v, rep, obj, i))
         c = centres[obj]
-        for _ in range(frames_per_view):
+        turns = np.radians(np.linspace(-orbit, orbit, frames_per_view)) if frames_per_view > 1 else np.zeros(1)
+        for turn in turns:
             i = len(steps)
-            eye = c + eye_offset(obj)
+            eye = c + _about_vertical(eye_offset(obj), float(turn))
             if jitter > 0:
                 eye = eye + rng.uniform(-jitter, jitter, size=3)
             steps.append(ExplorationStep((i + 1) * dt, Pose.look_at(eye, c), obj, "view", v, rep, obj, i))
     return steps
+
+
+def _about_vertical(offset: np.ndarray, angle: float) -> np.ndarray:
+    """``offset`` turned by ``angle`` [rad] about the vertical (z) axis."""
+    if angle == 0.0:
+        return offset
+    c, s = math.cos(angle), math.sin(angle)
+    return np.array([c * offset[0] - s * offset[1], s * offset[0] + c * offset[1], offset[2]])
 
 
 def touch_exploration(

@@ -190,3 +190,22 @@ def test_view_fill_brings_objects_of_any_size_to_the_same_share_of_the_view(tmp_
     with pytest.raises(ValueError, match="parsed world"):
         camera_exploration({"a": (0.0, 0.0, 0.0)}, view_fill=0.5)
     sim.close()
+
+
+def test_an_orbit_circles_each_object_about_the_vertical_through_its_centre():
+    centre = np.array([1.0, 2.0, 0.1])
+    still = camera_exploration({"a": tuple(centre)}, frames_per_view=5, gap_frames=0)
+    circling = camera_exploration({"a": tuple(centre)}, frames_per_view=5, gap_frames=0, orbit=20.0)
+    eyes = np.array([[st.target.x, st.target.y, st.target.z] for st in circling]) - centre
+    offset = np.array([still[0].target.x, still[0].target.y, still[0].target.z]) - centre
+    np.testing.assert_allclose(np.linalg.norm(eyes, axis=1), np.linalg.norm(offset), rtol=1e-9)  # same distance
+    np.testing.assert_allclose(eyes[:, 2], offset[2])  # same height
+    np.testing.assert_allclose(eyes[2], offset, atol=1e-12)  # the middle frame: the visit's viewpoint
+    angles = np.degrees(np.arctan2(eyes[:, 1], eyes[:, 0]) - np.arctan2(offset[1], offset[0]))
+    np.testing.assert_allclose(angles, [-20.0, -10.0, 0.0, 10.0, 20.0], atol=1e-9)
+    for st in circling:  # still looking at the object
+        forward = st.target.to_matrix()[:3, 0]
+        to_object = centre - np.array([st.target.x, st.target.y, st.target.z])
+        assert forward @ to_object / np.linalg.norm(to_object) > 0.999
+    with pytest.raises(ValueError, match="orbit"):
+        camera_exploration({"a": tuple(centre)}, orbit=180.0)
