@@ -95,7 +95,8 @@ class MemoryParams:
     :param second_look: a stimulus not recognised at its onset gets one second look: :meth:`PatternMemory.recall`
         asks for it (``Recall.look_again``) and :meth:`PatternMemory.recognise_view` matches the sensor's gaze views of
         it. One look meets a known object off-centre, nearer or tilted; its gaze views bring one of them back near
-        the view memory learned (bench/RESULTS.md 5t).
+        the view memory learned (bench/RESULTS.md 5t). A view must reach :attr:`PatternMemory.view_threshold`,
+        calibrated on entry-against-entry samples; the live frame keeps its own threshold (5u).
     :param episode_views: a learning episode keeps each side its stimulus showed, as copies
         (:meth:`PatternMemory.learn_view`; a side is a live frame none of the memory's entries holds within
         ``structural.distinct_below``): the frames of the look before memory stored it (tagged as they came, captured by
@@ -223,8 +224,11 @@ class PatternMemory:
         self.revision = np.zeros(params.capacity, np.int64)
         #: learning episode each memory was stored in: memories of one episode are one stimulus's views
         self.episode_of = np.full(params.capacity, -1, np.int64)
-        #: each memory's cosine to its nearest memory of another episode (derived, not checkpointed)
+        #: each memory's cosine to its nearest memory of another episode (derived, not checkpointed): its prototype
+        #: against the other episodes' entries, as one live frame is matched
         self.nearest = np.full(params.capacity, -1.0, np.float32)
+        #: the same, entry against entry, as a second look's views are matched (``second_look``; -1 without it)
+        self.nearest_views = np.full(params.capacity, -1.0, np.float32)
         structural = params.structural
         #: duplicate copies of memories (``None`` without structural plasticity)
         self.pool = (
@@ -259,7 +263,7 @@ class PatternMemory:
     def params(self, params: MemoryParams) -> None:
         changed = params.second_look != self._params.second_look
         self._params = params
-        if changed:  # the nearest-other samples are taken another way (prototype or every entry)
+        if changed:  # entry-against-entry samples are kept or dropped
             self._recompute_nearest()
 
     @property
@@ -285,11 +289,24 @@ class PatternMemory:
     @property
     def threshold(self) -> float:
         """The similarity at which a pattern is familiar now (fixed, or adaptive: see :class:`MemoryParams`)."""
+        return self._threshold(self.nearest)
+
+    @property
+    def view_threshold(self) -> float:
+        """The similarity a second look's view must reach: the threshold, calibrated on entry-against-entry samples.
+
+        A never-seen stimulus's second look scores the best of its views against every entry, a higher statistic
+        than one live frame's; its samples are each memory's best entry against another episode's entries.
+        """
+        return self._threshold(self.nearest_views) if self._views_sampled() else self.threshold
+
+    def _threshold(self, nearest: np.ndarray) -> float:
+        """:attr:`threshold` from nearest-other samples ``nearest`` (one per memory; -1: none)."""
         q = self.params.threshold_quantile
         if q == 0.0:
             return self.params.familiarity_threshold
-        nearest = self.nearest[self._with_nearest()]
-        if self._adaptive_in_force():
+        nearest = nearest[self.used & (nearest > -1.0)]
+        if q > 0.0 and nearest.size >= self.params.adaptive_after:
             adaptive = float(min(np.quantile(nearest, q), 0.999))
             return (
                 max(adaptive, self.params.familiarity_threshold) if self.params.young_threshold == "floor" else adaptive
@@ -306,8 +323,17 @@ class PatternMemory:
         samples. The second look waits until ``SECOND_LOOK_TAIL`` samples lie above the quantile.
         """
         q = self.params.threshold_quantile
-        samples = int(self._with_nearest().sum())
-        return q > 0.0 and self._adaptive_in_force() and round(samples * (1.0 - q), 9) >= SECOND_LOOK_TAIL
+        samples = int((self.used & (self.nearest_views > -1.0)).sum())
+        return (
+            q > 0.0
+            and self._views_sampled()
+            and samples >= self.params.adaptive_after
+            and round(samples * (1.0 - q), 9) >= SECOND_LOOK_TAIL
+        )
+
+    def _views_sampled(self) -> bool:
+        """Whether memory keeps entry-against-entry samples for a second look's threshold."""
+        return self.params.second_look and self.pool is not None
 
     def _adaptive_in_force(self) -> bool:
         """Whether the adaptive threshold decides: a quantile, and enough memories with a nearest other."""
@@ -359,12 +385,9 @@ class PatternMemory:
         A memory's nearest other is the best entry (prototype or copy) of another episode's memory, as a
         never-seen pattern is matched against every entry.
         """
-        if self.params.second_look and self.pool is not None:
-            patterns, _ = self._as_compared()
-            # a new memory has no other entry yet; a moved one keeps what its copies found
-            self._views_nearest(slot, patterns[slot][None], renew=not (self.pool.owner == slot).any())
-            return
         patterns, entries = self._as_compared()
+        if self._views_sampled():  # a new memory has no other entry yet; a moved one keeps what its copies found
+            self._views_nearest(slot, patterns[slot][None], renew=not (self.pool.owner == slot).any())
         similarity = patterns @ patterns[slot]
         others = self.used & (self.episode_of != self.episode_of[slot])
         nearest = float(similarity[others].max()) if others.any() else -1.0
@@ -378,9 +401,8 @@ class PatternMemory:
 
     def _raise_nearest(self, memory_id: int, vectors: np.ndarray) -> None:
         """New copies ``vectors`` of ``memory_id``: other episodes' memories may now be nearer to it."""
-        if self.params.second_look and self.pool is not None:
+        if self._views_sampled():
             self._views_nearest(memory_id, self._compare(np.asarray(vectors, np.float32)))
-            return
         others = self.used & (self.episode_of != self.episode_of[memory_id])
         if others.any() and len(vectors):
             patterns, _ = self._as_compared()
@@ -388,17 +410,16 @@ class PatternMemory:
             np.maximum(self.nearest, np.where(others, similarity, -1.0), out=self.nearest)
 
     def _recompute_nearest(self) -> None:
-        """Every memory's nearest-other similarity from scratch (after a restore)."""
+        """Every memory's nearest-other similarities from scratch (after a restore), both kinds."""
         self.nearest = np.full(self.capacity, -1.0, np.float32)
-        if self.params.second_look and self.pool is not None:
-            patterns, entries = self._as_compared()
-            for memory_id in np.flatnonzero(self.used):  # each memory's entries against every other entry
+        self.nearest_views = np.full(self.capacity, -1.0, np.float32)
+        rows = np.flatnonzero(self.used)
+        patterns, entries = self._as_compared()
+        if self._views_sampled():
+            for memory_id in rows:  # each memory's entries against every other entry
                 copies = np.flatnonzero(self.pool.owner == memory_id)
                 vectors = np.concatenate([patterns[memory_id][None], entries[copies]])
                 self._views_nearest(int(memory_id), vectors, renew=True)
-            return
-        rows = np.flatnonzero(self.used)
-        patterns, entries = self._as_compared()
         if rows.size > 1:
             similarity = patterns[rows] @ patterns[rows].T
             episodes = self.episode_of[rows]
@@ -413,7 +434,7 @@ class PatternMemory:
                 self.nearest[rows] = np.maximum(self.nearest[rows], similarity.max(axis=1))
 
     def _views_nearest(self, memory_id: int, vectors: np.ndarray, renew: bool = False) -> None:
-        """Nearest-other similarities as a second look sees them: entry against entry (``second_look``).
+        """:attr:`nearest_views`: nearest-other similarities as a second look sees them, entry against entry.
 
         A second look matches every gaze view of a stimulus against every stored entry, so a never-seen object
         scores the best of its views; a memory's sample of "two different things" is likewise the best of its
@@ -427,7 +448,7 @@ class PatternMemory:
         others = np.flatnonzero(self.used & (self.episode_of != episode))
         if others.size:
             similarity = (patterns[others] @ vectors.T).max(axis=1)
-            np.maximum.at(self.nearest, others, similarity)
+            np.maximum.at(self.nearest_views, others, similarity)
             best = float(similarity.max())
         end = self.pool.end
         if end:
@@ -435,9 +456,9 @@ class PatternMemory:
             rows = np.flatnonzero((owner >= 0) & (self.episode_of[np.maximum(owner, 0)] != episode))
             if rows.size:
                 similarity = (entries[:end] @ vectors.T).max(axis=1)[rows]  # a view of the pool: no copy
-                np.maximum.at(self.nearest, owner[rows], similarity)
+                np.maximum.at(self.nearest_views, owner[rows], similarity)
                 best = max(best, float(similarity.max()))
-        self.nearest[memory_id] = best if renew else max(float(self.nearest[memory_id]), best)
+        self.nearest_views[memory_id] = best if renew else max(float(self.nearest_views[memory_id]), best)
 
     def _follow_whitening(self) -> None:
         """Refit the whitening when due (stored entries grew by ``REFIT_GROWTH``); then every nearest changes."""
@@ -609,7 +630,7 @@ class PatternMemory:
     def recognise_view(self, pattern: np.ndarray) -> Recall:
         """Match one view of the second look at the stimulus in view (``Recall.look_again``); store nothing.
 
-        A view at or above the threshold recognises its memory, which memory then holds as if the live frame
+        A view at or above :attr:`view_threshold` recognises its memory, which memory then holds as if the live frame
         had recognised it (``recognition_hold``: the next frames of the look stay familiar while within reach);
         the best view seen so far in this look is kept. No plasticity is spent; with no held recognition or no
         ``recognition_hold`` the verdict is this view's alone. A view that arrives after the look that asked for it
@@ -626,7 +647,7 @@ class PatternMemory:
         units = [u for u in units if u is not None]
         if not units or not self.used.any() or not self._looked_again:
             return Recall(-1, 0.0, False, False, 0.0)
-        threshold = self.threshold
+        threshold = self.view_threshold
         self._follow_whitening()
         compared, entries = self._as_compared()
         views = self._compare(np.stack(units))
@@ -795,6 +816,7 @@ class PatternMemory:
             self.hits = np.concatenate([self.hits, np.zeros(added, np.int64)])
             self.revision = np.concatenate([self.revision, np.zeros(added, np.int64)])
             self.nearest = np.concatenate([self.nearest, np.full(added, -1.0, np.float32)])
+            self.nearest_views = np.concatenate([self.nearest_views, np.full(added, -1.0, np.float32)])
             self.episode_of = np.concatenate([self.episode_of, np.full(added, -1, np.int64)])
             self._events.append(StructuralChange(StructuralKind.NEUROGENESIS, -1, added))
             if self._demand is not None:

@@ -20,7 +20,7 @@ def _params(**overrides) -> MemoryParams:
         threshold_quantile=0.5,  # 6 memories put 3 samples above it: a second look's threshold is ready
         adaptive_after=4,
         recognition_hold=5.0,
-        onset_similarity=0.5,
+        onset_similarity=0.2,  # a held recognition reaches well below the live frame's threshold
         structural=StructuralParams(copies=8, synapse_budget=DIM * 400, distinct_below=0.99999),
         second_look=True,
     )
@@ -102,7 +102,7 @@ def test_a_view_of_the_second_look_recognises_and_the_look_stays_recognised():
     assert not first.familiar and first.look_again
     assert float(unit(live) @ memory.patterns[3]) < threshold
     seen = memory.recognise_view(unit(world[3] + 0.01 * np.random.default_rng(5).random(DIM)))
-    assert seen.familiar and seen.memory_id == 3 and seen.similarity >= threshold
+    assert seen.familiar and seen.memory_id == 3 and seen.similarity >= memory.view_threshold
     follow = memory.recall(live, 0.0)  # the next live frame: still below the threshold, held
     assert follow.familiar and follow.memory_id == 3 and follow.similarity == pytest.approx(seen.similarity)
     assert memory.size == 6 and np.array_equal(memory.patterns, patterns)  # nothing stored, nothing moved
@@ -130,8 +130,13 @@ def test_the_best_view_of_a_look_is_kept():
 
 
 @pytest.mark.parametrize("second_look", [False, True])
-def test_nearest_others_are_entry_against_entry_with_a_second_look(second_look):
-    """A never-seen object scores the best of its gaze views against every entry; so does each memory's sample."""
+def test_a_second_looks_samples_are_entry_against_entry_and_the_live_frames_stay_prototype_against_entries(
+    second_look,
+):
+    """A never-seen object's second look scores the best of its gaze views against every entry; so does each
+    memory's sample for the second look's threshold. One live frame is one view: its threshold keeps its samples
+    (taking them entry against entry raised it, and a revisit missed below it started a cascade of duplicates in
+    the 30-object demo: RESULTS 5u)."""
     memory = PatternMemory(_params(second_look=second_look, threshold_quantile=0.5))
     world = _world(n=4)
     _learned(memory, world, views=0)
@@ -140,14 +145,21 @@ def test_nearest_others_are_entry_against_entry_with_a_second_look(second_look):
     assert memory.learn_view(0, bridge) and memory.learn_view(1, unit(bridge + 0.01 * a))
     pairs = float(bridge @ unit(bridge + 0.01 * a))
     prototypes = max(float(unit(a) @ unit(b)), float(unit(a) @ unit(bridge + 0.01 * a)), float(bridge @ unit(b)))
+    # the live frame's samples stay a prototype against the entries; the second look's are entry against entry
+    assert memory.nearest[0] < pairs and memory.nearest[0] == pytest.approx(prototypes, abs=1e-5)
     if second_look:
-        assert memory.nearest[0] == pytest.approx(pairs, abs=1e-5)
-        assert memory.nearest[1] == pytest.approx(pairs, abs=1e-5)
+        assert memory.nearest_views[0] == pytest.approx(pairs, abs=1e-5)
+        assert memory.nearest_views[1] == pytest.approx(pairs, abs=1e-5)
+        assert memory.view_threshold > memory.threshold
     else:
-        assert memory.nearest[0] < pairs and memory.nearest[0] == pytest.approx(prototypes, abs=1e-5)
+        assert (memory.nearest_views == -1).all() and memory.view_threshold == memory.threshold
+    one_look = PatternMemory(dataclasses.replace(memory.params, second_look=False))
+    one_look.load_state_dict(memory.state_dict())
+    assert one_look.threshold == memory.threshold  # the live frame's threshold does not depend on the second look
     restored = PatternMemory(memory.params)
     restored.load_state_dict(memory.state_dict())
-    np.testing.assert_allclose(restored.nearest, memory.nearest, atol=1e-5)  # recomputed from scratch, the same
+    for samples in ("nearest", "nearest_views"):  # recomputed from scratch, the same
+        np.testing.assert_allclose(getattr(restored, samples), getattr(memory, samples), atol=1e-5)
 
 
 def test_switching_second_look_retakes_the_nearest_samples():
@@ -155,11 +167,14 @@ def test_switching_second_look_retakes_the_nearest_samples():
     memory = PatternMemory(_params(second_look=False))
     _learned(memory, world, views=2)
     one_view = memory.nearest.copy()
+    assert (memory.nearest_views == -1).all()
     memory.params = dataclasses.replace(memory.params, second_look=True)
     every_entry = PatternMemory(_params(second_look=True))
     every_entry.load_state_dict(memory.state_dict())
-    np.testing.assert_allclose(memory.nearest, every_entry.nearest, atol=1e-6)
-    assert (memory.nearest[:4] >= one_view[:4] - 1e-6).all() and (memory.nearest[:4] > one_view[:4] + 1e-4).any()
+    np.testing.assert_allclose(memory.nearest_views, every_entry.nearest_views, atol=1e-6)
+    np.testing.assert_allclose(memory.nearest, one_view, atol=1e-6)  # the live frame's samples are the same
+    views = memory.nearest_views[:4]
+    assert (views >= one_view[:4] - 1e-6).all() and (views > one_view[:4] + 1e-4).any()
 
 
 def test_views_at_once_are_recognised_as_one_by_one():
