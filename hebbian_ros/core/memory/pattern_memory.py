@@ -305,9 +305,8 @@ class PatternMemory:
         q = self.params.threshold_quantile
         if q == 0.0:
             return self.params.familiarity_threshold
-        nearest = nearest[self.used & (nearest > -1.0)]
-        if q > 0.0 and nearest.size >= self.params.adaptive_after:
-            adaptive = float(min(np.quantile(nearest, q), 0.999))
+        if self._adaptive_in_force(nearest):
+            adaptive = float(min(np.quantile(nearest[self._sampled(nearest)], q), 0.999))
             return (
                 max(adaptive, self.params.familiarity_threshold) if self.params.young_threshold == "floor" else adaptive
             )
@@ -322,26 +321,24 @@ class PatternMemory:
         their largest, which a never-seen object's best view exceeds about once in as many objects as there are
         samples. The second look waits until ``SECOND_LOOK_TAIL`` samples lie above the quantile.
         """
-        q = self.params.threshold_quantile
-        samples = int((self.used & (self.nearest_views > -1.0)).sum())
+        samples = int(self._sampled(self.nearest_views).sum())
         return (
-            q > 0.0
-            and self._views_sampled()
-            and samples >= self.params.adaptive_after
-            and round(samples * (1.0 - q), 9) >= SECOND_LOOK_TAIL
+            self._views_sampled()
+            and self._adaptive_in_force(self.nearest_views)
+            and round(samples * (1.0 - self.params.threshold_quantile), 9) >= SECOND_LOOK_TAIL
         )
 
     def _views_sampled(self) -> bool:
         """Whether memory keeps entry-against-entry samples for a second look's threshold."""
         return self.params.second_look and self.pool is not None
 
-    def _adaptive_in_force(self) -> bool:
-        """Whether the adaptive threshold decides: a quantile, and enough memories with a nearest other."""
-        return self.params.threshold_quantile > 0.0 and int(self._with_nearest().sum()) >= self.params.adaptive_after
+    def _adaptive_in_force(self, nearest: np.ndarray) -> bool:
+        """Whether the adaptive threshold decides on samples ``nearest``: a quantile, and enough of them."""
+        return self.params.threshold_quantile > 0.0 and int(self._sampled(nearest).sum()) >= self.params.adaptive_after
 
-    def _with_nearest(self) -> np.ndarray:
-        """Memories in use that have a nearest memory of another episode (one alone in its episode has none)."""
-        return self.used & (self.nearest > -1.0)
+    def _sampled(self, nearest: np.ndarray) -> np.ndarray:
+        """Memories in use with a sample in ``nearest``: a nearest memory of another episode (one alone has none)."""
+        return self.used & (nearest > -1.0)
 
     def _vigilance(self, threshold: float) -> np.ndarray | None:
         """Per memory, the factor ``local_vigilance`` scales its distance ``1 - cosine`` by (``threshold``: now).
@@ -369,7 +366,7 @@ class PatternMemory:
 
     def _vigilance_factor(self, threshold: float, weight: float) -> np.ndarray | None:
         """:meth:`_vigilance` computed afresh."""
-        known = self._with_nearest()
+        known = self._sampled(self.nearest)
         if np.count_nonzero(known) < 2:
             return None
         distance = 1.0 - np.minimum(self.nearest, np.float32(threshold)).astype(np.float64)
@@ -679,12 +676,15 @@ class PatternMemory:
         (synaptic tagging and capture: Frey & Morris 1997).
         """
         if self._tags and self.pool is not None:
-            mine = self.pool.owner == memory_id
-            existing = np.vstack([self.patterns[memory_id][None], self.pool.entries[mine]])
             candidates = np.stack(self._tags)
             distinct_below = self.params.structural.distinct_below
-            self._add_copies(memory_id, select_copies(candidates, existing, len(candidates), distinct_below))
+            chosen = select_copies(candidates, self._entries_of(memory_id), len(candidates), distinct_below)
+            self._add_copies(memory_id, chosen)
         self._tags.clear()
+
+    def _entries_of(self, memory_id: int) -> np.ndarray:
+        """Memory ``memory_id``'s entries as stored: its prototype, then its copies (structural plasticity)."""
+        return np.vstack([self.patterns[memory_id][None], self.pool.entries[self.pool.owner == memory_id]])
 
     def _keeps_view(self, memory_id: int, pattern: np.ndarray, replay: bool) -> bool:
         """``episode_views``: keep a live view of the episode's memory as a copy when no entry holds it."""
@@ -724,10 +724,9 @@ class PatternMemory:
         wanted = structural.copies - int(mine.sum())
         if wanted <= 0:
             return 0
-        existing = np.vstack([self.patterns[memory_id][None], self.pool.entries[mine]])
         samples = [unit for owner, unit in self._episode if owner == memory_id]
         candidates = np.array(samples, np.float32).reshape(-1, self.params.dim)
-        chosen = select_copies(candidates, existing, wanted, structural.distinct_below)
+        chosen = select_copies(candidates, self._entries_of(memory_id), wanted, structural.distinct_below)
         if len(chosen) < wanted and structural.noise > 0:
             rng = np.random.default_rng((structural.seed, memory_id, self.pool.clock))
             chosen = np.vstack(
