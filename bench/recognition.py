@@ -96,6 +96,7 @@ VIEW_FRAMES = 6
 VERDICT = 5  # 1-based view frame whose verdict counts
 DRIFT_FIRST = 10
 DRIFT_MIN_N = 300  # --drift-from
+STAGE_TIE = 0.0005  # AUROC: below half the tables' last digit a stage ties its input
 FULL_N = (10, 30, 100, 300, 1000)
 QUICK_N = (10, 30, 100)
 METHODS = ("pipeline", "rates_nn", "pixel_nn", "pixel_nn_all")
@@ -697,7 +698,8 @@ def targets(source: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     for n, r in runs.items():
         names = [s for s in r["stages"] if not s.startswith("pixels")]
         for a, b in zip(names, names[1:]):
-            if r["stages"][b]["new"]["auroc"] < r["stages"][a]["new"]["auroc"]:
+            # a stage that ties its input (layer2 starts as layer1's copy: equal up to float rounding) is not worse
+            if r["stages"][b]["new"]["auroc"] < r["stages"][a]["new"]["auroc"] - STAGE_TIE:
                 ci = r["stages"][b]["new"].get("vs_input")
                 interval = f" (difference {ci['delta']:+.3f}, 95 % {ci['low']:+.3f} … {ci['high']:+.3f})" if ci else ""
                 worse.append(

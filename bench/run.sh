@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Set up (idempotent) and run the benchmarks: bench/run.sh [--quick] [digits] [plasticity] [loop] [recognition] [camera] [view_search] [layer_whitening] [memory_whitening] [first_memories] [verdict_frames] [young_threshold] [second_look_cost]
-# Default: all (loop = bench/loop_latency.py, the closed loop over DDS; recognition = bench/recognition.py, issue 14; camera = bench/camera_decoding.py, issue 15; view_search = bench/view_search.py, what the recognition sources allow, layer_whitening = bench/layer_whitening.py, what layer1 loses and whitening would gain, memory_whitening = bench/memory_whitening.py, what whitened matching adds to the memory the loop builds, first_memories = bench/first_memories.py, why the first objects stop being recognised, and verdict_frames = bench/verdict_frames.py, memory's verdict frame by frame under its own feedback, young_threshold = bench/young_threshold.py, where a young memory's fixed threshold comes from, second_look_cost = bench/second_look_cost.py, what a second look costs, only when named). Results: bench/results/<name>.json (+ printed tables). See bench/RESULTS.md.
+# Set up (idempotent) and run the benchmarks: bench/run.sh [--quick] [digits] [plasticity] [loop] [recognition] [camera] [view_search] [layer_whitening] [memory_whitening] [first_memories] [verdict_frames] [young_threshold] [second_look_cost] [demo_replay]
+# Default: all (loop = bench/loop_latency.py, the closed loop over DDS; recognition = bench/recognition.py, issue 14; camera = bench/camera_decoding.py, issue 15; view_search = bench/view_search.py, what the recognition sources allow, layer_whitening = bench/layer_whitening.py, what layer1 loses and whitening would gain, memory_whitening = bench/memory_whitening.py, what whitened matching adds to the memory the loop builds, first_memories = bench/first_memories.py, why the first objects stop being recognised, and verdict_frames = bench/verdict_frames.py, memory's verdict frame by frame under its own feedback, young_threshold = bench/young_threshold.py, where a young memory's fixed threshold comes from, second_look_cost = bench/second_look_cost.py, what a second look costs, demo_replay = bench/demo_replay.py, the demo's exploration of generated objects without ROS, only when named). Results: bench/results/<name>.json (+ printed tables). See bench/RESULTS.md.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${HEBBIAN_VENV:-$here/.venv}"
@@ -12,10 +12,10 @@ names=()
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=(--quick) ;;
-    digits|plasticity|recognition|view_search|layer_whitening|memory_whitening|first_memories|verdict_frames|young_threshold|second_look_cost) names+=("$arg") ;;
+    digits|plasticity|recognition|view_search|layer_whitening|memory_whitening|first_memories|verdict_frames|young_threshold|second_look_cost|demo_replay) names+=("$arg") ;;
     loop) names+=(loop_latency) ;;
     camera) names+=(camera_decoding) ;;
-    *) echo "usage: bench/run.sh [--quick] [digits] [plasticity] [loop] [recognition] [camera] [view_search] [layer_whitening] [memory_whitening] [first_memories] [verdict_frames] [young_threshold] [second_look_cost]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--quick] [digits] [plasticity] [loop] [recognition] [camera] [view_search] [layer_whitening] [memory_whitening] [first_memories] [verdict_frames] [young_threshold] [second_look_cost] [demo_replay]" >&2; exit 2 ;;
   esac
 done
 ((${#names[@]})) || names=(digits plasticity loop_latency recognition camera_decoding)

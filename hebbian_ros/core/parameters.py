@@ -157,6 +157,15 @@ SENSOR = Schema(
         read_only=True,
     ),
     _p(
+        "contrast_tuning",
+        "recruitment",
+        "How contrast_levels code a contrast's size: recruitment (a stronger contrast drives further cells as well) "
+        "or tuned (each cell prefers one size, a triangle over its two neighbours', the last saturating: a stronger "
+        "contrast moves to further cells, so a pale and a saturated object of one hue share less).",
+        read_only=True,
+        choices=("recruitment", "tuned"),
+    ),
+    _p(
         "colour_coding",
         "opponent",
         'Colour channels: "opponent" (luminance, red-green, blue-yellow) or "rgb".',
@@ -443,6 +452,15 @@ MEMORY = Schema(
         "holds within copy_distinct_below): the look's frames before memory stored it (tagged, captured by the store) "
         "and, while the episode lasts, recognised or held frames instead of moving the prototype. Without it an object "
         "turning in view kept only the frame memory stored, and consolidation dragged the prototype to the last side.",
+    ),
+    _p(
+        "steady_frames",
+        0,
+        "A novel pattern is stored only once its look has lasted more than this many frames without an onset "
+        "(onset_similarity): a look's first frames mix the new stimulus with the sensor's adaptation to the scene "
+        "before, an after-image no later look shows again. Recognition is unaffected. 0: from a look's first frame.",
+        0,
+        1000,
     ),
     _p(
         "onset_similarity",

@@ -103,6 +103,11 @@ class MemoryParams:
         the store), and, while the episode lasts, a recognised or held frame instead of moving the prototype.
         Without it an object turning in view kept the one frame memory stored, a dozen frames into the look, and
         consolidation dragged its prototype along to the last side. Needs ``structural``.
+    :param steady_frames: a novel pattern is stored only once its look has lasted more than this many frames
+        without an onset (``onset_similarity``). A look's first frames mix the new stimulus with the sensor's
+        adaptation to the scene before; stored then (a learning mode still on from the stimulus before), they are an
+        after-image no later look shows again, and a robot that never sees silence between objects stored one per
+        object it left (bench/RESULTS.md 5v). Recognition is unaffected. 0: from a look's first frame.
     :param structural: duplicate copies, pruning and the synapse budget; ``None``: one prototype per memory.
     :param neurogenesis: growth of units when full; ``None``: a full memory recycles its least-used one.
     :param match_whitening: familiarity (and the adaptive threshold's samples) measured after a whitening by
@@ -124,12 +129,13 @@ class MemoryParams:
     onset_similarity: float = MEMORY.default("onset_similarity")
     second_look: bool = MEMORY.default("second_look")
     episode_views: bool = MEMORY.default("episode_views")
+    steady_frames: int = MEMORY.default("steady_frames")
     structural: StructuralParams | None = None
     neurogenesis: NeurogenesisParams | None = None
     match_whitening: WhiteningParams | None = None
 
     def __post_init__(self) -> None:
-        for name in ("dim", "capacity", "adaptive_after"):
+        for name in ("dim", "capacity", "adaptive_after", "steady_frames"):
             object.__setattr__(self, name, check.as_int(name, getattr(self, name)))
         for name in (
             "familiarity_threshold",
@@ -151,6 +157,7 @@ class MemoryParams:
         MEMORY["young_threshold"].check(self.young_threshold)
         MEMORY["second_look"].check(self.second_look)
         MEMORY["episode_views"].check(self.episode_views)
+        MEMORY["steady_frames"].check(self.steady_frames)
         if not 0.0 <= self.local_vigilance <= 1.0:
             raise ValueError(f"local_vigilance: must be in [0, 1], got {self.local_vigilance}")
         if self.adaptive_after < 2:
@@ -248,6 +255,7 @@ class PatternMemory:
         self._held, self._held_similarity = -1, 0.0  # recognition held from the last frame (-1: none)
         self._last: np.ndarray | None = None  # last frame's pattern (unit norm): an onset ends a held recognition
         self._looked_again = False  # this look's stimulus had its second look (an onset makes it False)
+        self._look_frames = 0  # frames of the current look: since the last onset or silence
         self._tags: deque = deque(maxlen=TAGGED_FRAMES)  # the look's frames (unit norm) until a store: episode_views
         #: the whitening memory matches through (``None``: plain cosine)
         self.whitening = None if params.match_whitening is None else MatchWhitening(params.match_whitening, params.dim)
@@ -511,15 +519,9 @@ class PatternMemory:
         unit = _unit(self._checked(pattern))
         if unit is None or not self.used.any():
             return -1, 0.0, -1, 0.0, -1
-        self._follow_whitening()
-        patterns, entries = self._as_compared()
-        unit = self._compare(unit[None])[0]
-        prototypes = np.where(self.used, patterns @ unit, -np.inf)
-        similarity = prototypes.copy()
-        rows = None if self.pool is None else self.pool.best(unit, similarity, entries)
-        factor = self._vigilance(self.threshold if threshold is None else threshold)
-        if factor is not None:
-            similarity = 1.0 - (1.0 - similarity) * factor
+        similarity, prototypes, rows = self._scored(unit[None], self.threshold if threshold is None else threshold)
+        similarity, prototypes = similarity[:, 0], prototypes[:, 0]
+        rows = None if rows is None else rows[:, 0]
 
         def entry(memory_id: int) -> tuple[float, int]:
             row = -1
@@ -532,6 +534,24 @@ class PatternMemory:
 
         best = int(np.argmax(similarity))
         return best, *entry(best), *(entry(held) if held >= 0 and self.used[held] else (0.0, -1))
+
+    def _scored(self, units: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """How each memory scores unit patterns ``units`` (K, dim), as :meth:`match` scores one.
+
+        :returns: per memory and unit (capacity, K), its best entry's similarity with its distance scaled by its
+            ``local_vigilance`` factor at ``threshold``; the prototypes' own similarity; the pool's per-row
+            similarity (rows, K), ``None`` without structural plasticity. Unused memories score ``-inf``.
+        """
+        self._follow_whitening()
+        patterns, entries = self._as_compared()
+        units = self._compare(units)
+        prototypes = np.where(self.used[:, None], patterns @ units.T, -np.inf)
+        similarity = prototypes.copy()
+        rows = None if self.pool is None else self.pool.best(units, similarity, entries)
+        factor = self._vigilance(threshold)
+        if factor is not None:
+            similarity = 1.0 - (1.0 - similarity) * factor[:, None]
+        return similarity, prototypes, rows
 
     def recall(self, pattern: np.ndarray, learning_level: float, replay: bool = False) -> Recall:
         """Recognise ``pattern``; while ``learning_level`` > 0 consolidate a match or store a novelty.
@@ -554,13 +574,16 @@ class PatternMemory:
             self._last, self._looked_again = None, False
             self._tags.clear()
             return Recall(-1, 0.0, False, False, activity)  # too weak to recognise or to store
-        episode_memory = self._current
         threshold = self.threshold
         continues = self._continues(pattern)
         held = self._held if continues else -1
-        if not continues:
+        if not continues:  # an onset: another stimulus, which the episode's memory must not absorb
+            self._path = self._current = -1
             self._looked_again = False
             self._tags.clear()
+            self._look_frames = 0
+        self._look_frames += 1
+        episode_memory = self._current
         memory_id, similarity, row, held_similarity, held_row = self._match_entry(pattern, held, threshold)
         above = memory_id >= 0 and similarity >= threshold
         if not above and held not in (-1, memory_id) and self._within_reach(held_similarity, threshold):
@@ -595,7 +618,9 @@ class PatternMemory:
                 memory_id, similarity = self._current, drift
                 if not self._keeps_view(memory_id, pattern, replay):
                     self._consolidate(memory_id, pattern, self.params.consolidation_rate * learning_level)
-            elif not replay:  # a replay re-presents a stimulus already stored: never a new memory
+            elif not replay and self._look_frames > self.params.steady_frames:
+                # a replay re-presents a stimulus already stored: never a new memory; a look's first frames are the
+                # sensor still adapting from the scene before
                 slot = self._store(pattern)
                 if slot >= 0:  # -1: a full memory waits for neurogenesis
                     memory_id, similarity, stored = slot, 1.0, True
@@ -645,18 +670,7 @@ class PatternMemory:
         if not units or not self.used.any() or not self._looked_again:
             return Recall(-1, 0.0, False, False, 0.0)
         threshold = self.view_threshold
-        self._follow_whitening()
-        compared, entries = self._as_compared()
-        views = self._compare(np.stack(units))
-        similarity = np.where(self.used[:, None], compared @ views.T, -np.inf)  # (capacity, K)
-        if self.pool is not None and self.pool.end:
-            end = self.pool.end
-            owner = self.pool.owner[:end]
-            rows = np.flatnonzero(owner >= 0)
-            np.maximum.at(similarity, owner[rows], (entries[:end] @ views.T)[rows])
-        factor = self._vigilance(threshold)
-        if factor is not None:
-            similarity = 1.0 - (1.0 - similarity) * factor[:, None]
+        similarity, *_ = self._scored(np.stack(units), threshold)
         memory_id, view = np.unravel_index(int(np.argmax(similarity)), similarity.shape)
         memory_id, best = int(memory_id), float(np.clip(similarity[memory_id, view], 0.0, 1.0))
         if best < threshold:
@@ -688,7 +702,7 @@ class PatternMemory:
 
     def _keeps_view(self, memory_id: int, pattern: np.ndarray, replay: bool) -> bool:
         """``episode_views``: keep a live view of the episode's memory as a copy when no entry holds it."""
-        return self.params.episode_views and not replay and self.learn_view(memory_id, pattern)
+        return self.params.episode_views and not replay and self._keep_view(memory_id, _unit(pattern))
 
     def _within_reach(self, similarity: float, threshold: float) -> bool:
         """Whether a held memory this similar to the frame is still recognised below ``threshold`` (``recognition_hold``,
@@ -747,10 +761,15 @@ class PatternMemory:
         """
         pattern = self._checked(pattern)
         memory_id = check.as_int("memory_id", memory_id)
-        if self.pool is None or not 0 <= memory_id < self.capacity or not self.used[memory_id]:
+        if not 0 <= memory_id < self.capacity or not self.used[memory_id]:
             return False
-        unit = _unit(pattern)
-        if unit is None or self._best_entry(memory_id, unit) >= self.params.structural.distinct_below:
+        return self._keep_view(memory_id, _unit(pattern))
+
+    def _keep_view(self, memory_id: int, unit: np.ndarray | None) -> bool:
+        """:meth:`learn_view` for a memory in use and a checked pattern's unit vector (``None``: silent)."""
+        if self.pool is None or unit is None:
+            return False
+        if self._best_entry(memory_id, unit) >= self.params.structural.distinct_below:
             return False
         return self._add_copies(memory_id, unit[None]) > 0
 
@@ -1060,6 +1079,7 @@ def memory_params(parameters: Mapping[str, Any] | None = None) -> MemoryParams:
         onset_similarity=p["onset_similarity"],
         second_look=p["second_look"],
         episode_views=p["episode_views"],
+        steady_frames=p["steady_frames"],
         structural=structural,
         neurogenesis=neurogenesis,
         match_whitening=(

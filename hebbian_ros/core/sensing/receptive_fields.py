@@ -67,6 +67,7 @@ def on_off_contrast(
     *,
     reference: float | None = None,
     levels: int = 1,
+    tuned: bool = False,
     validate: bool = True,
 ) -> np.ndarray:
     """Centre-surround contrast of each field against the whole view, split into ON and OFF cells.
@@ -81,6 +82,9 @@ def on_off_contrast(
         lighting); ``None``: the plain difference.
     :param levels: cells per channel and sign, cell ``l`` driven by the contrast between ``l / gain`` and
         ``(l + 1) / gain``: a stronger contrast recruits further cells instead of only driving the same ones more.
+    :param tuned: with ``levels`` > 1, cell ``l`` is tuned to the contrast ``(l + 1) / gain`` (a triangle of width
+        ``2 / gain``; the last level saturates above its own): a stronger contrast moves the activity to further
+        cells instead of adding cells to it, so two contrasts of one sign share less than with the recruitment code.
     :param validate: ``False`` skips the checks (fields and gain valid by construction).
     :returns: float32 (rows, cols, 2 C levels) in [0, 1]: ON channels first (each channel's levels in turn), then OFF.
     """
@@ -100,6 +104,8 @@ def on_off_contrast(
     signed = np.concatenate([contrast, -contrast], axis=2)
     steps = np.arange(levels, dtype=np.float32)
     cells = np.clip(signed[..., :, None] - steps, 0.0, 1.0)  # (rows, cols, 2C, levels)
+    if tuned and levels > 1:  # a cell stops firing once the next level is fully driven
+        cells[..., :-1] -= cells[..., 1:]
     return cells.reshape(*signed.shape[:2], -1).astype(np.float32)
 
 

@@ -67,6 +67,7 @@ class RetinaParams:
     contrast_gain: float = SENSOR.default("contrast_gain")
     weber_contrast: bool = SENSOR.default("weber_contrast")
     contrast_levels: int = SENSOR.default("contrast_levels")
+    contrast_tuning: str = SENSOR.default("contrast_tuning")
     luminance_weight: float = SENSOR.default("luminance_weight")
     edges: bool = SENSOR.default("edges")
     edge_resolution: int = SENSOR.default("edge_resolution")
@@ -87,6 +88,7 @@ class RetinaParams:
             "colour_coding",
             "contrast_gain",
             "contrast_levels",
+            "contrast_tuning",
             "luminance_weight",
             "max_pressure",
             "edge_resolution",
@@ -113,6 +115,7 @@ class RetinaParams:
             contrast_gain=p["contrast_gain"],
             weber_contrast=p["weber_contrast"],
             contrast_levels=p["contrast_levels"],
+            contrast_tuning=p["contrast_tuning"],
             luminance_weight=p["luminance_weight"],
             edges=p["edges"] and p["modality"] == "camera",
             edge_resolution=p["edge_resolution"],
@@ -267,7 +270,12 @@ class Retina:
             fields = colour_opponent(fields, p.luminance_weight, validate=False)
         if p.contrast:
             drive = on_off_contrast(
-                fields, p.contrast_gain, reference=reference, levels=p.contrast_levels, validate=False
+                fields,
+                p.contrast_gain,
+                reference=reference,
+                levels=p.contrast_levels,
+                tuned=p.contrast_tuning == "tuned",
+                validate=False,
             )
         else:
             drive = fields

@@ -149,18 +149,21 @@ class DuplicatePool:
         owners = self.owner[self.owner >= 0]
         return np.bincount(owners, minlength=capacity)[:capacity]
 
-    def best(self, unit: np.ndarray, similarity: np.ndarray, entries: np.ndarray | None = None) -> np.ndarray:
+    def best(self, units: np.ndarray, similarity: np.ndarray, entries: np.ndarray | None = None) -> np.ndarray:
         """Raise ``similarity`` (per memory, in place) to each memory's best copy; return per-row similarity.
 
-        ``entries``: the copies as compared, when not as stored (a whitened match), row for row.
+        ``units``: one unit pattern (dim,) with ``similarity`` (memories,), or K of them (K, dim) with
+        ``similarity`` (memories, K). ``entries``: the copies as compared, when not as stored (a whitened match),
+        row for row.
         """
         used = np.flatnonzero(self.owner >= 0)
-        rows = np.full(len(self.owner), -np.inf, np.float32)
+        rows = np.full((len(self.owner), *units.shape[:-1]), -np.inf, np.float32)
         # only the rows up to the last copy in use: a pool sized for thousands of memories costs what it holds
         if used.size:
             end = int(used[-1]) + 1
             compared = (self.entries if entries is None else entries)[:end]  # a view: free rows in it are few
-            rows[:end] = np.where(self.owner[:end] >= 0, compared @ unit, -np.inf)
+            in_use = (self.owner[:end] >= 0).reshape(end, *[1] * (units.ndim - 1))
+            rows[:end] = np.where(in_use, compared @ units.T, -np.inf)
             np.maximum.at(similarity, self.owner[used], rows[used])
         return rows
 

@@ -71,14 +71,17 @@ def test_memories_of_one_episode_leave_the_fixed_threshold_in_place():
     """With no memory of another episode to compare with, nothing says how close different things look: the
     threshold stays the fixed one instead of falling to -1 (everything familiar, nothing learned again)."""
     rng = np.random.default_rng(1)
-    params = MemoryParams(dim=DIM, capacity=64, familiarity_threshold=0.95, adaptive_after=4)
+    params = MemoryParams(dim=DIM, capacity=64, familiarity_threshold=0.95, adaptive_after=4, onset_similarity=0.4)
     memory = PatternMemory(params)
-    sparse = rng.random((30, DIM)) ** 6  # different stimuli: cosine ~0.3, below drift and familiarity
-    for pattern in sparse[:10]:  # one long episode: no silence, no level 0 between them
+    sparse = rng.random((60, DIM)) ** 6  # different stimuli: cosine ~0.3, below drift and familiarity
+    # one stimulus changing through one long episode (no silence, no level 0, no onset): each frame is the sum of
+    # two sparse patterns, one replaced per frame, ~0.6 like the last (above onset_similarity), below drift_similarity
+    turning = [sparse[k : k + 2].sum(axis=0) for k in range(30)]
+    for pattern in turning:
         memory.recall(pattern * 50, 1.0)
-    assert memory.size == 10
+    assert memory.size >= 4
     assert memory.threshold == 0.95
-    assert not any(memory.recall(p * 50, 0.0).familiar for p in sparse[10:])
+    assert not any(memory.recall(p * 50, 0.0).familiar for p in sparse[40:])
 
 
 def test_the_default_fixed_threshold_lets_a_young_memory_store_things_that_look_alike():

@@ -149,9 +149,11 @@ def test_drift_similarity_out_of_range_is_refused(value):
 
 
 def test_only_the_episodes_own_memory_consolidates():
-    """A new stimulus briefly resembling an old memory while it is learned does not pull that memory towards it
-    (which would leave the old stimulus recognised as the new one's memory, or not at all)."""
-    memory = PatternMemory(MemoryParams(dim=16, familiarity_threshold=0.93, drift_similarity=0.93))
+    """A new stimulus briefly resembling an old memory while it is learned (within its look: no onset) does not pull
+    that memory towards it (which would leave the old stimulus recognised as the new one's memory, or not at all)."""
+    memory = PatternMemory(
+        MemoryParams(dim=16, familiarity_threshold=0.93, drift_similarity=0.93, onset_similarity=0.01)
+    )
     old, new = patterns(2, seed=3)
     assert memory.recall(old, 1.0).stored
     memory.recall(old, 0.0)  # the episode ends
@@ -177,3 +179,46 @@ def test_an_episode_that_starts_on_a_known_stimulus_consolidates_it():
     unit = view / np.linalg.norm(view)
     assert memory.recall(view, 1.0).familiar
     assert memory.patterns[0] @ unit > before @ unit
+
+
+def test_an_onset_ends_the_episode_so_its_memory_does_not_absorb_the_next_stimulus():
+    """A robot never sees silence between objects: while the learning mode lasts, the next thing in view (the
+    ground, the next object) arrives within drift_similarity of the episode's memory. Before an onset ended the
+    episode, memory consolidated it into that memory, and different objects ended up as one (RESULTS 5v)."""
+    params = MemoryParams(dim=16, familiarity_threshold=0.99, drift_similarity=0.5, onset_similarity=0.9)
+    first = patterns(1, seed=5)[0]
+    second = view_at(first, 0.7)  # within drift of the first, an onset after it
+    unit = lambda v: v / np.linalg.norm(v)  # noqa: E731
+    memory = PatternMemory(params)
+    assert memory.recall(first, 1.0).stored
+    kept = memory.patterns[0].copy()
+    recall = memory.recall(second, 1.0)  # straight after, learning mode still on
+    assert recall.stored and recall.memory_id == 1
+    np.testing.assert_array_equal(memory.patterns[0], kept)
+    # without the onset (the look continues) the same frame is the episode's stimulus drifting
+    continuing = PatternMemory(
+        MemoryParams(dim=16, familiarity_threshold=0.99, drift_similarity=0.5, onset_similarity=0.1)
+    )
+    continuing.recall(first, 1.0)
+    assert not continuing.recall(second, 1.0).stored
+    assert continuing.size == 1 and continuing.patterns[0] @ unit(second) > kept @ unit(second)
+
+
+@pytest.mark.parametrize("steady", [0, 3])
+def test_a_new_memory_is_stored_only_once_its_look_is_steady(steady):
+    params = MemoryParams(dim=16, familiarity_threshold=0.99, onset_similarity=0.9, steady_frames=steady)
+    memory = PatternMemory(params)
+    first, second = patterns(2, seed=5)
+    stored = [memory.recall(first, 1.0).stored for _ in range(steady + 1)]
+    assert stored == [False] * steady + [True]  # the look's first frames are not stored ...
+    assert memory.recall(first, 0.0).familiar  # ... and recognition is as before
+    memory.recall(second, 1.0)  # an onset: a new look, counted afresh
+    assert memory.size == 1 + (steady == 0)
+    silence = np.zeros(16, np.float32)
+    memory.recall(silence, 1.0)
+    assert not memory.recall(second, 1.0).stored or steady == 0
+
+
+def test_steady_frames_is_validated():
+    with pytest.raises(ValueError, match="steady_frames"):
+        MemoryParams(dim=16, steady_frames=-1)

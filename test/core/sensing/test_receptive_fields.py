@@ -73,6 +73,22 @@ def test_contrast_levels_split_the_range_between_cells():
         on_off_contrast(fields, 2.0, levels=0)
 
 
+def test_tuned_contrast_levels_move_a_stronger_contrast_to_further_cells():
+    contrast = np.array([0.0625, 0.125, 0.1875, 0.25, 0.375, 0.5], np.float32)  # x gain 8: 0.5 ... 4 cell widths
+    fields = np.concatenate([contrast, -contrast]).reshape(1, -1, 1) + np.float32(0.5)
+    recruited = on_off_contrast(fields, 8.0, levels=4)[0, :6, :4]  # ON cells of the positive contrasts
+    tuned = on_off_contrast(fields, 8.0, levels=4, tuned=True)[0, :6, :4]
+    np.testing.assert_allclose(tuned[0], recruited[0], atol=1e-6)  # within the first level: the same code
+    np.testing.assert_allclose(tuned[3], [0.0, 1.0, 0.0, 0.0], atol=1e-6)  # 2 cell widths: the second cell only
+    np.testing.assert_allclose(tuned[4], [0.0, 0.0, 1.0, 0.0], atol=1e-6)
+    np.testing.assert_allclose(tuned[5], [0.0, 0.0, 0.0, 1.0], atol=1e-6)  # the last level saturates
+    np.testing.assert_allclose(tuned.sum(axis=1), np.minimum(8 * contrast, 1.0), atol=1e-6)  # one cell-width of drive
+    unit = lambda v: v / np.linalg.norm(v)  # noqa: E731
+    # two sizes of one sign share less than with recruitment, which a cosine then tells apart
+    assert unit(tuned[3]) @ unit(tuned[5]) < unit(recruited[3]) @ unit(recruited[5]) - 0.5
+    np.testing.assert_array_equal(on_off_contrast(fields, 8.0, levels=1, tuned=True), on_off_contrast(fields, 8.0))
+
+
 def test_weber_contrast_is_the_same_under_any_lighting():
     rng = np.random.default_rng(0)
     fields = rng.uniform(0.1, 0.9, (4, 4, 3)).astype(np.float32)

@@ -1,0 +1,115 @@
+"""The demo's exploration of generated objects, replayed without ROS: what memory makes of it, frame for frame.
+
+``python -m hebbian_ros.demo --objects N`` runs the node graph over DDS, whose timing varies from run to run. This
+replays the same world (``many_objects``, seed 0) and the same camera schedule (gaps at the ground between visits,
+``view_fill`` 0.6, one learning round and one revisit round) through :class:`~hebbian_ros.core.loop.Loop`, so two
+configurations compare on identical frames. Unlike the recognition benchmark, whose gaps are silent, the gaps here
+show the ground and the corner of an object: the sensor never goes quiet between objects, as on a robot.
+
+Reported per configuration (the demo's own measure): revisit accuracy (revisit frames recognised as the memory
+their object owns alone; two objects recognised as one memory are both wrong), memories stored, memories stored in
+the gaps, the threshold, and the objects that share a memory.
+
+``python bench/demo_replay.py [--objects 100] [--config DIR ...]`` (``bench/run.sh demo_replay``); JSON in
+``bench/results/demo_replay.json``. bench/RESULTS.md 5v.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402
+
+from hebbian_ros.core.loop import Loop  # noqa: E402
+from hebbian_ros.sim.exploration import camera_exploration, drive  # noqa: E402
+from hebbian_ros.sim.many_objects import write_world  # noqa: E402
+from hebbian_ros.sim.simulator import EmbeddedSimulator  # noqa: E402
+
+DT = 1 / 30
+FRAMES_PER_VIEW = 30  # as the demo
+GAP_FRAMES = 15
+VIEW_FILL = 0.6
+
+
+def replay(objects: int, config: str | None, seed: int = 0) -> dict[str, Any]:
+    """One learning round and one revisit round of ``objects`` generated objects through ``config``'s loop."""
+    with tempfile.TemporaryDirectory() as folder:
+        simulator = EmbeddedSimulator(str(write_world(Path(folder) / "many_objects.sdf", objects, seed)), seed=seed)
+        steps = camera_exploration(
+            simulator.world,
+            frames_per_view=FRAMES_PER_VIEW,
+            gap_frames=GAP_FRAMES,
+            dt=DT,
+            order="cyclic",
+            rounds=2,
+            seed=seed,
+            view_fill=VIEW_FILL,
+            fov=simulator.world.cameras[0].vertical_fov,
+        )
+        loop = Loop.from_config(config)
+        revisits: dict[str, list[tuple[bool, int]]] = defaultdict(list)
+        stored_in_gaps = 0
+        started = time.perf_counter()
+        for step, image in drive(simulator, steps):
+            recall = loop.frame(image, DT, learn=True).recall
+            if step.label is None:
+                stored_in_gaps += recall.stored
+            elif step.repeat > 0:
+                revisits[step.label].append((recall.familiar, recall.memory_id))
+        seconds = time.perf_counter() - started
+    owner = {}
+    for label, verdicts in revisits.items():
+        counts = Counter(m for familiar, m in verdicts if familiar)
+        owner[label] = counts.most_common(1)[0][0] if counts else -1
+    owners = Counter(owner.values())
+    right = sum(
+        familiar and m == owner[label] and m >= 0 and owners[m] == 1
+        for label, verdicts in revisits.items()
+        for familiar, m in verdicts
+    )
+    frames = sum(len(v) for v in revisits.values())
+    return {
+        "config": config or "config/",
+        "objects": objects,
+        "revisit_accuracy": right / frames if frames else float("nan"),
+        "memories": int(loop.memory.size),
+        "stored_in_gaps": int(stored_in_gaps),
+        "threshold": float(loop.memory.threshold),
+        "sharing_a_memory": sorted(label for label, m in owner.items() if m >= 0 and owners[m] > 1),
+        "seconds": seconds,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--objects", type=int, default=100)
+    parser.add_argument("--config", action="append", default=None, help="configuration folder (repeatable)")
+    parser.add_argument("--quick", action="store_true", help="12 objects")
+    parser.add_argument("--tag", default="demo_replay", help="JSON name in bench/results/")
+    args = parser.parse_args(argv)
+    objects = 12 if args.quick else args.objects
+    runs = []
+    for config in args.config or [None]:
+        run = replay(objects, config)
+        runs.append(run)
+        print(
+            f"{run['config']}: {objects} objects, revisit accuracy {run['revisit_accuracy']:.3f}, "
+            f"{run['memories']} memories ({run['stored_in_gaps']} stored in gaps), threshold {run['threshold']:.4f}, "
+            f"sharing a memory: {', '.join(run['sharing_a_memory']) or 'none'} ({run['seconds']:.0f} s)",
+            flush=True,
+        )
+    common.save(args.tag, {"runs": runs})
+
+
+if __name__ == "__main__":
+    main()
