@@ -570,18 +570,13 @@ class PatternMemory:
             raise ValueError(f"learning_level: must be within [0, 1], got {learning_level}")
         activity = float(pattern.mean(dtype=np.float64))  # a float32 sum of huge rates would overflow
         if activity < self.params.min_activity or activity == 0.0:
-            self._path = self._current = self._held = -1  # silence ends a confirmed memory's path and a recognition
-            self._last, self._looked_again = None, False
-            self._tags.clear()
+            self._end_look(silent=True)
             return Recall(-1, 0.0, False, False, activity)  # too weak to recognise or to store
         threshold = self.threshold
         continues = self._continues(pattern)
         held = self._held if continues else -1
         if not continues:  # an onset: another stimulus, which the episode's memory must not absorb
-            self._path = self._current = -1
-            self._looked_again = False
-            self._tags.clear()
-            self._look_frames = 0
+            self._end_look(silent=False)
         self._look_frames += 1
         episode_memory = self._current
         memory_id, similarity, row, held_similarity, held_row = self._match_entry(pattern, held, threshold)
@@ -703,6 +698,17 @@ class PatternMemory:
     def _keeps_view(self, memory_id: int, pattern: np.ndarray, replay: bool) -> bool:
         """``episode_views``: keep a live view of the episode's memory as a copy when no entry holds it."""
         return self.params.episode_views and not replay and self._keep_view(memory_id, _unit(pattern))
+
+    def _end_look(self, *, silent: bool) -> None:
+        """An onset or silence (``silent``) ends the look: the episode's claim on later frames, the a-ha's path, the
+        second look and the tags; silence also ends a held recognition and forgets the frame onsets compare with."""
+        self._path = self._current = -1
+        self._looked_again = False
+        self._tags.clear()
+        self._look_frames = 0
+        if silent:
+            self._held = -1
+            self._last = None
 
     def _within_reach(self, similarity: float, threshold: float) -> bool:
         """Whether a held memory this similar to the frame is still recognised below ``threshold`` (``recognition_hold``,
@@ -959,9 +965,7 @@ class PatternMemory:
         self._compared = None
         self._recompute_nearest()
         self._episode.clear()
-        self._path = self._current = self._held = -1
-        self._last, self._looked_again = None, False
-        self._tags.clear()
+        self._end_look(silent=True)
         if self._demand is not None:
             self._demand.satisfied()
 
