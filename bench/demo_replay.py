@@ -6,9 +6,9 @@ replays the same world (``many_objects``, seed 0) and the same camera schedule (
 configurations compare on identical frames. Unlike the recognition benchmark, whose gaps are silent, the gaps here
 show the ground and the corner of an object: the sensor never goes quiet between objects, as on a robot.
 
-Reported per configuration (the demo's own measure): revisit accuracy (revisit frames recognised as the memory
-their object owns alone; two objects recognised as one memory are both wrong), memories stored, memories stored in
-the gaps, the threshold, and the objects that share a memory.
+Reported per configuration, by the demo's own summary (:func:`hebbian_ros.evaluation.summary.summarise`): revisit
+accuracy (revisit frames recognised as the memory their object owns alone; two objects recognised as one memory are
+both wrong), memories stored, memories stored in the gaps, the threshold, and the objects that share a memory.
 
 ``python bench/demo_replay.py [--objects 100] [--config DIR ...]`` (``bench/run.sh demo_replay``); JSON in
 ``bench/results/demo_replay.json``. bench/RESULTS.md 5v.
@@ -21,7 +21,7 @@ import os
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 from hebbian_ros.core.loop import Loop  # noqa: E402
+from hebbian_ros.evaluation.run_log import RunLog  # noqa: E402
+from hebbian_ros.evaluation.summary import summarise  # noqa: E402
 from hebbian_ros.sim.exploration import camera_exploration, drive  # noqa: E402
 from hebbian_ros.sim.many_objects import write_world  # noqa: E402
 from hebbian_ros.sim.simulator import EmbeddedSimulator  # noqa: E402
@@ -57,35 +59,29 @@ def replay(objects: int, config: str | None, seed: int = 0) -> dict[str, Any]:
             fov=simulator.world.cameras[0].vertical_fov,
         )
         loop = Loop.from_config(config)
-        revisits: dict[str, list[tuple[bool, int]]] = defaultdict(list)
+        log = RunLog()  # what the demo's monitor records, summarised by the demo's own summary
         stored_in_gaps = 0
         started = time.perf_counter()
         for step, image in drive(simulator, steps):
             recall = loop.frame(image, DT, learn=True).recall
-            if step.label is None:
-                stored_in_gaps += recall.stored
-            elif step.repeat > 0:
-                revisits[step.label].append((recall.familiar, recall.memory_id))
+            log.add_truth(step.time, step.label or "", step.obj, step.visit, step.repeat, step.phase)
+            log.add_recognition(
+                step.time, recall.memory_id, recall.similarity, recall.familiar, recall.stored, recall.unpropagated
+            )
+            stored_in_gaps += step.label is None and recall.stored
         seconds = time.perf_counter() - started
-    owner = {}
-    for label, verdicts in revisits.items():
-        counts = Counter(m for familiar, m in verdicts if familiar)
-        owner[label] = counts.most_common(1)[0][0] if counts else -1
-    owners = Counter(owner.values())
-    right = sum(
-        familiar and m == owner[label] and m >= 0 and owners[m] == 1
-        for label, verdicts in revisits.items()
-        for familiar, m in verdicts
-    )
-    frames = sum(len(v) for v in revisits.values())
+    summary = summarise(log)
+    owners = Counter(o.memory_id for o in summary.objects.values())
     return {
         "config": config or "config/",
         "objects": objects,
-        "revisit_accuracy": right / frames if frames else float("nan"),
+        "revisit_accuracy": summary.recognition_accuracy,
         "memories": int(loop.memory.size),
         "stored_in_gaps": int(stored_in_gaps),
         "threshold": float(loop.memory.threshold),
-        "sharing_a_memory": sorted(label for label, m in owner.items() if m >= 0 and owners[m] > 1),
+        "sharing_a_memory": sorted(
+            label for label, o in summary.objects.items() if o.memory_id >= 0 and owners[o.memory_id] > 1
+        ),
         "seconds": seconds,
     }
 
