@@ -9,8 +9,9 @@ on ``hebbian/learning_mode``: the level gates every plastic change, an a-ha keep
 replays and grows memory's duplicates, a replay re-presents the kept stimulus. A newly stored memory
 makes the sensor look around (its gaze views, as on ``hebbian/recognition`` with ``stored``), and memory
 keeps each view as a copy of it; a stimulus memory does not know at its onset gets a second look (``look_again``):
-memory matches the same gaze views, and the best that recognises a memory makes the frame familiar (in the graph
-the views come back a frame or two later). Structural events flow
+memory matches the same gaze views, and the best that recognises a memory makes the frame familiar. In the graph the
+views come back frames later, ``VIEWS_PER_FRAME`` per frame; ``view_delay`` > 0 makes the loop wait as long (a
+familiar view then recognises and inhibits as it arrives), 0 answers within the frame. Structural events flow
 as on ``hebbian/structure``: a full memory's FULL is answered by the neuromodulator's grant, and memory
 grows the granted units.
 
@@ -21,6 +22,7 @@ schema (:mod:`hebbian_ros.core.parameters`) and the same ``config/*.yaml`` files
 
 from __future__ import annotations
 
+from collections import deque
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -30,6 +32,7 @@ from hebbian_ros.core.memory.pattern_memory import PatternMemory, Recall, memory
 from hebbian_ros.core.neuromodulation.neuromodulator import Broadcast, Cause, Neuromodulator, NeuromodulatorParams
 from hebbian_ros.core.parameters import MEMORY, NEUROMODULATOR, SENSOR, read_overrides
 from hebbian_ros.core.plasticity.layer import layer_from_parameters
+from hebbian_ros.core.sensing.gaze import VIEWS_PER_FRAME
 from hebbian_ros.core.sensing.image_decoding import decode_image
 from hebbian_ros.core.sensing.retina import Retina, RetinaParams
 from hebbian_ros.core.structure.structural import StructuralChange, StructuralKind
@@ -64,7 +67,8 @@ class Step(NamedTuple):
 class Loop:
     """Sensor, feature layers, memory and neuromodulator wired like the node graph (see module docstring).
 
-    Each argument is that node's flat parameters (any subset; the rest are the schema's defaults).
+    Each argument is that node's flat parameters (any subset; the rest are the schema's defaults);
+    ``view_delay``: frames until the sensor's views a verdict asked for reach memory (0: within the frame).
     """
 
     def __init__(
@@ -73,7 +77,10 @@ class Loop:
         layers: list[dict[str, Any]],
         memory: dict[str, Any],
         neuromodulator: dict[str, Any],
+        view_delay: int = 0,
     ) -> None:
+        if view_delay < 0:
+            raise ValueError(f"view_delay: must be >= 0 frames, got {view_delay}")
         sensor, memory = SENSOR.resolve(sensor), MEMORY.resolve(memory)
         neuromodulator = NEUROMODULATOR.resolve(neuromodulator)
         self.retina = Retina(RetinaParams.from_parameters(sensor))
@@ -84,6 +91,10 @@ class Loop:
         self.learning_enabled = neuromodulator["enabled"]
         self.modulator = Neuromodulator(NeuromodulatorParams.from_parameters(neuromodulator))
         self.level = 0.0
+        self.view_delay = view_delay
+        #: views on their way to memory: (frame due, memory the views are of or -1 for a second look, rates)
+        self._views: deque[tuple[int, int, np.ndarray]] = deque()
+        self._frames = 0
 
     @classmethod
     def from_config(
@@ -92,6 +103,7 @@ class Loop:
         *,
         memory: dict[str, Any] | None = None,
         neuromodulator: dict[str, Any] | None = None,
+        view_delay: int = 0,
     ) -> Loop:
         """The loop as configured in ``directory`` (default: the package's ``config/``), with overrides.
 
@@ -102,6 +114,7 @@ class Loop:
             [configured("layers.yaml", name, directory) for name in LAYER_NODES],
             {**configured("memory.yaml", MEMORY_NODE, directory), **(memory or {})},
             {**configured("neuromodulator.yaml", NEUROMODULATOR_NODE, directory), **(neuromodulator or {})},
+            view_delay,
         )
 
     def sense(self, image: np.ndarray, dt: float) -> np.ndarray:
@@ -131,34 +144,71 @@ class Loop:
 
     def frame(self, image: np.ndarray, dt: float = 1 / 30, learn: bool = True) -> Step:
         """One camera frame through the loop; ``learn=False`` freezes everything (a test presentation)."""
+        self._frames += 1
         rates = self.sense(image, dt)
         level = self.level if learn else 0.0
+        broadcasts: list[Broadcast] = []
+        structure: list[StructuralChange] = []
+        for view in self._arriving(level):  # with view_delay: the views published with the last frame
+            if view.familiar:
+                self.retina.inhibit(self.inhibition_strength * view.similarity)
+                self._modulate(view, 0.0, learn, broadcasts, structure)
         top = self.top(rates, level)
         recall = self.memory.recall(top, level)
         if recall.look_again:  # a second look: the sensor's gaze views of the stimulus; memory takes the best
-            views = self.retina.look_around()
-            if views:
-                seen = self.memory.recognise_views(np.stack([self.top(view, level) for view in views]))
-                if seen.familiar:
-                    recall = seen
+            if self.view_delay:
+                self._send(-1, self.retina.look_around())
+            else:
+                views = self.retina.look_around()
+                if views:
+                    seen = self.memory.recognise_views(np.stack([self.top(view, level) for view in views]))
+                    if seen.familiar:
+                        recall = seen
         if recall.familiar:
             self.retina.inhibit(self.inhibition_strength * recall.similarity)
         elif recall.stored:  # a new memory: the sensor looks around it, memory keeps the views
-            for view in self.retina.look_around():
-                self.memory.learn_view(recall.memory_id, self.top(view, level))
-        broadcasts: list[Broadcast] = []
-        structure = self._structure(learn)
-        if learn:
-            unpropagated = recall.unpropagated if self.learning_enabled else 0.0
-            for change in (
-                self.modulator.observe(unpropagated, recall.familiar, recall.memory_id, recall.stored, min(dt, 0.5)),
-                self.modulator.tick(dt),
-            ):
-                if change is not None:
-                    broadcasts.append(change)
-                    self._apply(change)
-                    structure += self._structure(learn)
+            if self.view_delay:
+                self._send(recall.memory_id, self.retina.look_around())
+            else:
+                for view in self.retina.look_around():
+                    self.memory.learn_view(recall.memory_id, self.top(view, level))
+        structure += self._structure(learn)
+        self._modulate(recall, dt, learn, broadcasts, structure)
         return Step(recall, top, tuple(broadcasts), tuple(structure))
+
+    def _send(self, memory_id: int, views: list[np.ndarray]) -> None:
+        """The sensor's answer to a verdict, arriving ``view_delay`` frames on, ``VIEWS_PER_FRAME`` per frame; it
+        replaces views still on their way (they were of the stimulus before)."""
+        due = self._frames + self.view_delay
+        self._views = deque((due + k // VIEWS_PER_FRAME, memory_id, view) for k, view in enumerate(views))
+
+    def _arriving(self, level: float) -> list[Recall]:
+        """Deliver the views due by this frame: kept as copies of a new memory, or matched (a second look)."""
+        seen = []
+        while self._views and self._views[0][0] <= self._frames:
+            _, memory_id, view = self._views.popleft()
+            top = self.top(view, level)
+            if memory_id < 0:
+                seen.append(self.memory.recognise_view(top))
+            elif level > 0:
+                self.memory.learn_view(memory_id, top)
+        return seen
+
+    def _modulate(
+        self, recall: Recall, dt: float, learn: bool, broadcasts: list[Broadcast], structure: list[StructuralChange]
+    ) -> None:
+        """The neuromodulator takes memory's verdict; its broadcasts act on the loop at once."""
+        if not learn:
+            return
+        unpropagated = recall.unpropagated if self.learning_enabled else 0.0
+        for change in (
+            self.modulator.observe(unpropagated, recall.familiar, recall.memory_id, recall.stored, min(dt, 0.5)),
+            self.modulator.tick(dt),
+        ):
+            if change is not None:
+                broadcasts.append(change)
+                self._apply(change)
+                structure += self._structure(learn)
 
     def _apply(self, change: Broadcast) -> None:
         self.level = change.level if change.active else 0.0

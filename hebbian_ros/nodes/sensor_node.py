@@ -24,6 +24,7 @@ from sensor_msgs.msg import CompressedImage, Image
 
 from hebbian_ros.core.parameters import SENSOR
 from hebbian_ros.core.sensing.compressed import decode_compressed
+from hebbian_ros.core.sensing.gaze import VIEWS_PER_FRAME
 from hebbian_ros.core.sensing.habituation import HabituationParams
 from hebbian_ros.core.sensing.image_decoding import decode_image
 from hebbian_ros.core.sensing.retina import Retina, RetinaParams, check_pressure
@@ -39,9 +40,6 @@ from hebbian_ros.nodes.parameters import declare_all, follow_updates
 from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.ros import qos
 from hebbian_ros.ros.spin import spin_node
-
-#: gaze views published with each frame (a stream topic keeps 5 messages per reader)
-VIEWS_PER_FRAME = 2
 
 
 class SensorNode(Node):

@@ -25,6 +25,8 @@ from hebbian_ros.core.parameters import SENSOR
 
 #: directions of the shifted gazes: 8, 45 degrees apart
 SHIFT_DIRECTIONS = 8
+#: views sent on with each camera frame (``sensor_node``: a stream topic keeps 5 messages per reader)
+VIEWS_PER_FRAME = 2
 
 
 @dataclass(frozen=True)
