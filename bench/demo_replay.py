@@ -9,6 +9,8 @@ show the ground and the corner of an object: the sensor never goes quiet between
 The graph's latency is the other difference: the sensor's views of a new memory, and of a stimulus memory asks to
 look at again, come back frames after the verdict that asked for them (``--view-delay FRAMES``, 1 to 4 on this
 machine; 0, the default, answers within the frame). The DDS demo at half real time matched the replay at 0.
+``python -m hebbian_ros.demo --objects N`` runs memory with ``episode_views``: ``--config bench/configs/episode_views``
+replays it as it runs (bench/RESULTS.md 5w).
 
 Reported per configuration, by the demo's own summary (:func:`hebbian_ros.evaluation.summary.summarise`): revisit
 accuracy (revisit frames recognised as the memory their object owns alone; two objects recognised as one memory are

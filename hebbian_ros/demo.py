@@ -39,7 +39,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=0,
         help="explore N procedurally generated objects instead (a many_objects world written to the report "
-        "folder; each visited once per round, in order: learning, then recognition)",
+        "folder; each visited once per round, in order: learning, then recognition); memory keeps each learning "
+        "look's frames (memory option episode_views)",
     )
     parser.add_argument(
         "--view-fill",
@@ -90,10 +91,11 @@ def run_demo(args: argparse.Namespace) -> tuple[RunSummary, Path]:
         world, order = str(write_world(out / "many_objects.sdf", args.objects, args.seed).resolve()), "cyclic"
         fill = OBJECTS_VIEW_FILL
     fill = fill if args.view_fill is None else args.view_fill
-    # circling the objects: memory keeps each side a learning look shows (RESULTS 5u)
-    circling = (
-        f"    view_orbit: {args.orbit}\nmemory:\n  ros__parameters:\n    episode_views: true\n" if args.orbit else ""
-    )
+    # circling the objects: memory keeps each side a learning look shows (RESULTS 5u); many objects: memory keeps the
+    # look's frames, so a revisit is known from its first frame, before the second look's views come back (RESULTS 5w)
+    circling = f"    view_orbit: {args.orbit}\n" if args.orbit else ""
+    if args.orbit or args.objects > 0:
+        circling += "memory:\n  ros__parameters:\n    episode_views: true\n"
     overrides.write_text(
         "simulator:\n  ros__parameters:\n"
         f"    world: {world}\n    visit_order: {order}\n"

@@ -111,6 +111,7 @@ def test_main_job_explores_generated_objects(ros_env, tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert (out / "many_objects.sdf").is_file()
+    assert "episode_views: true" in (out / "parameters.yaml").read_text()  # memory keeps the looks' frames (5w)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["objects_seen"] == 3
     assert 1 <= summary["memories_stored"]
