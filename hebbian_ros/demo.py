@@ -93,9 +93,8 @@ def run_demo(args: argparse.Namespace) -> tuple[RunSummary, Path]:
     fill = fill if args.view_fill is None else args.view_fill
     # circling the objects: memory keeps each side a learning look shows (RESULTS 5u); many objects: memory keeps the
     # look's frames, so a revisit is known from its first frame, before the second look's views come back (RESULTS 5w)
-    circling = f"    view_orbit: {args.orbit}\n" if args.orbit else ""
-    if args.orbit or args.objects > 0:
-        circling += "memory:\n  ros__parameters:\n    episode_views: true\n"
+    orbit = f"    view_orbit: {args.orbit}\n" if args.orbit else ""
+    keep_looks = "memory:\n  ros__parameters:\n    episode_views: true\n" if args.orbit or args.objects > 0 else ""
     overrides.write_text(
         "simulator:\n  ros__parameters:\n"
         f"    world: {world}\n    visit_order: {order}\n"
@@ -105,7 +104,7 @@ def run_demo(args: argparse.Namespace) -> tuple[RunSummary, Path]:
         # the exploration starts once memory answers the resting camera and the neuromodulator is up: a node still
         # starting (e.g. compiling its kernels on a loaded machine) would miss the first object's first frames
         "    wait_for_messages: [hebbian/recognition, hebbian/learning_mode]\n"
-        "    settle_time: 2.0\n" + circling
+        "    settle_time: 2.0\n" + orbit + keep_looks
     )
     extra = (
         str(config_dir() / "sim_time.yaml"),
