@@ -213,6 +213,14 @@ SENSOR = Schema(
         1.0,
     ),
     _p("gaze_roll", 8.0, "Camera: gaze views rolled by this angle each way [deg] (0: none).", 0.0, 90.0),
+    _p(
+        "gaze_roll_steps",
+        1,
+        "Camera: rolled gaze views at 1, 2 .. this many times gaze_roll each way (an object lying on a table and "
+        "turned about the vertical shows its outline rolled in the image).",
+        1,
+        8,
+    ),
     _p("max_pressure", 5.0, "Touch pressure that drives a field fully [N].", 1e-6, 1e6),
     _p("max_rate", 100.0, "Rate of a fully driven field [Hz].", 1e-3, 1e4),
     _p("sustained_weight", 0.5, "Share of the rate following the current intensity.", 0.0, 10.0),

@@ -36,15 +36,18 @@ class GazeParams:
     :param shift: displacement as a fraction of the image's shorter side (0: no shifted views).
     :param zoom: relative change of distance, one view closer and one farther (0: none).
     :param roll: in-plane rotation [deg], one view each way (0: none).
+    :param roll_steps: rolled views at 1 .. ``roll_steps`` times ``roll``, each way.
     """
 
     shift: float = SENSOR.default("gaze_shift")
     zoom: float = SENSOR.default("gaze_zoom")
     roll: float = SENSOR.default("gaze_roll")
+    roll_steps: int = SENSOR.default("gaze_roll_steps")
 
     def __post_init__(self) -> None:
         for name in ("shift", "zoom", "roll"):
             object.__setattr__(self, name, SENSOR[f"gaze_{name}"].check(float(getattr(self, name))))
+        object.__setattr__(self, "roll_steps", SENSOR["gaze_roll_steps"].check(self.roll_steps))
 
     @property
     def views(self) -> int:
@@ -65,8 +68,9 @@ def gaze_transforms(params: GazeParams) -> np.ndarray:
     if params.zoom > 0:
         rows += [(0.0, 0.0, 1.0 + params.zoom, 0.0), (0.0, 0.0, 1.0 / (1.0 + params.zoom), 0.0)]
     if params.roll > 0:
-        roll = math.radians(params.roll)
-        rows += [(0.0, 0.0, 1.0, roll), (0.0, 0.0, 1.0, -roll)]
+        for step in range(1, params.roll_steps + 1):
+            roll = math.radians(params.roll * step)
+            rows += [(0.0, 0.0, 1.0, roll), (0.0, 0.0, 1.0, -roll)]
     if rows:
         rows.insert(0, (0.0, 0.0, 1.0, 0.0))
     return np.array(rows, np.float64).reshape(-1, 4)

@@ -124,7 +124,7 @@ class RetinaParams:
             max_pressure=p["max_pressure"],
             selective_inhibition=p["selective_inhibition"],
             habituation=HabituationParams(**{name: p[name] for name in _HABITUATION_FIELDS}),
-            gaze=GazeParams(p["gaze_shift"], p["gaze_zoom"], p["gaze_roll"])
+            gaze=GazeParams(p["gaze_shift"], p["gaze_zoom"], p["gaze_roll"], p["gaze_roll_steps"])
             if p["modality"] == "camera"
             else GazeParams(0.0, 0.0, 0.0),
         )

@@ -29,7 +29,9 @@ def centroid(mask: np.ndarray) -> np.ndarray:
         (GazeParams(0.05, 0.0, 0.0), 9),
         (GazeParams(0.0, 0.1, 0.0), 3),
         (GazeParams(0.0, 0.0, 5.0), 3),
+        (GazeParams(0.0, 0.0, 5.0, 3), 7),
         (GazeParams(0.0, 0.0, 0.0), 0),
+        (GazeParams(0.0, 0.0, 0.0, 3), 0),
     ],
 )
 def test_views_are_the_fixation_then_8_shifts_2_zooms_and_2_rolls_each_switched_off_by_0(params, views):
@@ -38,6 +40,11 @@ def test_views_are_the_fixation_then_8_shifts_2_zooms_and_2_rolls_each_switched_
     if views:  # the look-around starts at the fixation: the stimulus itself
         np.testing.assert_array_equal(gaze_transforms(params)[0], [0.0, 0.0, 1.0, 0.0])
         np.testing.assert_allclose(gaze_views(image("red_box"), params)[0], image("red_box"), atol=1e-6)
+
+
+def test_roll_steps_roll_by_each_multiple_of_the_roll_both_ways():
+    rolls = gaze_transforms(GazeParams(0.0, 0.0, 8.0, 3))[1:, 3]
+    np.testing.assert_allclose(np.degrees(rolls), [8.0, -8.0, 16.0, -16.0, 24.0, -24.0])
 
 
 def test_the_unmoved_gaze_sees_the_image_itself():
@@ -64,7 +71,10 @@ def test_a_closer_gaze_sees_the_object_larger_and_a_rolled_one_turns_a_bar():
     assert np.ptp(ys) > 2 * np.ptp(xs) and np.ptp(rx) > 2 * np.ptp(ry)  # the upright bar lies down
 
 
-@pytest.mark.parametrize(("field", "value"), [("shift", -0.1), ("shift", 0.6), ("zoom", -0.1), ("roll", 91.0)])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("shift", -0.1), ("shift", 0.6), ("zoom", -0.1), ("roll", 91.0), ("roll_steps", 0), ("roll_steps", 9)],
+)
 def test_out_of_range_gaze_parameters_are_refused(field, value):
     with pytest.raises(ValueError, match=f"gaze_{field}"):
         GazeParams(**{field: value})
@@ -113,3 +123,17 @@ def test_a_gaze_view_is_nearer_to_a_shifted_look_than_the_view_as_seen(name, off
     as_seen = cosine(seen.rates, later)
     best_view = max(cosine(v, later) for v in seen.look_around())
     assert best_view > as_seen + 0.01, (as_seen, best_view)
+
+
+@pytest.mark.parametrize("name", ["blue_bar", "magenta_bar"])
+def test_further_roll_steps_reach_an_outline_rolled_further_than_one_step(name):
+    """What ``gaze_roll_steps`` is for: a bar lying on a table and turned about the vertical shows its outline rolled
+    in the image by more than one roll step."""
+    rolled_image = gaze_view(image(name), np.array([0.0, 0.0, 1.0, np.radians(17.0)]))
+    later = Retina().see(rolled_image, 0.0)
+    best = {}
+    for steps in (1, 2):
+        seen = Retina(RetinaParams().updated({"gaze_roll_steps": steps}))
+        seen.see(image(name), 0.0)
+        best[steps] = max(cosine(v, later) for v in seen.look_around())
+    assert best[2] > best[1] + 0.01, best
