@@ -17,7 +17,8 @@ Protocol, per stimulus source (bench/stimulus_sets.py) and per N, each N from a 
    familiar), false-familiar rate (never-seen called familiar), AUROC of the familiarity score (learned
    vs never-seen; threshold-free), hit rate at the threshold that gives 5 % false-familiar
    (``hit@5%FF``, the fair comparison across methods), memory size (units, capacity, synapses including
-   structural copies, state bytes) and time per probe frame / per match.
+   structural copies, state bytes) and time per probe frame / per match. For generated objects each new view is
+   also split by kind of object (family, lying or upright; ``by_group``): a new pose fails boxes, not spheres.
 4. Methods, same frames, same run:
    * ``pipeline``: the pipeline under test (default ``Loop.from_config()``); score = memory's
      similarity, decision = memory's own ``familiar``.
@@ -387,6 +388,29 @@ def pipeline_metrics(pos: dict[str, list[dict]], neg: dict[str, list[dict]], lea
     return out
 
 
+def by_group(source: Source, pos: dict[str, list[dict]], neg: dict[str, list[dict]], learned: list[int]) -> dict:
+    """Per kind of object (``source.group``; generated objects: family, lying or upright), for each new view: the
+    AUROC of that group's learned objects against every never-seen one, and memory's hit rate. Empty for a source
+    without groups."""
+    group = getattr(source, "group", None)
+    if group is None:
+        return {}
+    names = [group(obj) for obj in learned]
+    out: dict[str, Any] = {}
+    for kind in (k for k in pos if k != "same"):
+        novel = np.array([r["score"] for r in neg[kind]])
+        out[kind] = {
+            name: {
+                "objects": len(rows),
+                "auroc": auroc(np.array([pos[kind][i]["score"] for i in rows]), novel),
+                "hit": float(np.mean([pos[kind][i]["familiar"] for i in rows])),
+            }
+            for name in sorted(set(names))
+            for rows in [[i for i, g in enumerate(names) if g == name]]
+        }
+    return out
+
+
 def memory_match_us(pipeline, tops: np.ndarray) -> float | None:
     """One memory lookup (``memory.match``), best of 3 over up to 100 probe patterns [µs]."""
     match = getattr(pipeline.memory, "match", None)
@@ -424,6 +448,9 @@ def run_n(make_pipeline, frames: Frames, n: int, log, drift_from: int = DRIFT_MI
     neg = probe_set(pipeline, frames, novel, kinds)
     look_probes = [probe(pipeline, frames.blank, list(frames.look(obj)[:VIEW_FRAMES])) for obj in learned]
     methods: dict[str, Any] = {"pipeline": pipeline_metrics(pos, neg, learned, owner)}
+    groups = by_group(source, pos, neg, learned)
+    if groups:
+        methods["pipeline"]["by_group"] = groups
     tops = np.stack([r["top"] for r in pos[kinds[0]]])
     methods["pipeline"]["match_us"] = memory_match_us(pipeline, tops)
     methods["pipeline"]["state_bytes"] = size["state_bytes"]
@@ -631,6 +658,15 @@ def tables(result: dict[str, Any], kind: str = "new") -> str:
                     for k, v in d.items()
                 ]
                 lines.append(f"Drift, first 10 objects after N = {n}: " + "; ".join(parts) + ".")
+        for n, run in source["runs"].items():
+            pose = run["methods"]["pipeline"].get("by_group", {}).get("pose")
+            if pose:
+                lines.append("")
+                lines.append(
+                    f"Pose by kind of object, N = {n} (AUROC against every never-seen object, memory's hit): "
+                    + "; ".join(f"{g} ({c['objects']}) {_f(c['auroc'], 3)}, {_f(c['hit'])}" for g, c in pose.items())
+                    + "."
+                )
         lines.append("")
         lines.append("Targets of issue 14 (pipeline):")
         lines.append("")

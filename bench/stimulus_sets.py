@@ -305,6 +305,13 @@ class SimSource(Source):
     def describe(self) -> dict:
         return {**super().describe(), **self.objects.describe(), "learning_turn": self.learning_turn}
 
+    def group(self, obj: int) -> str:
+        """What kind of object ``obj`` is: its family, and ``-lying`` for a cylinder or capsule on its side."""
+        from hebbian_ros.sim.many_objects import appearance
+
+        family, _, _, lying = appearance(self.objects.spec(obj))
+        return family + ("-lying" if lying else "")
+
 
 class TwinsSimSource(SimSource):
     """The generated objects with twins, as RESULTS 5 - 5p measured them."""
