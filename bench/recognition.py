@@ -396,18 +396,19 @@ def by_group(source: Source, pos: dict[str, list[dict]], neg: dict[str, list[dic
     group = getattr(source, "group", None)
     if group is None:
         return {}
-    names = [group(obj) for obj in learned]
+    names = np.array([group(obj) for obj in learned])
     out: dict[str, Any] = {}
     for kind in (k for k in pos if k != "same"):
+        scores = np.array([r["score"] for r in pos[kind]])
+        familiar = np.array([r["familiar"] for r in pos[kind]])
         novel = np.array([r["score"] for r in neg[kind]])
         out[kind] = {
-            name: {
-                "objects": len(rows),
-                "auroc": auroc(np.array([pos[kind][i]["score"] for i in rows]), novel),
-                "hit": float(np.mean([pos[kind][i]["familiar"] for i in rows])),
+            str(name): {
+                "objects": int((names == name).sum()),
+                "auroc": auroc(scores[names == name], novel),
+                "hit": float(familiar[names == name].mean()),
             }
-            for name in sorted(set(names))
-            for rows in [[i for i, g in enumerate(names) if g == name]]
+            for name in np.unique(names)
         }
     return out
 
