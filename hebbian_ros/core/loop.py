@@ -156,21 +156,21 @@ class Loop:
         top = self.top(rates, level)
         recall = self.memory.recall(top, level)
         if recall.look_again:  # a second look: the sensor's gaze views of the stimulus; memory takes the best
+            views = self.retina.look_around()
             if self.view_delay:
-                self._send(-1, self.retina.look_around())
-            else:
-                views = self.retina.look_around()
-                if views:
-                    seen = self.memory.recognise_views(np.stack([self.top(view, level) for view in views]))
-                    if seen.familiar:
-                        recall = seen
+                self._send(-1, views)
+            elif views:
+                seen = self.memory.recognise_views(np.stack([self.top(view, level) for view in views]))
+                if seen.familiar:
+                    recall = seen
         if recall.familiar:
             self.retina.inhibit(self.inhibition_strength * recall.similarity)
         elif recall.stored:  # a new memory: the sensor looks around it, memory keeps the views
+            views = self.retina.look_around()
             if self.view_delay:
-                self._send(recall.memory_id, self.retina.look_around())
+                self._send(recall.memory_id, views)
             else:
-                for view in self.retina.look_around():
+                for view in views:
                     self.memory.learn_view(recall.memory_id, self.top(view, level))
         structure += self._structure(learn)
         self._modulate(recall, dt, learn, broadcasts, structure)
