@@ -221,6 +221,22 @@ SENSOR = Schema(
         1,
         8,
     ),
+    _p(
+        "gaze_turn",
+        0.0,
+        "Camera: gaze views as if the object had turned about the vertical by this angle each way [deg], seen "
+        "from gaze_elevation: the ground plane's image rotated within its foreshortening (0: none). A robot walking "
+        "round an object sees it turn.",
+        0.0,
+        90.0,
+    ),
+    _p(
+        "gaze_elevation",
+        45.0,
+        "Camera: its angle above the horizontal as it looks at an object [deg], for gaze_turn's views.",
+        5.0,
+        90.0,
+    ),
     _p("max_pressure", 5.0, "Touch pressure that drives a field fully [N].", 1e-6, 1e6),
     _p("max_rate", 100.0, "Rate of a fully driven field [Hz].", 1e-3, 1e4),
     _p("sustained_weight", 0.5, "Share of the rate following the current intensity.", 0.0, 10.0),

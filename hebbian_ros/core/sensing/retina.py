@@ -124,9 +124,16 @@ class RetinaParams:
             max_pressure=p["max_pressure"],
             selective_inhibition=p["selective_inhibition"],
             habituation=HabituationParams(**{name: p[name] for name in _HABITUATION_FIELDS}),
-            gaze=GazeParams(p["gaze_shift"], p["gaze_zoom"], p["gaze_roll"], p["gaze_roll_steps"])
+            gaze=GazeParams(
+                p["gaze_shift"],
+                p["gaze_zoom"],
+                p["gaze_roll"],
+                p["gaze_roll_steps"],
+                p["gaze_turn"],
+                p["gaze_elevation"],
+            )
             if p["modality"] == "camera"
-            else GazeParams(0.0, 0.0, 0.0),
+            else GazeParams(0.0, 0.0, 0.0, turn=0.0),
         )
 
     def updated(self, changes: Mapping[str, Any]) -> RetinaParams:

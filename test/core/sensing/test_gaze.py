@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from hebbian_ros.core.sensing.gaze import GazeParams, gaze_transforms, gaze_view, gaze_views
+from hebbian_ros.core.sensing.gaze import GazeParams, gaze_transform, gaze_transforms, gaze_view, gaze_views
 from hebbian_ros.core.sensing.retina import Retina, RetinaParams
 from hebbian_ros.experiments.stimuli import scene
 
@@ -38,34 +38,36 @@ def test_views_are_the_fixation_then_8_shifts_2_zooms_and_2_rolls_each_switched_
     assert params.views == views == len(gaze_transforms(params))
     assert len(gaze_views(image("red_box"), params)) == views
     if views:  # the look-around starts at the fixation: the stimulus itself
-        np.testing.assert_array_equal(gaze_transforms(params)[0], [0.0, 0.0, 1.0, 0.0])
+        np.testing.assert_array_equal(gaze_transforms(params)[0], gaze_transform())
         np.testing.assert_allclose(gaze_views(image("red_box"), params)[0], image("red_box"), atol=1e-6)
 
 
 def test_roll_steps_roll_by_each_multiple_of_the_roll_both_ways():
-    rolls = gaze_transforms(GazeParams(0.0, 0.0, 8.0, 3))[1:, 3]
+    rolls = np.arctan2(
+        gaze_transforms(GazeParams(0.0, 0.0, 8.0, 3))[1:, 1, 0], gaze_transforms(GazeParams(0.0, 0.0, 8.0, 3))[1:, 0, 0]
+    )
     np.testing.assert_allclose(np.degrees(rolls), [8.0, -8.0, 16.0, -16.0, 24.0, -24.0])
 
 
 def test_the_unmoved_gaze_sees_the_image_itself():
     x = image("green_disc")
-    np.testing.assert_allclose(gaze_view(x, np.array([0.0, 0.0, 1.0, 0.0])), x, atol=1e-6)
+    np.testing.assert_allclose(gaze_view(x, gaze_transform()), x, atol=1e-6)
 
 
 def test_a_shifted_gaze_sees_the_object_move_the_other_way():
     x = image("red_box")
-    moved = gaze_view(x, np.array([0.0, 0.1, 1.0, 0.0]))  # gaze 6.4 px to the right
+    moved = gaze_view(x, gaze_transform(dx=0.1))  # gaze 6.4 px to the right
     shift = centroid(moved[..., 1] < 0.3) - centroid(x[..., 1] < 0.3)  # red: little green
     np.testing.assert_allclose(shift, [0.0, -6.4], atol=0.5)
 
 
 def test_a_closer_gaze_sees_the_object_larger_and_a_rolled_one_turns_a_bar():
     x = image("blue_bar")
-    closer = gaze_view(x, np.array([0.0, 0.0, 1.2, 0.0]))
-    farther = gaze_view(x, np.array([0.0, 0.0, 1 / 1.2, 0.0]))
+    closer = gaze_view(x, gaze_transform(zoom=1.2))
+    farther = gaze_view(x, gaze_transform(zoom=1 / 1.2))
     area = [int((v[..., 2] > 0.7).sum()) for v in (farther, x, closer)]
     assert area[0] < area[1] < area[2]
-    rolled = gaze_view(x, np.array([0.0, 0.0, 1.0, np.radians(90.0)]))
+    rolled = gaze_view(x, gaze_transform(roll=np.radians(90.0)))
     ys, xs = np.nonzero(x[..., 2] > 0.7)
     ry, rx = np.nonzero(rolled[..., 2] > 0.7)
     assert np.ptp(ys) > 2 * np.ptp(xs) and np.ptp(rx) > 2 * np.ptp(ry)  # the upright bar lies down
@@ -73,7 +75,17 @@ def test_a_closer_gaze_sees_the_object_larger_and_a_rolled_one_turns_a_bar():
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("shift", -0.1), ("shift", 0.6), ("zoom", -0.1), ("roll", 91.0), ("roll_steps", 0), ("roll_steps", 9)],
+    [
+        ("shift", -0.1),
+        ("shift", 0.6),
+        ("zoom", -0.1),
+        ("roll", 91.0),
+        ("roll_steps", 0),
+        ("roll_steps", 9),
+        ("turn", -1.0),
+        ("turn", 91.0),
+        ("elevation", 0.0),
+    ],
 )
 def test_out_of_range_gaze_parameters_are_refused(field, value):
     with pytest.raises(ValueError, match=f"gaze_{field}"):
@@ -129,7 +141,7 @@ def test_a_gaze_view_is_nearer_to_a_shifted_look_than_the_view_as_seen(name, off
 def test_further_roll_steps_reach_an_outline_rolled_further_than_one_step(name):
     """What ``gaze_roll_steps`` is for: a bar lying on a table and turned about the vertical shows its outline rolled
     in the image by more than one roll step."""
-    rolled_image = gaze_view(image(name), np.array([0.0, 0.0, 1.0, np.radians(17.0)]))
+    rolled_image = gaze_view(image(name), gaze_transform(roll=np.radians(17.0)))
     later = Retina().see(rolled_image, 0.0)
     best = {}
     for steps in (1, 2):
@@ -137,3 +149,21 @@ def test_further_roll_steps_reach_an_outline_rolled_further_than_one_step(name):
         seen.see(image(name), 0.0)
         best[steps] = max(cosine(v, later) for v in seen.look_around())
     assert best[2] > best[1] + 0.01, best
+
+
+def test_turn_views_rotate_the_ground_plane_within_its_foreshortening():
+    """A turn seen from above is a roll; seen from 30 deg a disc on the ground (an ellipse twice as wide as tall)
+    keeps its outline, while the same turn as a roll tilts it."""
+    from_above = gaze_transform(turn=np.radians(20.0), elevation=np.radians(90.0))
+    np.testing.assert_allclose(from_above, gaze_transform(roll=-np.radians(20.0)), atol=1e-12)
+    v, u = np.mgrid[-31.5:32, -31.5:32]
+    ellipse = ((u / 24) ** 2 + (v / 12) ** 2 <= 1).astype(np.float32)[..., None].repeat(3, axis=2)
+    turned = gaze_view(ellipse, gaze_transform(turn=np.radians(30.0), elevation=np.radians(30.0)))
+    rolled = gaze_view(ellipse, gaze_transform(roll=np.radians(30.0)))
+    assert cosine(turned, ellipse) > 0.98 > 0.9 > cosine(rolled, ellipse)
+
+
+def test_turn_views_come_each_way_after_the_rolls():
+    params = GazeParams(0.0, 0.0, 8.0, turn=20.0)
+    assert params.views == 5
+    np.testing.assert_allclose(gaze_transforms(params)[3:], [gaze_transform(turn=t) for t in np.radians([20.0, -20.0])])
