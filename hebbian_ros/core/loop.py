@@ -41,15 +41,60 @@ from hebbian_ros.core.structure.structural import StructuralChange, StructuralKi
 SENSOR_NODE, LAYER_NODES, MEMORY_NODE, NEUROMODULATOR_NODE = "sensor", ("layer1", "layer2"), "memory", "neuromodulator"
 
 
+#: The parameter files a configuration folder may hold, and the nodes each one's sections are for.
+CONFIG_FILES = {
+    "sensor.yaml": (SENSOR_NODE,),
+    "layers.yaml": LAYER_NODES,
+    "memory.yaml": (MEMORY_NODE,),
+    "neuromodulator.yaml": (NEUROMODULATOR_NODE,),
+}
+
+
+def check_variant(directory: str | Path) -> None:
+    """Refuse a variant folder that would silently change nothing: missing, with a parameter file the loop does not
+    read (a misnamed file; the package's other ``config/`` files may stay beside them), with a section for a node its file does not configure, or with no parameter file at all.
+
+    :raises ValueError: naming the folder, the offending file or section, and what is expected instead.
+    """
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise ValueError(f"configuration folder {str(folder)!r} does not exist")
+    known = ", ".join(CONFIG_FILES)
+    files = sorted(p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
+    from hebbian_ros.resources import config_dir
+
+    shipped = {p.name for p in config_dir().iterdir()}  # a copy of the whole config/ folder is a variant too
+    unknown = [name for name in files if name not in CONFIG_FILES and name not in shipped]
+    if unknown:
+        raise ValueError(
+            f"configuration folder {str(folder)!r}: {', '.join(unknown)} would be ignored; the files read are {known}"
+        )
+    if not files:
+        raise ValueError(f"configuration folder {str(folder)!r} holds none of {known}: it would change nothing")
+    import yaml
+
+    for name in (name for name in files if name in CONFIG_FILES):
+        document = yaml.safe_load((folder / name).read_text()) or {}
+        stray = sorted(str(k) for k in document if k not in CONFIG_FILES[name])
+        if stray:
+            raise ValueError(
+                f"configuration folder {str(folder)!r}: {name} has sections {', '.join(stray)}, which would be ignored; "
+                f"it configures {', '.join(CONFIG_FILES[name])}"
+            )
+
+
 def configured(file: str, node: str, directory: str | Path | None = None) -> dict[str, Any]:
     """``node``'s parameters in the package's ``config/file``, overridden by those ``directory/file`` sets.
 
     A variant in ``directory`` overrides parameter by parameter, as a later ROS parameter file does; a file or
-    parameter it lacks is the shipped one.
+    parameter it lacks is the shipped one. A folder that would silently change nothing is refused
+    (:func:`check_variant`).
     """
     from hebbian_ros.resources import config_dir
 
     merged = read_overrides(config_dir() / file, node)
+    if directory:
+        check_variant(directory)
     if directory and (Path(directory) / file).is_file():
         merged.update(read_overrides(Path(directory) / file, node))
     return merged

@@ -58,3 +58,29 @@ def test_a_variant_overrides_the_shipped_config_parameter_by_parameter(tmp_path)
     n = variant.layers[0].n_out  # layer2 as shipped: unit i = (ON_i - OFF_i) / sqrt 2 of layer1's rates
     signed = variant.layers[1].weights[:, :n] - variant.layers[1].weights[:, n:]
     np.testing.assert_allclose(signed, np.sqrt(2) * np.eye(n), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("files", "complaint"),
+    [
+        ({"all.yaml": "sensor:\n  ros__parameters:\n    gaze_turn: 20.0\n"}, "all.yaml would be ignored"),
+        ({"memory.yaml": "sensor:\n  ros__parameters:\n    gaze_turn: 20.0\n"}, "memory.yaml has sections sensor"),
+        ({"notes.txt": "nothing here"}, "holds none of"),
+    ],
+    ids=["misnamed file", "section in the wrong file", "no parameter file"],
+)
+def test_a_variant_that_would_silently_change_nothing_is_refused(tmp_path, files, complaint):
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    with pytest.raises(ValueError, match=complaint):
+        Loop.from_config(tmp_path)
+    with pytest.raises(ValueError, match="does not exist"):
+        Loop.from_config(tmp_path / "missing")
+
+
+def test_a_copy_of_the_whole_config_folder_is_a_variant(tmp_path):
+    from hebbian_ros.resources import config_dir
+
+    for path in config_dir().iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    assert Loop.from_config(tmp_path).memory.params == Loop.from_config().memory.params
