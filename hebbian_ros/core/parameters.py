@@ -200,8 +200,8 @@ SENSOR = Schema(
         0.05,
         "Camera: when memory stores a new memory the sensor looks around the stimulus and publishes its views at "
         "the fixation and from moved gazes, which memory keeps as copies (hebbian_ros/core/sensing/gaze.py): "
-        "shifted in 8 directions by this fraction of the image's shorter side (0: no shifted views; all three gaze "
-        "parameters 0: no views).",
+        "shifted in 8 directions by this fraction of the image's shorter side (0: no shifted views; gaze_shift, "
+        "gaze_zoom, gaze_roll and gaze_turn all 0: no views).",
         0.0,
         0.5,
     ),
@@ -223,10 +223,10 @@ SENSOR = Schema(
     ),
     _p(
         "gaze_turn",
-        0.0,
+        20.0,
         "Camera: gaze views as if the object had turned about the vertical by this angle each way [deg], seen "
         "from gaze_elevation: the ground plane's image rotated within its foreshortening (0: none). A robot walking "
-        "round an object sees it turn.",
+        "round an object sees it turn (bench/RESULTS.md 5y).",
         0.0,
         90.0,
     ),

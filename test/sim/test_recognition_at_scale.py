@@ -127,7 +127,9 @@ def test_views_from_moved_gazes_are_kept_and_make_new_views_of_learned_objects_l
     scale by bench/recognition.py (RESULTS 5j: 0.765 -> 0.863 on 300 generated objects).
     """
     still = Loop.from_config()
-    still.retina.params = still.retina.params.updated({"gaze_shift": 0.0, "gaze_zoom": 0.0, "gaze_roll": 0.0})
+    still.retina.params = still.retina.params.updated(
+        {"gaze_shift": 0.0, "gaze_zoom": 0.0, "gaze_roll": 0.0, "gaze_turn": 0.0}
+    )
     _learn(still, world, range(N))
     kinds = ("shift", "scale", "rotation", "pose")
 

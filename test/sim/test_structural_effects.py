@@ -63,6 +63,6 @@ def test_synapses_stay_within_the_budget_over_a_long_run():
     synapse_bytes = 4 * (run["max_units"] * bench.pattern_size() + run["synapse_budget"])
     assert run["state_bytes_start"] < run["state_bytes_max"] <= 1.1 * synapse_bytes
     assert {"GROW_DUPLICATE", "NEUROGENESIS"} <= set(run["events"]), run["events"]
-    # copies leave by age (PRUNE) or for new learning under the budget (RECYCLE); with a new memory's 13 gaze views
+    # copies leave by age (PRUNE) or for new learning under the budget (RECYCLE); with a new memory's 15 gaze views
     # the budget of 48 patterns recycles every copy before one is 300 presentations old (RECYCLE 814, PRUNE 0)
     assert {"PRUNE", "RECYCLE"} & set(run["events"]), run["events"]

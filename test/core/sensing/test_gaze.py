@@ -25,16 +25,17 @@ def centroid(mask: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize(
     ("params", "views"),
     [
-        (GazeParams(), 13),
-        (GazeParams(0.05, 0.0, 0.0), 9),
-        (GazeParams(0.0, 0.1, 0.0), 3),
-        (GazeParams(0.0, 0.0, 5.0), 3),
-        (GazeParams(0.0, 0.0, 5.0, 3), 7),
-        (GazeParams(0.0, 0.0, 0.0), 0),
-        (GazeParams(0.0, 0.0, 0.0, 3), 0),
+        (GazeParams(), 15),
+        (GazeParams(0.05, 0.0, 0.0, turn=0.0), 9),
+        (GazeParams(0.0, 0.1, 0.0, turn=0.0), 3),
+        (GazeParams(0.0, 0.0, 5.0, turn=0.0), 3),
+        (GazeParams(0.0, 0.0, 5.0, 3, turn=0.0), 7),
+        (GazeParams(0.0, 0.0, 0.0, turn=20.0), 3),
+        (GazeParams(0.0, 0.0, 0.0, turn=0.0), 0),
+        (GazeParams(0.0, 0.0, 0.0, 3, turn=0.0), 0),
     ],
 )
-def test_views_are_the_fixation_then_8_shifts_2_zooms_and_2_rolls_each_switched_off_by_0(params, views):
+def test_views_are_the_fixation_then_8_shifts_2_zooms_2_rolls_and_2_turns_each_switched_off_by_0(params, views):
     assert params.views == views == len(gaze_transforms(params))
     assert len(gaze_views(image("red_box"), params)) == views
     if views:  # the look-around starts at the fixation: the stimulus itself
@@ -44,7 +45,8 @@ def test_views_are_the_fixation_then_8_shifts_2_zooms_and_2_rolls_each_switched_
 
 def test_roll_steps_roll_by_each_multiple_of_the_roll_both_ways():
     rolls = np.arctan2(
-        gaze_transforms(GazeParams(0.0, 0.0, 8.0, 3))[1:, 1, 0], gaze_transforms(GazeParams(0.0, 0.0, 8.0, 3))[1:, 0, 0]
+        gaze_transforms(GazeParams(0.0, 0.0, 8.0, 3, turn=0.0))[1:, 1, 0],
+        gaze_transforms(GazeParams(0.0, 0.0, 8.0, 3, turn=0.0))[1:, 0, 0],
     )
     np.testing.assert_allclose(np.degrees(rolls), [8.0, -8.0, 16.0, -16.0, 24.0, -24.0])
 
@@ -120,7 +122,7 @@ def test_touch_and_a_retina_without_gaze_do_not_look_around():
     touch = Retina(RetinaParams.from_parameters({"modality": "touch", "rows": 4, "cols": 4, "contrast": False}))
     touch.touch(np.ones((4, 4), np.float32), DT)
     assert touch.look_around() == []
-    still = Retina(RetinaParams().updated({"gaze_shift": 0.0, "gaze_zoom": 0.0, "gaze_roll": 0.0}))
+    still = Retina(RetinaParams().updated({"gaze_shift": 0.0, "gaze_zoom": 0.0, "gaze_roll": 0.0, "gaze_turn": 0.0}))
     still.see(image("red_box"), DT)
     assert still.look_around() == []
 
@@ -145,7 +147,7 @@ def test_further_roll_steps_reach_an_outline_rolled_further_than_one_step(name):
     later = Retina().see(rolled_image, 0.0)
     best = {}
     for steps in (1, 2):
-        seen = Retina(RetinaParams().updated({"gaze_roll_steps": steps}))
+        seen = Retina(RetinaParams().updated({"gaze_roll_steps": steps, "gaze_turn": 0.0}))  # the rolls alone
         seen.see(image(name), 0.0)
         best[steps] = max(cosine(v, later) for v in seen.look_around())
     assert best[2] > best[1] + 0.01, best
