@@ -4,11 +4,15 @@ One look teaches memory one view; the next look at the same object comes from a 
 place, distance or tilt, and a memory of one view misses it. Eyes and robot heads do not hold still:
 fixational movements, small saccades and head motion show the same object from nearby gazes. When
 memory stores a new memory, the sensor re-presents the stimulus from such gazes (shifted in 8
-directions, closer and farther, rolled both ways, optionally the object turned on the ground), and memory keeps each as one more entry of that
-memory: view-based recognition, in which a new view is recognised by its nearest stored view (Poggio &
-Edelman 1990; Bulthoff & Edelman 1992). The look-around starts at the fixation itself: the stimulus as a
+directions, closer and farther, rolled both ways, and as if the object had turned on the ground), and
+memory keeps each as one more entry of that memory: view-based recognition, in which a new view is
+recognised by its nearest stored view (Poggio & Edelman 1990; Bulthoff & Edelman 1992). The look-around starts at the fixation itself: the stimulus as a
 fresh look sees it, which the live frame memory stored need not be (it is sensed through whatever
 adaptation came before, and consolidation moves it towards the habituated frames that follow).
+
+A turn about the vertical moves what lies in the object's ground plane (a lying object's axis, a box's top, the
+layout of a compound's parts); a camera above at elevation ``e`` sees that plane foreshortened by sin ``e``, so the
+turn is a rotation of the plane's image within that aspect (an affine map; bench/RESULTS.md 5y).
 
 The views are resampled from the last camera image on the sensor's working grid (a few pixels per
 receptive field), so their cost does not depend on the camera's resolution. Pure numpy.
