@@ -52,7 +52,8 @@ CONFIG_FILES = {
 
 def check_variant(directory: str | Path) -> None:
     """Refuse a variant folder that would silently change nothing: missing, with a parameter file the loop does not
-    read (a misnamed file; the package's other ``config/`` files may stay beside them), with a section for a node its file does not configure, or with no parameter file at all.
+    read (a misnamed file; the package's other ``config/`` files may stay beside them), with a section for a node
+    its file does not configure, or with no parameter file at all.
 
     :raises ValueError: naming the folder, the offending file or section, and what is expected instead.
     """
@@ -87,14 +88,12 @@ def configured(file: str, node: str, directory: str | Path | None = None) -> dic
     """``node``'s parameters in the package's ``config/file``, overridden by those ``directory/file`` sets.
 
     A variant in ``directory`` overrides parameter by parameter, as a later ROS parameter file does; a file or
-    parameter it lacks is the shipped one. A folder that would silently change nothing is refused
-    (:func:`check_variant`).
+    parameter it lacks is the shipped one. Check the folder once with :func:`check_variant` before reading it
+    (:meth:`Loop.from_config` does).
     """
     from hebbian_ros.resources import config_dir
 
     merged = read_overrides(config_dir() / file, node)
-    if directory:
-        check_variant(directory)
     if directory and (Path(directory) / file).is_file():
         merged.update(read_overrides(Path(directory) / file, node))
     return merged
@@ -152,8 +151,11 @@ class Loop:
     ) -> Loop:
         """The loop as configured in ``directory`` (default: the package's ``config/``), with overrides.
 
-        ``directory`` holds a variant: see :func:`configured`.
+        ``directory`` holds a variant: see :func:`configured`; one that would silently change nothing is refused
+        (:func:`check_variant`).
         """
+        if directory:
+            check_variant(directory)
         return cls(
             configured("sensor.yaml", SENSOR_NODE, directory),
             [configured("layers.yaml", name, directory) for name in LAYER_NODES],

@@ -6,9 +6,10 @@ fixational movements, small saccades and head motion show the same object from n
 memory stores a new memory, the sensor re-presents the stimulus from such gazes (shifted in 8
 directions, closer and farther, rolled both ways, and as if the object had turned on the ground), and
 memory keeps each as one more entry of that memory: view-based recognition, in which a new view is
-recognised by its nearest stored view (Poggio & Edelman 1990; Bulthoff & Edelman 1992). The look-around starts at the fixation itself: the stimulus as a
-fresh look sees it, which the live frame memory stored need not be (it is sensed through whatever
-adaptation came before, and consolidation moves it towards the habituated frames that follow).
+recognised by its nearest stored view (Poggio & Edelman 1990; Bulthoff & Edelman 1992). The look-around
+starts at the fixation itself: the stimulus as a fresh look sees it, which the live frame memory stored need
+not be (it is sensed through whatever adaptation came before, and consolidation moves it towards the
+habituated frames that follow).
 
 A turn about the vertical moves what lies in the object's ground plane (a lying object's axis, a box's top, the
 layout of a compound's parts); a camera above at elevation ``e`` sees that plane foreshortened by sin ``e``, so the
@@ -69,7 +70,7 @@ def gaze_transform(
     zoom: float = 1.0,
     roll: float = 0.0,
     turn: float = 0.0,
-    elevation: float = math.radians(45.0),
+    elevation: float = math.radians(SENSOR.default("gaze_elevation")),
 ) -> np.ndarray:
     """One gaze as a ``(2, 3)`` float64 affine map: where, about the image centre, each view pixel samples the image.
 

@@ -44,10 +44,8 @@ def test_views_are_the_fixation_then_8_shifts_2_zooms_2_rolls_and_2_turns_each_s
 
 
 def test_roll_steps_roll_by_each_multiple_of_the_roll_both_ways():
-    rolls = np.arctan2(
-        gaze_transforms(GazeParams(0.0, 0.0, 8.0, 3, turn=0.0))[1:, 1, 0],
-        gaze_transforms(GazeParams(0.0, 0.0, 8.0, 3, turn=0.0))[1:, 0, 0],
-    )
+    rolled = gaze_transforms(GazeParams(0.0, 0.0, 8.0, 3, turn=0.0))[1:]
+    rolls = np.arctan2(rolled[:, 1, 0], rolled[:, 0, 0])
     np.testing.assert_allclose(np.degrees(rolls), [8.0, -8.0, 16.0, -16.0, 24.0, -24.0])
 
 
