@@ -17,8 +17,10 @@ Protocol, per stimulus source (bench/stimulus_sets.py) and per N, each N from a 
    familiar), false-familiar rate (never-seen called familiar), AUROC of the familiarity score (learned
    vs never-seen; threshold-free), hit rate at the threshold that gives 5 % false-familiar
    (``hit@5%FF``, the fair comparison across methods), memory size (units, capacity, synapses including
-   structural copies, state bytes) and time per probe frame / per match. For generated objects each new view is
-   also split by kind of object (family, lying or upright; ``by_group``): a new pose fails boxes, not spheres.
+   structural copies, state bytes) and time per probe frame / per match. For the pipeline also ``identified``: the
+   share of learned objects whose best-matching memory is their own, whatever the similarity. For generated objects
+   each new view is also split by kind of object (family, lying or upright; ``by_group``): a new pose fails boxes,
+   not spheres.
 4. Methods, same frames, same run:
    * ``pipeline``: the pipeline under test (default ``Loop.from_config()``); score = memory's
      similarity, decision = memory's own ``familiar``.
@@ -83,6 +85,7 @@ from hebbian_ros.evaluation.recognition import (  # noqa: E402
     auroc_difference,
     false_familiar_at_hit,
     hit_at_false_familiar,
+    identified,
     nn_cosine,
     plot_recognition_vs_n,
     plot_stage_separation,
@@ -373,6 +376,7 @@ def pipeline_metrics(pos: dict[str, list[dict]], neg: dict[str, list[dict]], lea
         c["hit_same_memory"] = float(
             np.mean([r["familiar"] and owner.get(r["memory_id"]) == obj for r, obj in zip(pos[kind], learned)])
         )
+        c["identified"] = identified([r["memory_id"] for r in pos[kind]], learned, owner)
         c["auroc_max_over_look"] = auroc(
             [r["max_over_look"] for r in pos[kind]], [r["max_over_look"] for r in neg[kind]]
         )
@@ -389,10 +393,12 @@ def pipeline_metrics(pos: dict[str, list[dict]], neg: dict[str, list[dict]], lea
     return out
 
 
-def by_group(source: Source, pos: dict[str, list[dict]], neg: dict[str, list[dict]], learned: list[int]) -> dict:
+def by_group(
+    source: Source, pos: dict[str, list[dict]], neg: dict[str, list[dict]], learned: list[int], owner: dict[int, int]
+) -> dict:
     """Per kind of object (``source.group``; generated objects: family, lying or upright), for each new view: the
-    AUROC of that group's learned objects against every never-seen one, and memory's hit rate. Empty for a source
-    without groups."""
+    AUROC of that group's learned objects against every never-seen one, memory's hit rate, and how many it identified
+    (best match its own memory, whatever the similarity). Empty for a source without groups."""
     group = getattr(source, "group", None)
     if group is None:
         return {}
@@ -401,12 +407,14 @@ def by_group(source: Source, pos: dict[str, list[dict]], neg: dict[str, list[dic
     for kind in (k for k in pos if k != "same"):
         scores = np.array([r["score"] for r in pos[kind]])
         familiar = np.array([r["familiar"] for r in pos[kind]])
+        memory_ids = np.array([r["memory_id"] for r in pos[kind]])
         novel = np.array([r["score"] for r in neg[kind]])
         out[kind] = {
             str(name): {
                 "objects": int((names == name).sum()),
                 "auroc": auroc(scores[names == name], novel),
                 "hit": float(familiar[names == name].mean()),
+                "identified": identified(memory_ids[names == name], np.asarray(learned)[names == name], owner),
             }
             for name in np.unique(names)
         }
@@ -450,7 +458,7 @@ def run_n(make_pipeline, frames: Frames, n: int, log, drift_from: int = DRIFT_MI
     neg = probe_set(pipeline, frames, novel, kinds)
     look_probes = [probe(pipeline, frames.blank, list(frames.look(obj)[:VIEW_FRAMES])) for obj in learned]
     methods: dict[str, Any] = {"pipeline": pipeline_metrics(pos, neg, learned, owner)}
-    groups = by_group(source, pos, neg, learned)
+    groups = by_group(source, pos, neg, learned, owner)
     if groups:
         methods["pipeline"]["by_group"] = groups
     tops = np.stack([r["top"] for r in pos[kinds[0]]])
@@ -640,6 +648,14 @@ def tables(result: dict[str, Any], kind: str = "new") -> str:
         for n, run in source["runs"].items():
             p, x = run["methods"]["pipeline"], run["methods"]["pixel_nn"]
             lines.append(f"| {n} | " + " | ".join(f"{_f(p[k]['auroc'])} / {_f(x[k]['auroc'])}" for k in kinds) + " |")
+        for n, run in source["runs"].items():
+            p = run["methods"]["pipeline"]
+            if all("identified" in p[k] for k in kinds):
+                lines.append("")
+                lines.append(
+                    f"Identified, N = {n} (a learned object's best-matching memory is its own, whatever the "
+                    "similarity; learning off): " + ", ".join(f"{k} {_f(p[k]['identified'])}" for k in kinds) + "."
+                )
         lines.append("")
         lines.append("Per-stage separation (new views pooled; median NN cosine learned / never-seen, NN AUROC):")
         lines.append("")
@@ -670,8 +686,11 @@ def tables(result: dict[str, Any], kind: str = "new") -> str:
             if pose:
                 lines.append("")
                 lines.append(
-                    f"Pose by kind of object, N = {n} (AUROC against every never-seen object, memory's hit): "
-                    + "; ".join(f"{g} ({c['objects']}) {_f(c['auroc'], 3)}, {_f(c['hit'])}" for g, c in pose.items())
+                    f"Pose by kind of object, N = {n} (AUROC against every never-seen object, memory's hit, identified): "
+                    + "; ".join(
+                        f"{g} ({c['objects']}) {_f(c['auroc'], 3)}, {_f(c['hit'])}, {_f(c.get('identified'))}"
+                        for g, c in pose.items()
+                    )
                     + "."
                 )
         lines.append("")

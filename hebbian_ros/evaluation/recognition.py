@@ -62,6 +62,20 @@ def false_familiar_at_hit(
     return float(np.mean(n >= p[k - 1]))
 
 
+def identified(memory_ids: Sequence[int], objects: Sequence[int], owner: Mapping[int, int]) -> float:
+    """Share of probes whose best-matching memory is their own object's, whatever its similarity: identification.
+
+    A robot that misses a familiarity threshold may still name the object it most likely sees. ``memory_ids`` is each
+    probe's best match (-1: none), ``objects`` the object each probe shows, ``owner`` memory id -> the object it was
+    stored for.
+    """
+    if len(memory_ids) != len(objects):
+        raise ValueError(f"memory_ids and objects differ in length: {len(memory_ids)} != {len(objects)}")
+    if not len(objects):
+        return float("nan")
+    return float(np.mean([owner.get(int(m), None) == obj for m, obj in zip(memory_ids, objects)]))
+
+
 def unit_rows(vectors: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero), float32."""
     v = np.asarray(vectors, np.float32).reshape(len(vectors), -1)

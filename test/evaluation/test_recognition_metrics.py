@@ -11,6 +11,7 @@ from hebbian_ros.evaluation.recognition import (
     auroc_difference,
     false_familiar_at_hit,
     hit_at_false_familiar,
+    identified,
     nn_cosine,
     plot_recognition_vs_n,
     plot_stage_separation,
@@ -55,6 +56,16 @@ def test_false_familiar_at_hit_rate_hand_computed():
     assert false_familiar_at_hit(positives, [0.05, 0.15, 0.2, 0.5], 0.9) == pytest.approx(0.5)
     assert false_familiar_at_hit(positives, [0.05, 0.15, 0.2, 0.5], 1.0) == pytest.approx(0.75)
     assert false_familiar_at_hit([0.9, 0.8], [0.1], 0.9) == 0.0
+
+
+def test_identified_counts_probes_whose_best_match_is_their_own_memory():
+    owner = {0: 10, 1: 11, 2: 10}  # object 10 has two memories; 12 has none
+    # 10 via either of its memories, 11 via 10's memory (wrong), 12 via 11's (wrong), 11 with no match (-1)
+    assert identified([0, 2, 0, 1, -1], [10, 10, 11, 12, 11], owner) == pytest.approx(2 / 5)
+    assert identified([1], [11], owner) == 1.0
+    assert np.isnan(identified([], [], owner))
+    with pytest.raises(ValueError, match="differ in length"):
+        identified([0, 1], [10], owner)
 
 
 def test_nn_cosine_and_separation():
