@@ -82,6 +82,19 @@ def test_learned_objects_are_recognised_from_a_shifted_view(learned, world):
     assert np.mean(right) >= 10 / 12, [(r.familiar, r.memory_id, round(r.similarity, 3)) for r in recalls]
 
 
+def test_a_learned_object_in_a_new_pose_is_matched_to_its_own_memory_even_when_memory_is_not_sure(learned, world):
+    """The object turned by 30 degrees about the vertical shows sides its one look never saw. Memory's verdict names
+    the best-matching memory whatever the similarity (``Recall.memory_id``, published in ``Recognition``), so a robot
+    that is not sure it knows the thing still learns which thing it most likely is."""
+    loop, owner = learned
+    recalls = [_verdict(loop, world, obj, "pose") for obj in range(N)]
+    identified = [owner.get(r.memory_id) == obj for obj, r in zip(range(N), recalls)]
+    # measured on this world (seed 3) and on seeds 4 and 6: 12 of 12 identified, 10 of 12 familiar
+    assert np.mean(identified) >= 11 / 12, [(r.familiar, r.memory_id, round(r.similarity, 3)) for r in recalls]
+    unsure = [r for r in recalls if not r.familiar]
+    assert all(r.memory_id >= 0 for r in unsure), unsure
+
+
 def test_separation_does_not_shrink_through_the_layers(learned, world):
     loop, _ = learned
 
