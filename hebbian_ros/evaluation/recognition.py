@@ -1,5 +1,5 @@
 """Recognition metrics and plots (bench/recognition.py): AUROC, hit rate at a fixed false-familiar rate,
-nearest-neighbour cosine scores, and the recognition-versus-N and per-stage separation figures.
+identification, nearest-neighbour cosine scores, and the recognition-versus-N and per-stage separation figures.
 
 Scores are "familiarity": higher means more familiar. Learned-object probes are the positives,
 never-seen-object probes the negatives.

@@ -1,4 +1,5 @@
-"""Recognition metrics of bench/recognition.py: AUROC, hit rate at a fixed false-familiar rate, NN cosine, plots."""
+"""Recognition metrics of bench/recognition.py: AUROC, hit rate at a fixed false-familiar rate, identification, NN
+cosine, plots."""
 
 import json
 from pathlib import Path
