@@ -403,6 +403,8 @@ def by_group(
     if group is None:
         return {}
     names = np.array([group(obj) for obj in learned])
+    objects = np.asarray(learned)
+    members = {str(name): names == name for name in np.unique(names)}
     out: dict[str, Any] = {}
     for kind in (k for k in pos if k != "same"):
         scores = np.array([r["score"] for r in pos[kind]])
@@ -410,13 +412,13 @@ def by_group(
         memory_ids = np.array([r["memory_id"] for r in pos[kind]])
         novel = np.array([r["score"] for r in neg[kind]])
         out[kind] = {
-            str(name): {
-                "objects": int((names == name).sum()),
-                "auroc": auroc(scores[names == name], novel),
-                "hit": float(familiar[names == name].mean()),
-                "identified": identified(memory_ids[names == name], np.asarray(learned)[names == name], owner),
+            name: {
+                "objects": int(mask.sum()),
+                "auroc": auroc(scores[mask], novel),
+                "hit": float(familiar[mask].mean()),
+                "identified": identified(memory_ids[mask], objects[mask], owner),
             }
-            for name in np.unique(names)
+            for name, mask in members.items()
         }
     return out
 
