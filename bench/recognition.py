@@ -20,7 +20,9 @@ Protocol, per stimulus source (bench/stimulus_sets.py) and per N, each N from a 
    structural copies, state bytes) and time per probe frame / per match. For the pipeline also ``identified``: the
    share of learned objects whose best-matching memory is their own, whatever the similarity. For generated objects
    each new view is also split by kind of object (family, lying or upright; ``by_group``): a new pose fails boxes,
-   not spheres.
+   not spheres. What memory's mistakes share with what it took them for (``by_category``; digits: the digit;
+   generated objects: shape, colours): objects taken at first sight for another (a merge), never-seen ones called
+   familiar, and a learned object's best match.
 4. Methods, same frames, same run:
    * ``pipeline``: the pipeline under test (default ``Loop.from_config()``); score = memory's
      similarity, decision = memory's own ``familiar``.
@@ -70,6 +72,7 @@ import os
 import re
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -83,12 +86,14 @@ from stimulus_sets import Source, make_source  # noqa: E402
 from hebbian_ros.evaluation.recognition import (  # noqa: E402
     auroc,
     auroc_difference,
+    chance_same_category,
     false_familiar_at_hit,
     hit_at_false_familiar,
     identified,
     nn_cosine,
     plot_recognition_vs_n,
     plot_stage_separation,
+    same_category,
     separation,
     unit_rows,
 )
@@ -317,27 +322,39 @@ class Frames:
 
 
 def learn(pipeline, frames: Frames, objects: list[int], on_object=None) -> dict[str, Any]:
-    """Learning phase; memory id -> object stored while it was in view; seconds and episodes."""
+    """Learning phase; memory id -> object stored while it was in view; seconds and episodes.
+
+    ``merged``: each object that got no memory of its own -> the object whose memory recognised most of its look's
+    frames (None: none did; it was never learned).
+    """
     owner: dict[int, int] = {}
+    merged: dict[int, int | None] = {}
     episodes = {"novelty": 0, "aha": 0}  # learning episodes begun, a-has confirmed
     started = time.perf_counter()
     count = 0
     for k, obj in enumerate(objects):
         for _ in range(GAP_LEARN):
             pipeline.frame(frames.blank, DT, learn=True)
+        stored, taken_for = False, Counter()
         for image in frames.look(obj):
             step = pipeline.frame(image, DT, learn=True)
             count += 1
             if step.recall.stored:
                 owner[int(step.recall.memory_id)] = obj
+                stored = True
+            elif step.recall.familiar and int(step.recall.memory_id) in owner:
+                taken_for[owner[int(step.recall.memory_id)]] += 1
             for b in step.broadcasts:
                 if getattr(b, "active", False) and _cause(b) in episodes:
                     episodes[_cause(b)] += 1
+        if not stored:
+            merged[obj] = taken_for.most_common(1)[0][0] if taken_for else None
         if on_object is not None:
             on_object(k, pipeline, owner)
     seconds = time.perf_counter() - started
     return {
         "owner": owner,
+        "merged": merged,
         "learning_episodes": episodes["novelty"],
         "aha": episodes["aha"],
         "seconds": seconds,
@@ -423,6 +440,51 @@ def by_group(
     return out
 
 
+def by_category(
+    source: Source,
+    pos: dict[str, list[dict]],
+    neg: dict[str, list[dict]],
+    learned: list[int],
+    novel: list[int],
+    owner: dict[int, int],
+    merged: dict[int, int | None],
+) -> dict:
+    """What memory's mistakes share with what it took them for, per category the source names
+    (``source.categories``; digits: the digit; generated objects: shape, colours).
+
+    Per category: how many objects were taken at first sight for an object of their category (a merge: no memory
+    of their own), how many never-seen objects called familiar were taken for one of their category, and per view
+    kind how often a learned object's best match is an object of its category, and how many of the never-seen
+    objects that score at least as high as 90 % of the learned ones (``at_90hit``) are of their match's. ``chance``: the share of pairs of
+    learned objects of one category. Empty for a source without categories.
+    """
+    out: dict[str, Any] = {}
+    takers = list(merged.values())
+    for name, category in getattr(source, "categories", {}).items():
+        c: dict[str, Any] = {
+            "chance": chance_same_category(learned, category),
+            "merged": len(merged),
+            "merged_same_category": same_category(list(merged), takers, category),
+            "never_learned": sum(t is None for t in takers),
+        }
+        for kind in pos:
+            best = [owner.get(int(r["memory_id"])) for r in pos[kind]]
+            familiar = [(obj, owner.get(int(r["memory_id"]))) for r, obj in zip(neg[kind], novel) if r["familiar"]]
+            hit90 = np.sort([r["score"] for r in pos[kind]])[::-1][max(1, int(np.ceil(0.9 * len(pos[kind])))) - 1]
+            above = [(obj, owner.get(int(r["memory_id"]))) for r, obj in zip(neg[kind], novel) if r["score"] >= hit90]
+            c[kind] = {
+                "identified_category": same_category(learned, best, category) / max(1, len(learned)),
+                "false_familiar": len(familiar),
+                "false_familiar_same_category": same_category(
+                    [o for o, _ in familiar], [t for _, t in familiar], category
+                ),
+                "at_90hit": len(above),
+                "at_90hit_same_category": same_category([o for o, _ in above], [t for _, t in above], category),
+            }
+        out[name] = c
+    return out
+
+
 def memory_match_us(pipeline, tops: np.ndarray) -> float | None:
     """One memory lookup (``memory.match``), best of 3 over up to 100 probe patterns [µs]."""
     match = getattr(pipeline.memory, "match", None)
@@ -463,6 +525,9 @@ def run_n(make_pipeline, frames: Frames, n: int, log, drift_from: int = DRIFT_MI
     groups = by_group(source, pos, neg, learned, owner)
     if groups:
         methods["pipeline"]["by_group"] = groups
+    categories = by_category(source, pos, neg, learned, novel, owner, learning["merged"])
+    if categories:
+        methods["pipeline"]["by_category"] = categories
     tops = np.stack([r["top"] for r in pos[kinds[0]]])
     methods["pipeline"]["match_us"] = memory_match_us(pipeline, tops)
     methods["pipeline"]["state_bytes"] = size["state_bytes"]
@@ -657,6 +722,24 @@ def tables(result: dict[str, Any], kind: str = "new") -> str:
                 lines.append(
                     f"Identified, N = {n} (a learned object's best-matching memory is its own, whatever the "
                     "similarity; learning off): " + ", ".join(f"{k} {_f(p[k]['identified'])}" for k in kinds) + "."
+                )
+        for n, run in source["runs"].items():
+            for name, c in run["methods"]["pipeline"].get("by_category", {}).items():
+                lines.append("")
+                lines.append(
+                    f"By {name}, N = {n} (pairs of learned objects alike in it by chance: {_f(c['chance'], 3)}): "
+                    f"{c['merged']} objects got no memory of their own, {c['merged_same_category']} of them taken "
+                    f"for an object of their {name} ({c['never_learned']} for none); never-seen objects called "
+                    f"familiar, taken for one of their {name}: "
+                    + ", ".join(
+                        f"{k} {c[k]['false_familiar_same_category']} of {c[k]['false_familiar']}" for k in kinds
+                    )
+                    + "; never-seen objects scoring as high as 90 % of the learned ones, of their match's "
+                    f"{name}: "
+                    + ", ".join(f"{k} {c[k]['at_90hit_same_category']} of {c[k]['at_90hit']}" for k in kinds)
+                    + f"; best match of a learned object's {name}: "
+                    + ", ".join(f"{k} {_f(c[k]['identified_category'])}" for k in kinds)
+                    + "."
                 )
         lines.append("")
         lines.append("Per-stage separation (new views pooled; median NN cosine learned / never-seen, NN AUROC):")

@@ -38,6 +38,7 @@ Sources:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Hashable
 from functools import cached_property
 
 import numpy as np
@@ -265,6 +266,21 @@ class DigitsSource(_ImageSource):
     def blank(self) -> np.ndarray:
         return np.zeros((SIZE, SIZE, 3), np.uint8)
 
+    @cached_property
+    def _labels(self) -> np.ndarray:
+        from sklearn.datasets import load_digits
+
+        return load_digits().target
+
+    def digit(self, obj: int) -> str:
+        """The digit object ``obj`` shows: many handwritten samples of one digit look alike at 8 x 8 pixels."""
+        return str(int(self._labels[self._data[1][obj][0]]))
+
+    @property
+    def categories(self) -> dict[str, Callable[[int], Hashable]]:
+        """What an object is a sample of (bench/recognition.py ``by_category``)."""
+        return {"digit": self.digit}
+
 
 class SimSource(Source):
     """Procedurally generated objects rendered by the embedded simulator (hebbian_ros.sim.many_objects)."""
@@ -304,6 +320,24 @@ class SimSource(Source):
 
     def describe(self) -> dict:
         return {**super().describe(), **self.objects.describe(), "learning_turn": self.learning_turn}
+
+    def shape(self, obj: int) -> tuple:
+        """Object ``obj``'s shape: family, part kinds, lying or upright (its appearance without colours)."""
+        from hebbian_ros.sim.many_objects import appearance
+
+        family, kinds, _, lying = appearance(self.objects.spec(obj))
+        return family, kinds, lying
+
+    def colours(self, obj: int) -> tuple:
+        """The colours of object ``obj``'s parts (palette indices, each once, sorted), whatever its shape."""
+        from hebbian_ros.sim.many_objects import appearance
+
+        return tuple(sorted(set(appearance(self.objects.spec(obj))[2])))
+
+    @property
+    def categories(self) -> dict[str, Callable[[int], Hashable]]:
+        """What two distinct generated objects may share (bench/recognition.py ``by_category``): shape or colours."""
+        return {"shape": self.shape, "colours": self.colours}
 
     def group(self, obj: int) -> str:
         """What kind of object ``obj`` is: its family, and ``-lying`` for a cylinder or capsule on its side."""

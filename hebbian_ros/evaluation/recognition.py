@@ -1,5 +1,6 @@
 """Recognition metrics and plots (bench/recognition.py): AUROC, hit rate at a fixed false-familiar rate,
-identification, nearest-neighbour cosine scores, and the recognition-versus-N and per-stage separation figures.
+identification (by object and by category), nearest-neighbour cosine scores, and the recognition-versus-N and
+per-stage separation figures.
 
 Scores are "familiarity": higher means more familiar. Learned-object probes are the positives,
 never-seen-object probes the negatives.
@@ -7,7 +8,7 @@ never-seen-object probes the negatives.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,24 @@ def identified(memory_ids: Sequence[int], objects: Sequence[int], owner: Mapping
     if not len(objects):
         return float("nan")
     return float(np.mean([owner.get(int(m), None) == obj for m, obj in zip(memory_ids, objects)]))
+
+
+def same_category(objects: Sequence[int], matched: Sequence[int | None], category: Callable[[int], Hashable]) -> int:
+    """How many of ``objects`` were matched to another object (``matched``; None: to none) of their own category.
+
+    A memory that takes a second handwritten 6 for the 6 it knows generalises over the class; one that takes it for a
+    2 confuses two things. ``category`` names an object's class (a digit's label).
+    """
+    if len(objects) != len(matched):
+        raise ValueError(f"objects and matched differ in length: {len(objects)} != {len(matched)}")
+    return sum(other is not None and category(other) == category(obj) for obj, other in zip(objects, matched))
+
+
+def chance_same_category(objects: Sequence[int], category: Callable[[int], Hashable]) -> float:
+    """Share of pairs of distinct ``objects`` that share a category: :func:`same_category`'s share by chance."""
+    _, counts = np.unique([str(category(obj)) for obj in objects], return_counts=True)
+    n = int(counts.sum())
+    return float((counts * (counts - 1)).sum() / (n * (n - 1))) if n > 1 else float("nan")
 
 
 def unit_rows(vectors: np.ndarray) -> np.ndarray:

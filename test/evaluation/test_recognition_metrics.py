@@ -1,5 +1,5 @@
-"""Recognition metrics of bench/recognition.py: AUROC, hit rate at a fixed false-familiar rate, identification, NN
-cosine, plots."""
+"""Recognition metrics of bench/recognition.py: AUROC, hit rate at a fixed false-familiar rate, identification (by
+object and by category), NN cosine, plots."""
 
 import json
 from pathlib import Path
@@ -10,12 +10,14 @@ import pytest
 from hebbian_ros.evaluation.recognition import (
     auroc,
     auroc_difference,
+    chance_same_category,
     false_familiar_at_hit,
     hit_at_false_familiar,
     identified,
     nn_cosine,
     plot_recognition_vs_n,
     plot_stage_separation,
+    same_category,
     separation,
     threshold_at_false_familiar,
 )
@@ -67,6 +69,23 @@ def test_identified_counts_probes_whose_best_match_is_their_own_memory():
     assert np.isnan(identified([], [], owner))
     with pytest.raises(ValueError, match="differ in length"):
         identified([0, 1], [10], owner)
+
+
+def test_same_category_counts_objects_matched_to_one_of_their_own_category():
+    category = {1: "six", 2: "six", 3: "two", 4: "two", 5: "one"}.__getitem__
+    # 1 -> 2 (both six), 3 -> 1 (two taken for a six), 5 -> nothing, 4 -> 3 (both two)
+    assert same_category([1, 3, 5, 4], [2, 1, None, 3], category) == 2
+    assert same_category([], [], category) == 0
+    with pytest.raises(ValueError, match="differ in length"):
+        same_category([1, 2], [2], category)
+
+
+def test_chance_same_category_is_the_share_of_pairs_within_a_category():
+    category = {1: "six", 2: "six", 3: "two", 4: "two", 5: "one"}.__getitem__
+    # 20 ordered pairs of distinct objects; 2 within the sixes, 2 within the twos
+    assert chance_same_category([1, 2, 3, 4, 5], category) == pytest.approx(4 / 20)
+    assert chance_same_category([1, 3, 5], category) == 0.0
+    assert np.isnan(chance_same_category([1], category))
 
 
 def test_nn_cosine_and_separation():
