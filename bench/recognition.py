@@ -95,6 +95,7 @@ from hebbian_ros.evaluation.recognition import (  # noqa: E402
     plot_stage_separation,
     same_category,
     separation,
+    threshold_at_hit,
     unit_rows,
 )
 
@@ -453,10 +454,10 @@ def by_category(
     (``source.categories``; digits: the digit; generated objects: shape, colours).
 
     Per category: how many objects were taken at first sight for an object of their category (a merge: no memory
-    of their own), how many never-seen objects called familiar were taken for one of their category, and per view
-    kind how often a learned object's best match is an object of its category, and how many of the never-seen
-    objects that score at least as high as 90 % of the learned ones (``at_90hit``) are of their match's. ``chance``: the share of pairs of
-    learned objects of one category. Empty for a source without categories.
+    of their own); per view kind, how many never-seen objects called familiar were taken for one of their
+    category, how many of those that score at least as high as 90 % of the learned ones (``at_90hit``) are of
+    their match's, and how often a learned object's best match is an object of its category. ``chance``: the share
+    of pairs of learned objects of one category. Empty for a source without categories.
     """
     out: dict[str, Any] = {}
     takers = list(merged.values())
@@ -470,7 +471,7 @@ def by_category(
         for kind in pos:
             best = [owner.get(int(r["memory_id"])) for r in pos[kind]]
             familiar = [(obj, owner.get(int(r["memory_id"]))) for r, obj in zip(neg[kind], novel) if r["familiar"]]
-            hit90 = np.sort([r["score"] for r in pos[kind]])[::-1][max(1, int(np.ceil(0.9 * len(pos[kind])))) - 1]
+            hit90 = threshold_at_hit([r["score"] for r in pos[kind]], 0.9)
             above = [(obj, owner.get(int(r["memory_id"]))) for r, obj in zip(neg[kind], novel) if r["score"] >= hit90]
             c[kind] = {
                 "identified_category": same_category(learned, best, category) / max(1, len(learned)),

@@ -51,16 +51,23 @@ def hit_at_false_familiar(
     return float(np.mean(p > threshold_at_false_familiar(negatives, rate)))
 
 
+def threshold_at_hit(positives: Sequence[float] | np.ndarray, hit: float = 0.9) -> float:
+    """The highest threshold t at which at least ``hit`` of the positives score >= t (nan without positives)."""
+    p = np.sort(np.asarray(positives, np.float64).ravel())[::-1]
+    if p.size == 0:
+        return float("nan")
+    return float(p[max(1, int(np.ceil(hit * p.size - 1e-9))) - 1])
+
+
 def false_familiar_at_hit(
     positives: Sequence[float] | np.ndarray, negatives: Sequence[float] | np.ndarray, hit: float = 0.9
 ) -> float:
     """False-familiar rate (share of negatives scoring >= t) at the highest threshold t with a hit rate >= ``hit``."""
-    p = np.sort(np.asarray(positives, np.float64).ravel())[::-1]
     n = np.asarray(negatives, np.float64).ravel()
-    if p.size == 0 or n.size == 0:
+    if n.size == 0:
         return float("nan")
-    k = max(1, int(np.ceil(hit * p.size - 1e-9)))
-    return float(np.mean(n >= p[k - 1]))
+    t = threshold_at_hit(positives, hit)
+    return float(np.mean(n >= t)) if np.isfinite(t) else float("nan")
 
 
 def identified(memory_ids: Sequence[int], objects: Sequence[int], owner: Mapping[int, int]) -> float:
@@ -78,7 +85,7 @@ def identified(memory_ids: Sequence[int], objects: Sequence[int], owner: Mapping
 
 
 def same_category(objects: Sequence[int], matched: Sequence[int | None], category: Callable[[int], Hashable]) -> int:
-    """How many of ``objects`` were matched to another object (``matched``; None: to none) of their own category.
+    """How many of ``objects`` were matched to an object (``matched``; None: to none) of their own category.
 
     A memory that takes a second handwritten 6 for the 6 it knows generalises over the class; one that takes it for a
     2 confuses two things. ``category`` names an object's class (a digit's label).

@@ -20,6 +20,7 @@ from hebbian_ros.evaluation.recognition import (
     same_category,
     separation,
     threshold_at_false_familiar,
+    threshold_at_hit,
 )
 
 
@@ -59,6 +60,14 @@ def test_false_familiar_at_hit_rate_hand_computed():
     assert false_familiar_at_hit(positives, [0.05, 0.15, 0.2, 0.5], 0.9) == pytest.approx(0.5)
     assert false_familiar_at_hit(positives, [0.05, 0.15, 0.2, 0.5], 1.0) == pytest.approx(0.75)
     assert false_familiar_at_hit([0.9, 0.8], [0.1], 0.9) == 0.0
+
+
+def test_threshold_at_hit_keeps_the_share_of_positives_asked_for():
+    positives = np.arange(1, 11) / 10  # 0.1 .. 1.0
+    assert threshold_at_hit(positives, 0.9) == pytest.approx(0.2)
+    assert threshold_at_hit(positives, 1.0) == pytest.approx(0.1)
+    assert threshold_at_hit(positives, 0.05) == pytest.approx(1.0)
+    assert np.isnan(threshold_at_hit([], 0.9))
 
 
 def test_identified_counts_probes_whose_best_match_is_their_own_memory():
