@@ -1,6 +1,8 @@
 """Neuromodulator node: integrates unpropagated activity and broadcasts the learning mode.
 
 Subscribes ``hebbian/recognition``; publishes ``hebbian/learning_mode`` (reliable, transient-local).
+Unpropagated activity is integrated over the time the verdicts' stamps cover (the camera frames they judged), not
+over when they arrive, so a burst of verdicts counts as long as it lasted.
 Novelty past the threshold switches learning on; the a-ha, the consolidation replays and the end of
 the episode follow (see :mod:`hebbian_ros.core.neuromodulation.neuromodulator`). ``~/set_learning_mode``
 (std_srvs/SetBool) switches it manually. Neurogenesis: a FULL event on ``hebbian/structure`` (memory has no
@@ -22,6 +24,7 @@ from hebbian_ros.core.parameters import NEUROMODULATOR
 from hebbian_ros.core.structure.neurogenesis import GrowthGate, GrowthParams
 from hebbian_ros.msg import LearningMode, Recognition, StructuralEvent
 from hebbian_ros.nodes.checkpointing import CHECKPOINTING, Checkpointing
+from hebbian_ros.nodes.conversions import StampClock, stamp_seconds
 from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, LEARNERS_LISTENING, Diagnostics, checkpoint_age
 from hebbian_ros.nodes.parameters import declare_all, follow_updates
 from hebbian_ros.nodes.rejections import Rejections
@@ -59,7 +62,8 @@ class NeuromodulatorNode(Node):
         self.structure_pub = self.create_publisher(StructuralEvent, "hebbian/structure", qos.EVENT)
         self.create_subscription(StructuralEvent, "hebbian/structure", self.on_structure, qos.EVENT)
         self.create_service(SetBool, "~/set_learning_mode", self.on_set_learning_mode)
-        self._last_recognition = None
+        self._last_recognition = None  # node clock [s] of the last verdict without a stamp
+        self.stamps = StampClock(max_step=0.5)
         self._last_tick = self._now()
         self._tick_timer = self.create_timer(1.0 / tick_rate, self.on_tick)
         self._publish(Broadcast(False, 0.0, Cause.NONE, -1, 0.0))
@@ -88,11 +92,9 @@ class NeuromodulatorNode(Node):
         self.checkpointing.on_shutdown()
 
     def on_recognition(self, msg: Recognition) -> None:
-        """Integrate one memory verdict."""
-        now = self._now()
-        dt = 0.0 if self._last_recognition is None else min(max(now - self._last_recognition, 0.0), 0.5)
-        self._last_recognition = now
+        """Integrate one memory verdict over the time its stamp says it covers."""
         try:
+            dt = self._step(msg)
             unpropagated = float(msg.unpropagated) if self.enabled else 0.0
             change = self.core.observe(unpropagated, msg.familiar, msg.memory_id, msg.stored, dt)
         except ValueError as error:
@@ -152,6 +154,22 @@ class NeuromodulatorNode(Node):
             f"cause={change.cause.name} "
             f"memory={change.memory_id} accumulation={change.accumulation:.2f}"
         )
+
+    def _step(self, msg: Recognition) -> float:
+        """Seconds of stimulus since the previous verdict, from the verdicts' stamps (the camera's frames, which memory's
+        verdicts carry on), as the sensor steps its habituation: verdicts that arrive in a burst (a busy core, a
+        lossy link) still count the time they cover. A verdict without a stamp counts the node clock's time since
+        the last one.
+
+        :raises ValueError: for an absurd stamp (:class:`~hebbian_ros.nodes.conversions.StampClock`).
+        """
+        if stamp_seconds(msg.header.stamp) == 0.0:
+            now = self._now()
+            dt = 0.0 if self._last_recognition is None else min(max(now - self._last_recognition, 0.0), 0.5)
+            self._last_recognition = now
+            return dt
+        now = self._now()
+        return self.stamps.step(msg.header.stamp, now if now > 0 else None)
 
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
