@@ -321,18 +321,20 @@ class SimSource(Source):
     def describe(self) -> dict:
         return {**super().describe(), **self.objects.describe(), "learning_turn": self.learning_turn}
 
-    def shape(self, obj: int) -> tuple:
-        """Object ``obj``'s shape: family, part kinds, lying or upright (its appearance without colours)."""
+    def _appearance(self, obj: int) -> tuple:
+        """Object ``obj``'s family, part kinds, part colours, lying or upright (``many_objects.appearance``)."""
         from hebbian_ros.sim.many_objects import appearance
 
-        family, kinds, _, lying = appearance(self.objects.spec(obj))
+        return appearance(self.objects.spec(obj))
+
+    def shape(self, obj: int) -> tuple:
+        """Object ``obj``'s shape: family, part kinds, lying or upright (its appearance without colours)."""
+        family, kinds, _, lying = self._appearance(obj)
         return family, kinds, lying
 
     def colours(self, obj: int) -> tuple:
         """The colours of object ``obj``'s parts (palette indices, each once, sorted), whatever its shape."""
-        from hebbian_ros.sim.many_objects import appearance
-
-        return tuple(sorted(set(appearance(self.objects.spec(obj))[2])))
+        return tuple(sorted(set(self._appearance(obj)[2])))
 
     @property
     def categories(self) -> dict[str, Callable[[int], Hashable]]:
@@ -341,9 +343,7 @@ class SimSource(Source):
 
     def group(self, obj: int) -> str:
         """What kind of object ``obj`` is: its family, and ``-lying`` for a cylinder or capsule on its side."""
-        from hebbian_ros.sim.many_objects import appearance
-
-        family, _, _, lying = appearance(self.objects.spec(obj))
+        family, _, _, lying = self._appearance(obj)
         return family + ("-lying" if lying else "")
 
 

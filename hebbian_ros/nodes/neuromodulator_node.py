@@ -62,8 +62,7 @@ class NeuromodulatorNode(Node):
         self.structure_pub = self.create_publisher(StructuralEvent, "hebbian/structure", qos.EVENT)
         self.create_subscription(StructuralEvent, "hebbian/structure", self.on_structure, qos.EVENT)
         self.create_service(SetBool, "~/set_learning_mode", self.on_set_learning_mode)
-        self._last_recognition = None  # node clock [s] of the last verdict without a stamp
-        self.stamps = StampClock(max_step=0.5)
+        self.stamps = StampClock()
         self._last_tick = self._now()
         self._tick_timer = self.create_timer(1.0 / tick_rate, self.on_tick)
         self._publish(Broadcast(False, 0.0, Cause.NONE, -1, 0.0))
@@ -158,18 +157,17 @@ class NeuromodulatorNode(Node):
     def _step(self, msg: Recognition) -> float:
         """Seconds of stimulus since the previous verdict, from the verdicts' stamps (the camera's frames, which memory's
         verdicts carry on), as the sensor steps its habituation: verdicts that arrive in a burst (a busy core, a
-        lossy link) still count the time they cover. A verdict without a stamp counts the node clock's time since
-        the last one.
+        lossy link) still count the time they cover. A verdict without a stamp is stamped with the node clock.
 
         :raises ValueError: for an absurd stamp (:class:`~hebbian_ros.nodes.conversions.StampClock`).
         """
-        if stamp_seconds(msg.header.stamp) == 0.0:
-            now = self._now()
-            dt = 0.0 if self._last_recognition is None else min(max(now - self._last_recognition, 0.0), 0.5)
-            self._last_recognition = now
-            return dt
         now = self._now()
-        return self.stamps.step(msg.header.stamp, now if now > 0 else None)
+        stamp = msg.header.stamp
+        if stamp_seconds(stamp) == 0.0:
+            if now <= 0.0:  # sim time before /clock: no time has passed
+                return 0.0
+            stamp = self.get_clock().now().to_msg()
+        return self.stamps.step(stamp, now if now > 0 else None)
 
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
