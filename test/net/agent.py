@@ -113,8 +113,10 @@ class Agent(Node):
 
     def wait_graph(self, timeout: float, steady: int, learners: tuple[str, ...] = ()) -> dict:
         """Blank frames (if a camera) at 30/s until the top layer and memory have answered at least
-        ``steady`` times within the last second and each of ``learners`` reports on /diagnostics that it
-        hears the neuromodulator: discovery across the hosts has settled. (A learner that matched the
+        ``steady`` times within the last second, this recorder holds the neuromodulator's latched learning
+        mode and each of ``learners`` reports on /diagnostics that it hears the neuromodulator: discovery
+        across the hosts has settled. (Over a lossy link the recorder once matched the learning-mode
+        publisher only after the episode it was to witness: CI 2026-12-07.) (A learner that matched the
         learning-mode publisher after an episode started only gets the state after it, and learns nothing.)
 
         Returns ``ok``, the seconds it took, and per topic what arrived in all and in the last second
@@ -126,7 +128,8 @@ class Agent(Node):
             recent = time.monotonic() - 1.0
             with self.lock:
                 answered = all(sum(1 for r in self.records[topic] if r[0] >= recent) >= steady for topic in watched)
-            return answered and all(self.hears_learning_mode(name) for name in learners)
+                latched = bool(self.records["hebbian/learning_mode"])
+            return answered and latched and all(self.hears_learning_mode(name) for name in learners)
 
         def blank() -> None:
             if self.camera is not None:
@@ -139,6 +142,8 @@ class Agent(Node):
                 topic: [len(rows), sum(1 for r in rows if r[0] >= recent)] for topic, rows in self.records.items()
             }
         deaf = [name for name in learners if not self.hears_learning_mode(name)]
+        if not arrived.get("hebbian/learning_mode"):
+            deaf.append("this recorder")
         return {
             "ok": ok,
             "seconds": round(time.monotonic() - start, 2),
