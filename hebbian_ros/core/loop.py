@@ -212,10 +212,17 @@ class Loop:
                     recall = seen
         if recall.familiar:
             self.retina.inhibit(self.inhibition_strength * recall.similarity)
-        elif recall.stored:  # a new memory: the sensor looks around it, memory keeps the views
-            views = self.retina.look_around()
+        elif recall.stored:  # a new memory: the sensor looks around it and back over its look, memory keeps the views
+            views = self.retina.look_around() + self.retina.as_first_seen(recall.look_frames, skip=1)
             if self.view_delay:
                 self._send(recall.memory_id, views)
+            else:
+                for view in views:
+                    self.memory.learn_view(recall.memory_id, self.top(view, level))
+        if recall.keep_view:  # memory kept a new side as it saw it live: the sensor sends it as first seen too
+            views = self.retina.as_first_seen(1)
+            if self.view_delay:
+                self._send(recall.memory_id, views, queued=True)
             else:
                 for view in views:
                     self.memory.learn_view(recall.memory_id, self.top(view, level))
@@ -223,11 +230,15 @@ class Loop:
         self._modulate(recall, dt, learn, broadcasts, structure)
         return Step(recall, top, tuple(broadcasts), tuple(structure))
 
-    def _send(self, memory_id: int, views: list[np.ndarray]) -> None:
+    def _send(self, memory_id: int, views: list[np.ndarray], queued: bool = False) -> None:
         """The sensor's answer to a verdict, arriving ``view_delay`` frames on, ``VIEWS_PER_FRAME`` per frame; it
-        replaces views still on their way (they were of the stimulus before)."""
+        replaces views still on their way (they were of the stimulus before), or with ``queued`` (a further frame of
+        the same memory's look) follows those of that memory."""
         due = self._frames + self.view_delay
-        self._views = deque((due + k // VIEWS_PER_FRAME, memory_id, view) for k, view in enumerate(views))
+        if not queued or any(queued_for != memory_id for _, queued_for, _ in self._views):
+            self._views.clear()
+        ahead = len(self._views)
+        self._views.extend((due + (ahead + k) // VIEWS_PER_FRAME, memory_id, view) for k, view in enumerate(views))
 
     def _arriving(self, level: float) -> list[Recall]:
         """Deliver the views due by this frame: kept as copies of a new memory, or matched (a second look)."""

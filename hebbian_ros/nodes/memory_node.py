@@ -9,7 +9,8 @@ Structural plasticity (``structural``, ``max_capacity``; see :mod:`hebbian_ros.c
 :mod:`hebbian_ros.core.structure.neurogenesis`): on an a-ha memory grows duplicate copies of the confirmed memory,
 prunes unused ones and asks for new units when full; every change is published on ``hebbian/structure``
 (hebbian_ros/StructuralEvent), where a GROWTH grant from the neuromodulator adds the units. A gaze view
-(``gaze_view`` > 0: the sensor's look around a newly stored stimulus) becomes a copy of the memory stored
+(``gaze_view`` > 0: the sensor's look around a newly stored stimulus, or a frame of the look sent back as first seen,
+which memory asked for with ``episode_views``) becomes a copy of the memory that stored or asked for it
 last (:meth:`~hebbian_ros.core.memory.pattern_memory.PatternMemory.learn_view`); no verdict is published. A second-look
 view (``second_look``: the sensor's answer to a verdict with ``look_again``) is matched
 (:meth:`~hebbian_ros.core.memory.pattern_memory.PatternMemory.recognise_view`); one that recognises a memory is
@@ -55,7 +56,7 @@ class MemoryNode(Node):
         self.max_rate = parameters["max_rate"]
         self.population = parameters["population"]
         self.level = 0.0
-        self.looked_at = -1  #: the memory stored last: the sensor's gaze views that follow are its views
+        self.looked_at = -1  #: the memory stored or asking for a view last: the sensor's views that follow are its
         self.rejections = Rejections(self)
         self.checkpointing = Checkpointing(self, self.memory.state_dict, self.memory.load_state_dict)
         self.recognition_pub = self.create_publisher(Recognition, "hebbian/recognition", qos.EVENT)
@@ -150,7 +151,7 @@ class MemoryNode(Node):
                 self.publish_structure(msg.header)
             return
         recall = self.memory.recall(pattern, self.level, replay=msg.replay)
-        if recall.stored:
+        if recall.stored or recall.keep_view:  # the views the sensor sends back are this memory's
             self.looked_at = recall.memory_id
         self.publish_verdict(msg, recall, inhibit=not msg.replay)
 
@@ -176,6 +177,8 @@ class MemoryNode(Node):
             stored=recall.stored,
             memory_size=self.memory.size,
             look_again=recall.look_again,
+            look_frames=recall.look_frames,
+            keep_view=recall.keep_view,
         )
         self.recognition_pub.publish(verdict)
         self.publish_structure(msg.header)

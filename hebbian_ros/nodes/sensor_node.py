@@ -9,7 +9,9 @@ sensor also follows ``hebbian/recognition``: when memory stores a new memory it 
 and publishes its views from moved gazes (``gaze_view`` 1, 2, ...; :mod:`hebbian_ros.core.sensing.gaze`),
 which memory keeps as copies of the new memory: ``VIEWS_PER_FRAME`` with each of the next frames, as a stream
 topic keeps only the last few messages a busy reader has not taken yet (all 12 at once, layers under load passed
-5 of them on to memory: CI rehearsal 2026-12-05).
+5 of them on to memory: CI rehearsal 2026-12-05). With memory's ``episode_views`` it also sends the frames of the
+look memory asks for (``Recognition.look_frames`` before a store, ``Recognition.keep_view``) as first seen, each
+stamped as its frame (:meth:`~hebbian_ros.core.sensing.retina.Retina.as_first_seen`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from hebbian_ros.core.sensing.compressed import decode_compressed
 from hebbian_ros.core.sensing.gaze import VIEWS_PER_FRAME
 from hebbian_ros.core.sensing.habituation import HabituationParams
 from hebbian_ros.core.sensing.image_decoding import decode_image
-from hebbian_ros.core.sensing.retina import Retina, RetinaParams, check_pressure
+from hebbian_ros.core.sensing.retina import RECENT_FRAMES, Retina, RetinaParams, check_pressure
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition, Touch
 from hebbian_ros.nodes.conversions import StampClock, rates_to_msg
 from hebbian_ros.nodes.diagnostics import (
@@ -55,7 +57,9 @@ class SensorNode(Node):
         self.stamps = StampClock()
         self.rejections = Rejections(self)
         self._last_header = None
-        self._views: deque = deque()  # gaze views of the memory stored last, (k, rates), still to publish
+        self._views: deque = deque()  # views still to publish: (k, rates, second_look, header or None)
+        self._views_for = -1  # the memory they were asked for (-1: a second look's)
+        self._headers: deque = deque(maxlen=RECENT_FRAMES)  # the recent frames' headers, as the retina keeps them
         self.max_pixels, self.jpeg_field_pixels = parameters["max_pixels"], parameters["jpeg_field_pixels"]
         if self.jpeg_field_pixels and self.retina.params.edges:  # edge cells work on edge_resolution px per field
             self.jpeg_field_pixels = max(self.jpeg_field_pixels, self.retina.params.edge_resolution)
@@ -160,20 +164,44 @@ class SensorNode(Node):
 
     def on_recognition(self, msg: Recognition) -> None:
         """Publish the stimulus at the fixation and from moved gazes (``gaze_view`` 1…): to be kept when memory stored
-        a new memory, to be matched (``second_look``) when memory asks to look again at a stimulus it did not know."""
-        if not (msg.stored or msg.look_again):
-            return
-        second_look = not msg.stored
-        # a new memory or a new stimulus: the views still queued belong to the last one
-        self._views = deque((k, view, second_look) for k, view in enumerate(self.retina.look_around(), start=1))
-        self._publish_views(self._last_header or msg.header)
+        a new memory, to be matched (``second_look``) when memory asks to look again at a stimulus it did not know.
+        Memory may also ask for frames of the look as first seen (``look_frames`` before the stored one, or the frame
+        itself, ``keep_view``): they follow as fixations, each stamped as its frame."""
+        if msg.stored or msg.look_again:
+            second_look = not msg.stored
+            # a new memory or a new stimulus: the views still queued belong to the last one
+            self._views = deque(
+                (k, view, second_look, None) for k, view in enumerate(self.retina.look_around(), start=1)
+            )
+            self._views_for = msg.memory_id if msg.stored else -1
+            if msg.stored:
+                self._views.extend(self._as_first_seen(msg.header.stamp, msg.look_frames, before=True))
+            self._publish_views(self._last_header or msg.header)
+        elif msg.keep_view:  # a further side of the memory being learned: it follows the views still queued for it
+            if self._views_for != msg.memory_id:
+                self._views.clear()
+            self._views_for = msg.memory_id
+            self._views.extend(self._as_first_seen(msg.header.stamp, 1, before=False))
+
+    def _as_first_seen(self, stamp, count: int, before: bool) -> list[tuple]:
+        """Queue entries for the ``count`` frames before the one stamped ``stamp`` (``before``), or that frame, as
+        first seen (:meth:`Retina.as_first_seen`); none when that frame is no longer kept."""
+        headers = list(self._headers)
+        index = next(
+            (i for i in range(len(headers) - 1, -1, -1) if headers[i].stamp == stamp), None
+        )  # the newest frame with that stamp
+        if index is None or count <= 0:
+            return []
+        end = index if before else index + 1
+        views = self.retina.as_first_seen(count if before else 1, skip=len(headers) - end)
+        return [(1, view, False, header) for view, header in zip(views, headers[end - len(views) : end])]
 
     def _publish_views(self, header) -> None:
         for _ in range(min(VIEWS_PER_FRAME, len(self._views))):
-            k, view, second_look = self._views.popleft()
+            k, view, second_look, own = self._views.popleft()
             self.rates_pub.publish(
                 rates_to_msg(
-                    header,
+                    own or header,
                     self.population,
                     self.shape,
                     view,
@@ -193,6 +221,7 @@ class SensorNode(Node):
 
     def _publish(self, rates, header) -> None:
         self._last_header = header
+        self._headers.append(header)
         self.rates_pub.publish(rates_to_msg(header, self.population, self.shape, rates, self.retina.max_rate))
         if self._views:
             self._publish_views(header)

@@ -183,6 +183,9 @@ def selective_gain(rates: np.ndarray) -> np.ndarray:
 
 #: feedback messages kept to take effect on later frames when several arrive between two (about 0.27 s at 30 Hz)
 FEEDBACK_BACKLOG = 8
+#: frames whose drive the retina keeps to sense them again as first seen (:meth:`Retina.as_first_seen`): memory asks for
+#: up to 64 of a look's frames (``episode_views``), and a node's sensor may have seen a few more by the time it asks
+RECENT_FRAMES = 72
 
 
 class Retina:
@@ -225,6 +228,7 @@ class Retina:
         self.image: np.ndarray | None = None  #: the last camera image (by reference), for gaze views
         self._fed_back = False  # a feedback message was applied since the last frame
         self._backlog: deque = deque(maxlen=FEEDBACK_BACKLOG)  # further ones, one per frame from the next on
+        self._recent: deque = deque(maxlen=RECENT_FRAMES)  # the last frames' drive, for :meth:`as_first_seen`
 
     def see(self, image: np.ndarray, dt: float, *, validate: bool = True) -> np.ndarray:
         """Rates [Hz] for one camera frame (H, W) or (H, W, 1 or 3) in [0, 1], ``dt`` seconds after the last.
@@ -266,6 +270,7 @@ class Retina:
         if self._backlog:
             self._feed_back(self._backlog.popleft())
         self.drive = drive
+        self._recent.append(drive)
         return self.rates
 
     def _drive(self, fields: np.ndarray, edges: np.ndarray | None) -> np.ndarray:
@@ -335,6 +340,22 @@ class Retina:
             return None
         rates, _ = sense(self.kept, 0.0, initial_state(self.shape), self._params.habituation, validate=False)
         return rates
+
+    def as_first_seen(self, count: int, skip: int = 0) -> list[np.ndarray]:
+        """Rates [Hz] of recent frames, each as first seen (full gain, nothing adapted, as :meth:`replay` senses):
+        the ``count`` frames before the last ``skip`` ones, oldest first; fewer if fewer were kept (``RECENT_FRAMES``).
+
+        What memory keeps of a look (``episode_views``) is the stimulus, not the sensor's adapted and inhibited state
+        at that frame. The retina's own state does not change.
+        """
+        count, skip = check.as_int("count", count, minimum=0), check.as_int("skip", skip, minimum=0)
+        end = len(self._recent) - skip
+        state = initial_state(self.shape)
+        habituation = self._params.habituation
+        return [
+            sense(drive, 0.0, state, habituation, validate=False)[0]
+            for drive in list(self._recent)[max(end - count, 0) : max(end, 0)]
+        ]
 
     def look_around(self) -> list[np.ndarray]:
         """Rates [Hz] of the last camera image at the fixation and from moved gazes (:mod:`.gaze`).

@@ -114,9 +114,22 @@ def turning(steps: int) -> list[np.ndarray]:
     return [(1 - t) * first + t * last for t in np.linspace(0.0, 1.0, steps)]
 
 
-def learn_turning(mem: PatternMemory, frames: list[np.ndarray]) -> list:
-    recalls = [mem.recall(frame, 1.0) for frame in frames]
-    mem.recall(np.zeros(DIM, np.float32), 1.0)  # the episode ends
+def answer(mem: PatternMemory, recall, frames: list[np.ndarray], k: int) -> None:
+    """What the sensor does with frame ``k``'s verdict: sends back, as first seen, the look's frames before a store
+    (``look_frames``) or the frame memory wants kept (``keep_view``). Here the frames are already as first seen."""
+    if recall.stored:
+        for frame in frames[k - recall.look_frames : k]:
+            mem.learn_view(recall.memory_id, frame)
+    if recall.keep_view:
+        mem.learn_view(recall.memory_id, frames[k])
+
+
+def learn_turning(mem: PatternMemory, frames: list[np.ndarray], level: float = 1.0) -> list:
+    recalls = []
+    for k, frame in enumerate(frames):
+        recalls.append(mem.recall(frame, level))
+        answer(mem, recalls[-1], frames, k)
+    mem.recall(np.zeros(DIM, np.float32), level)  # the episode ends
     return recalls
 
 
@@ -126,6 +139,7 @@ def test_a_turning_stimulus_keeps_each_side_it_showed_only_with_episode_views(ep
     frames = turning(25)
     recalls = learn_turning(mem, frames)
     assert recalls[0].stored and mem.size == 1  # one stimulus, one memory, however far it turned
+    assert any(r.keep_view for r in recalls) is episode_views
     first, last = mem.recall(frames[0], 0.0), mem.recall(frames[-1], 0.0)
     assert last.familiar and last.memory_id == recalls[0].memory_id
     if episode_views:
@@ -136,19 +150,37 @@ def test_a_turning_stimulus_keeps_each_side_it_showed_only_with_episode_views(ep
         assert not first.familiar
 
 
-def test_episode_views_keep_nothing_from_a_replay_or_without_learning():
+def adapted(pattern: np.ndarray) -> np.ndarray:
+    """``pattern`` as a sensor adapted to it and inhibited by memory's feedback sends it: its strongest units slowed."""
+    return pattern / (1.0 + pattern / 20.0)
+
+
+def test_memory_keeps_a_new_side_as_seen_live_and_then_as_first_seen():
+    """The live frame is the sensor adapted and inhibited, as a revisit's later frames are; the frame as first seen
+    is what a fresh look shows. Memory keeps the first at once and asks the sensor for the second."""
     mem = memory(episode_views=True)
     frames = turning(25)
-    a = mem.recall(frames[0], 1.0).memory_id
-    mem.recall(frames[6], 0.0)  # learning off: no plasticity spent
-    mem.recall(frames[6], 1.0, replay=True)  # a replay consolidates what is stored, it shows no new side
-    assert mem.copies[a] == 0
-    mem.recall(frames[6], 1.0)
-    assert mem.copies[a] == 1
+    a = mem.recall(adapted(frames[0]), 1.0).memory_id
+    recall = mem.recall(adapted(frames[8]), 1.0)
+    assert recall.keep_view and recall.memory_id == a
+    assert mem.copies[a] == 1  # the side as seen live
+    assert mem.learn_view(a, frames[8])  # the sensor's answer: the side as first seen
+    assert mem.copies[a] == 2
+    assert mem.match(frames[8]) == (a, pytest.approx(1.0))
+    assert not mem.recall(adapted(frames[8]), 1.0).keep_view  # that side is held now
+
+
+def test_episode_views_ask_nothing_for_a_replay_or_without_learning():
+    mem = memory(episode_views=True)
+    frames = turning(25)
+    mem.recall(frames[0], 1.0)
+    assert not mem.recall(frames[6], 0.0).keep_view  # learning off: no plasticity spent
+    assert not mem.recall(frames[6], 1.0, replay=True).keep_view  # a replay shows no new side
+    assert mem.recall(frames[6], 1.0).keep_view
 
 
 @pytest.mark.parametrize("episode_views", [False, True])
-def test_the_store_captures_the_sides_a_look_showed_while_novelty_built_up(episode_views):
+def test_the_store_asks_for_the_sides_a_look_showed_while_novelty_built_up(episode_views):
     mem = memory(episode_views=episode_views)
     frames = turning(25)
     for frame in frames[:12]:  # learning mode not yet on: nothing stored, no plasticity
@@ -156,15 +188,17 @@ def test_the_store_captures_the_sides_a_look_showed_while_novelty_built_up(episo
     assert mem.size == 0
     recall = mem.recall(frames[12], 1.0)
     assert recall.stored
+    assert recall.look_frames == (12 if episode_views else 0)  # the look's frames before the store
+    answer(mem, recall, frames, 12)
     first = mem.recall(frames[0], 0.0)
     assert first.familiar is episode_views  # the first side, seen before the store, is kept only with episode_views
     assert mem.copies[recall.memory_id] >= (2 if episode_views else 0)
 
 
-def test_tags_of_an_earlier_look_are_not_captured():
+def test_a_store_asks_only_for_its_own_look():
     mem = memory(episode_views=True)
     for frame in turning(12):
         mem.recall(frame, 0.0)
     mem.recall(np.zeros(DIM, np.float32), 0.0)  # silence: that look ended
-    recall = mem.recall(sparse(7), 1.0)  # another stimulus is stored
-    assert recall.stored and mem.copies[recall.memory_id] == 0
+    recall = mem.recall(sparse(7), 1.0)  # another stimulus is stored at its first frame
+    assert recall.stored and recall.look_frames == 0

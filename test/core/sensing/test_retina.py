@@ -171,3 +171,36 @@ def test_an_edge_weight_of_zero_silences_the_edge_cells_and_a_negative_one_is_re
     assert not retina.drive[..., -retina.params.edge_units :].any()
     with pytest.raises(ValueError, match="edge_weight"):
         RetinaParams(edge_weight=-1.0)
+
+
+def test_recent_frames_sensed_again_as_first_seen_carry_no_adaptation_or_feedback():
+    """What memory keeps of a look (``episode_views``) is each frame as a fresh look would sense it, whatever the
+    sensor had adapted to and memory's feedback had inhibited by then; asking changes nothing in the retina."""
+    params = RetinaParams()
+    retina = Retina(params)
+    shown = ["red_box", "blue_disc", "green_bar"]
+    live = []
+    for name in shown:
+        for _ in range(10):
+            live.append(retina.see(image(name), DT))
+            retina.inhibit(MEMORY.default("inhibition_strength"))
+    rates, state = retina.rates.copy(), retina.state
+    first_seen = [Retina(params).see(image(name), 0.0) for name in shown]
+
+    again = retina.as_first_seen(2, skip=1)  # the frames before the last: the 9th and 10th of green_bar
+    assert len(again) == 2
+    for view in again:
+        np.testing.assert_allclose(view, first_seen[2], rtol=1e-6)
+        assert cosine(view, live[-1]) < 0.999  # the live frame had adapted: its pattern, not only its gain, changed
+    oldest = retina.as_first_seen(30)
+    assert len(oldest) == 30
+    np.testing.assert_allclose(oldest[0], first_seen[0], rtol=1e-6)
+    np.testing.assert_allclose(oldest[10], first_seen[1], rtol=1e-6)
+    np.testing.assert_array_equal(retina.rates, rates)
+    assert retina.state is state
+    assert len(retina.as_first_seen(100)) == 30  # no more than were seen
+    assert retina.as_first_seen(3, skip=30) == [] and retina.as_first_seen(0) == []
+    retina.reset()  # a fresh look forgets the frames before it
+    assert retina.as_first_seen(5) == []
+    with pytest.raises(ValueError, match="count"):
+        retina.as_first_seen(-1)
