@@ -98,12 +98,13 @@ def test_memory_node_asks_for_its_look_and_keeps_what_the_sensor_sends_back(cont
         look = [(1 - t) * first + t * last for t in np.linspace(0.0, 1.0, 20)]  # a stimulus turning in view
         verdicts = listener.got["hebbian/recognition"]
         memory.on_learning_mode(LearningMode(active=True, level=1.0, cause=LearningMode.CAUSE_MANUAL))
-        for k in range(4):
-            memory.on_rates(_rates(look[k]))
+        for k in range(4):  # live: the sensor adapting to the stimulus
+            memory.on_rates(_rates(adapted(look[k])))
         listener.drain(0.3)
         stored = [v for v in verdicts if v.stored]
         assert len(stored) == 1 and stored[0].look_frames == 3  # stored at the 4th frame: three came before
         memory_id = stored[0].memory_id
+        assert memory.memory.match(adapted(look[0]).astype(np.float32))[1] > 0.999  # kept as seen live
         assert memory.memory.match(look[0].astype(np.float32))[1] < 0.99
         for pattern in look[:3]:  # the sensor's answer: the look's first frames, as first seen
             memory.on_rates(_rates(pattern, gaze_view=1))

@@ -38,8 +38,9 @@ OWN_VIEWS_NEEDED = 10
 OWN_VIEWS_KEPT = 1000
 #: nearest-other samples above the threshold's quantile a second look waits for (100 memories at quantile 0.97)
 SECOND_LOOK_TAIL = 3
-#: ``episode_views``: at most this many of a look's frames before its store are asked back from the sensor
-LOOK_FRAMES_ASKED = 64
+#: ``episode_views``: frames of the current look kept as tags until memory stores or the look ends; as many of the
+#: look's frames before a store are asked back from the sensor
+TAGGED_FRAMES = 64
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,8 @@ class MemoryParams:
         calibrated on entry-against-entry samples; the live frame keeps its own threshold (5u).
     :param episode_views: a learning episode keeps each side its stimulus showed, as copies
         (:meth:`PatternMemory.learn_view`; a side is a frame none of the memory's entries holds within
-        ``structural.distinct_below``): the frames of the look before memory stored it (``Recall.look_frames``),
-        and, while the episode lasts, a recognised or held frame instead of moving the prototype: as memory sees it
+        ``structural.distinct_below``): the frames of the look before memory stored it (tagged as they came, captured
+        by the store, and as first seen: ``Recall.look_frames``), and, while the episode lasts, a recognised or held frame instead of moving the prototype: as memory sees it
         live, and as first seen (``Recall.keep_view``). The sensor sends the frames as first seen (full gain, nothing
         adapted) when memory asks, as it sends gaze views. Without it an object turning in view kept the one frame memory stored, a
         dozen frames into the look, and consolidation dragged its prototype along to the last side. Needs
@@ -219,8 +220,8 @@ class Recall(NamedTuple):
     stored: bool  #: the pattern was stored as a new memory
     unpropagated: float  #: mean rate that did not propagate [Hz] (0 when familiar)
     look_again: bool = False  #: a new stimulus memory does not know: its gaze views may (``second_look``)
-    #: ``episode_views``, on a store: the look's frames before this one, which memory keeps as views of the new memory
-    #: once the sensor sends them as first seen (:meth:`learn_view`)
+    #: ``episode_views``, on a store: the look's frames before this one, which memory kept as seen and keeps as views
+    #: of the new memory as first seen too once the sensor sends them (:meth:`learn_view`)
     look_frames: int = 0
     #: ``episode_views``: this frame showed a side of the episode's memory that none of its entries held; memory kept it
     #: as a view, and keeps it as first seen too once the sensor sends that (:meth:`learn_view`)
@@ -254,6 +255,7 @@ class PatternMemory:
             )
         )
         self._episode: deque = deque(maxlen=structural.episode_samples if structural else 1)
+        self._tags: deque = deque(maxlen=TAGGED_FRAMES)  # the look's frames (unit norm) until a store: episode_views
         self._demand = None if params.neurogenesis is None else GrowthDemand(params.neurogenesis.wait_samples)
         self._events: deque = deque(maxlen=256)
         #: similarities of learning samples to the memory their episode is about (its own later views)
@@ -629,7 +631,8 @@ class PatternMemory:
                 if slot >= 0:  # -1: a full memory waits for neurogenesis
                     memory_id, similarity, stored = slot, 1.0, True
                     if self.params.episode_views and self.pool is not None:
-                        look_frames = min(self._look_frames - 1, LOOK_FRAMES_ASKED)
+                        look_frames = min(self._look_frames - 1, TAGGED_FRAMES)
+                    self._capture_tags(slot)
         if learning_level > 0 and not stored and memory_id >= 0 and memory_id == episode_memory:
             self.own_views.append(min(cosine if familiar else similarity, 1.0))  # a later view of its stimulus
         if learning_level == 0 or (familiar and memory_id != self._path):
@@ -643,6 +646,8 @@ class PatternMemory:
             self._prune()
             if familiar or stored or drift > 0:
                 self._episode.append((memory_id, _unit(pattern)))
+        if self.params.episode_views and not replay and not stored:
+            self._tags.append(_unit(pattern))
         look_again = (
             self.params.second_look
             and not (familiar or stored or self._looked_again)
@@ -694,6 +699,21 @@ class PatternMemory:
             self._held, self._held_similarity = memory_id, best
         return Recall(memory_id, best, True, False, 0.0)
 
+    def _capture_tags(self, memory_id: int) -> None:
+        """``episode_views``: a new memory keeps the distinct frames its look showed before memory stored it, as seen.
+
+        Memory stores only once novelty has built up (a dozen frames into a look), and an object turning meanwhile
+        showed sides the stored frame does not: the frames were tagged as they came, and the store captures them
+        (synaptic tagging and capture: Frey & Morris 1997). They are the frames as the adapting sensor sent them, as a
+        revisit's first frames come (RESULTS 5w); the sensor sends the same frames as first seen (``look_frames``).
+        """
+        if self._tags and self.pool is not None:
+            candidates = np.stack(self._tags)
+            distinct_below = self.params.structural.distinct_below
+            chosen = select_copies(candidates, self._entries_of(memory_id), len(candidates), distinct_below)
+            self._add_copies(memory_id, chosen)
+        self._tags.clear()
+
     def _entries_of(self, memory_id: int) -> np.ndarray:
         """Memory ``memory_id``'s entries as stored: its prototype, then its copies (structural plasticity)."""
         return np.vstack([self.patterns[memory_id][None], self.pool.entries[self.pool.owner == memory_id]])
@@ -704,16 +724,17 @@ class PatternMemory:
 
         The live frame is the side as the sensor sees it by then, adapted to the stimulus and inhibited by memory's
         own feedback, as a revisit's later frames will be; the frame as first seen is the side as a fresh look shows it.
-        Memory keeps both: a look turning ±20° gave a 30° pose 0.992 and 0.984 on two seeds with both, 0.987 and 0.975
+        Memory keeps both: a look turning ±20° gave a 30° pose 0.992 and 0.983 on two seeds with both, 0.987 and 0.975
         with the first-seen frames alone, 0.981 and 0.961 with the live ones alone (RESULTS 5zb).
         """
         return self.params.episode_views and not replay and self._keep_view(memory_id, _unit(pattern))
 
     def _end_look(self, *, silent: bool) -> None:
-        """An onset or silence (``silent``) ends the look: the episode's claim on later frames, the a-ha's path and the
-        second look; silence also ends a held recognition and forgets the frame onsets compare with."""
+        """An onset or silence (``silent``) ends the look: the episode's claim on later frames, the a-ha's path, the
+        second look and the tags; silence also ends a held recognition and forgets the frame onsets compare with."""
         self._path = self._current = -1
         self._looked_again = False
+        self._tags.clear()
         self._look_frames = 0
         if silent:
             self._held = -1

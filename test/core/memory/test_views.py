@@ -180,19 +180,22 @@ def test_episode_views_ask_nothing_for_a_replay_or_without_learning():
 
 
 @pytest.mark.parametrize("episode_views", [False, True])
-def test_the_store_asks_for_the_sides_a_look_showed_while_novelty_built_up(episode_views):
+def test_the_store_keeps_the_sides_a_look_showed_as_seen_and_asks_for_them_as_first_seen(episode_views):
     mem = memory(episode_views=episode_views)
     frames = turning(25)
-    for frame in frames[:12]:  # learning mode not yet on: nothing stored, no plasticity
-        assert not mem.recall(frame, 0.0).stored
+    for frame in frames[:12]:  # learning mode not yet on: nothing stored, no plasticity; the sensor adapting
+        assert not mem.recall(adapted(frame), 0.0).stored
     assert mem.size == 0
-    recall = mem.recall(frames[12], 1.0)
+    recall = mem.recall(adapted(frames[12]), 1.0)
     assert recall.stored
     assert recall.look_frames == (12 if episode_views else 0)  # the look's frames before the store
-    answer(mem, recall, frames, 12)
-    first = mem.recall(frames[0], 0.0)
-    assert first.familiar is episode_views  # the first side, seen before the store, is kept only with episode_views
-    assert mem.copies[recall.memory_id] >= (2 if episode_views else 0)
+    seen = mem.recall(adapted(frames[0]), 0.0)
+    assert seen.familiar is episode_views  # the first side, seen before the store, is kept only with episode_views
+    assert mem.match(frames[0])[1] < 0.99  # ... as the adapting sensor sent it
+    answer(mem, recall, frames, 12)  # the sensor sends the frames as first seen
+    if episode_views:
+        assert mem.match(frames[0]) == (recall.memory_id, pytest.approx(1.0))
+    assert mem.copies[recall.memory_id] >= (4 if episode_views else 0)
 
 
 def test_a_store_asks_only_for_its_own_look():
