@@ -219,7 +219,8 @@ class Loop:
             else:
                 for view in views:
                     self.memory.learn_view(recall.memory_id, self.top(view, level))
-        if recall.keep_view:  # memory kept a new side as it saw it live: the sensor sends it as first seen too
+        # a new side kept as seen live: the sensor sends it as first seen too (a second look comes first, as in the node)
+        if recall.keep_view and not recall.look_again:
             views = self.retina.as_first_seen(1)
             if self.view_delay:
                 self._send(recall.memory_id, views, queued=True)

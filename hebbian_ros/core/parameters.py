@@ -474,9 +474,9 @@ MEMORY = Schema(
         False,
         "A learning episode keeps each side its stimulus showed as copies (a frame none of the memory's entries "
         "holds within copy_distinct_below): the look's frames before memory stored it and, while the episode lasts, "
-        "recognised or held frames instead of moving the prototype, as seen live and as first seen (full gain: the sensor "
-        "sends them when memory asks). Without it an object turning in view kept only the frame memory stored, and consolidation dragged "
-        "the prototype to the last side.",
+        "recognised or held frames instead of moving the prototype, as seen live and as first seen (full gain: the "
+        "sensor sends them when memory asks). Without it an object turning in view kept only the frame memory stored, "
+        "and consolidation dragged the prototype to the last side.",
     ),
     _p(
         "steady_frames",

@@ -100,12 +100,12 @@ class MemoryParams:
         calibrated on entry-against-entry samples; the live frame keeps its own threshold (5u).
     :param episode_views: a learning episode keeps each side its stimulus showed, as copies
         (:meth:`PatternMemory.learn_view`; a side is a frame none of the memory's entries holds within
-        ``structural.distinct_below``): the frames of the look before memory stored it (tagged as they came, captured
-        by the store, and as first seen: ``Recall.look_frames``), and, while the episode lasts, a recognised or held frame instead of moving the prototype: as memory sees it
-        live, and as first seen (``Recall.keep_view``). The sensor sends the frames as first seen (full gain, nothing
-        adapted) when memory asks, as it sends gaze views. Without it an object turning in view kept the one frame memory stored, a
-        dozen frames into the look, and consolidation dragged its prototype along to the last side. Needs
-        ``structural``.
+        ``structural.distinct_below``): the frames of the look before memory stored it (tagged as they came and
+        captured by the store; as first seen: ``Recall.look_frames``), and, while the episode lasts, a recognised or
+        held frame instead of moving the prototype (as seen live; as first seen: ``Recall.keep_view``). The sensor sends
+        frames as first seen (full gain, nothing adapted) when memory asks, as it sends gaze views. Without it an object
+        turning in view kept the one frame memory stored, a dozen frames into the look, and consolidation dragged its
+        prototype along to the last side. Needs ``structural``.
     :param steady_frames: a novel pattern is stored only once its look has lasted more than this many frames
         without an onset (``onset_similarity``). A look's first frames mix the new stimulus with the sensor's
         adaptation to the scene before; stored then (a learning mode still on from the stimulus before), they are an
@@ -724,8 +724,8 @@ class PatternMemory:
 
         The live frame is the side as the sensor sees it by then, adapted to the stimulus and inhibited by memory's
         own feedback, as a revisit's later frames will be; the frame as first seen is the side as a fresh look shows it.
-        Memory keeps both: a look turning ±20° gave a 30° pose 0.992 and 0.983 on two seeds with both, 0.987 and 0.975
-        with the first-seen frames alone, 0.981 and 0.961 with the live ones alone (RESULTS 5zb).
+        Memory keeps both: a look turning ±20° gave a 30° pose 0.992 and 0.983 on two seeds with both, 0.987 and
+        0.975 with the first-seen frames alone, 0.981 and 0.961 with the live ones alone (RESULTS 5zb).
         """
         return self.params.episode_views and not replay and self._keep_view(memory_id, _unit(pattern))
 
