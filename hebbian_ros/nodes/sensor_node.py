@@ -193,7 +193,7 @@ class SensorNode(Node):
         if index is None or count <= 0:
             return []
         end = index if before else index + 1
-        views = self.retina.as_first_seen(count if before else 1, skip=len(headers) - end)
+        views = self.retina.as_first_seen(count, skip=len(headers) - end)
         return [(1, view, False, header) for view, header in zip(views, headers[end - len(views) : end])]
 
     def _publish_views(self, header) -> None:
