@@ -23,13 +23,14 @@ from collections.abc import Callable
 import numpy as np
 from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage, Image
+from std_msgs.msg import Header
 
 from hebbian_ros.core.parameters import SENSOR
 from hebbian_ros.core.sensing.compressed import decode_compressed
 from hebbian_ros.core.sensing.gaze import VIEWS_PER_FRAME
 from hebbian_ros.core.sensing.habituation import HabituationParams
 from hebbian_ros.core.sensing.image_decoding import decode_image
-from hebbian_ros.core.sensing.retina import RECENT_FRAMES, Retina, RetinaParams, check_pressure
+from hebbian_ros.core.sensing.retina import Retina, RetinaParams, check_pressure
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition, Touch
 from hebbian_ros.nodes.conversions import StampClock, rates_to_msg
 from hebbian_ros.nodes.diagnostics import (
@@ -59,7 +60,6 @@ class SensorNode(Node):
         self._last_header = None
         self._views: deque = deque()  # views still to publish: (k, rates, second_look, header or None)
         self._views_for = -1  # the memory they were asked for (-1: a second look's)
-        self._headers: deque = deque(maxlen=RECENT_FRAMES)  # the recent frames' headers, as the retina keeps them
         self.max_pixels, self.jpeg_field_pixels = parameters["max_pixels"], parameters["jpeg_field_pixels"]
         if self.jpeg_field_pixels and self.retina.params.edges:  # edge cells work on edge_resolution px per field
             self.jpeg_field_pixels = max(self.jpeg_field_pixels, self.retina.params.edge_resolution)
@@ -117,7 +117,9 @@ class SensorNode(Node):
                 msg.height, msg.width, msg.encoding, msg.step, msg.data, bool(msg.is_bigendian), self.max_pixels
             )
             # unchecked: a decoded image is valid by construction
-            self._publish(self.retina.see(image, self._dt(msg.header), validate=False), msg.header)
+            self._publish(
+                self.retina.see(image, self._dt(msg.header), validate=False, tag=msg.header.stamp), msg.header
+            )
         except ValueError as error:
             self.rejections.reject(self.input_topic, error)
 
@@ -126,7 +128,9 @@ class SensorNode(Node):
         self._last_frame = msg
         try:
             image = decode_compressed(msg.format, msg.data, self.max_pixels, self.grid, self.jpeg_field_pixels)
-            self._publish(self.retina.see(image, self._dt(msg.header), validate=False), msg.header)
+            self._publish(
+                self.retina.see(image, self._dt(msg.header), validate=False, tag=msg.header.stamp), msg.header
+            )
         except ValueError as error:
             self.rejections.reject(self.input_topic, error)
 
@@ -137,7 +141,8 @@ class SensorNode(Node):
             if msg.rows * msg.cols == 0 or pressure.size != msg.rows * msg.cols:
                 raise ValueError(f"pressure: {pressure.size} values for a {msg.rows}x{msg.cols} grid")
             taxels = check_pressure(pressure.reshape(msg.rows, msg.cols))
-            self._publish(self.retina.touch(taxels, self._dt(msg.header), validate=False), msg.header)
+            rates = self.retina.touch(taxels, self._dt(msg.header), validate=False, tag=msg.header.stamp)
+            self._publish(rates, msg.header)
         except ValueError as error:
             self.rejections.reject(self.input_topic, error)
 
@@ -185,16 +190,12 @@ class SensorNode(Node):
 
     def _as_first_seen(self, stamp, count: int, before: bool) -> list[tuple]:
         """Queue entries for the ``count`` frames before the one stamped ``stamp`` (``before``), or that frame, as
-        first seen (:meth:`Retina.as_first_seen`); none when that frame is no longer kept."""
-        headers = list(self._headers)
-        index = next(
-            (i for i in range(len(headers) - 1, -1, -1) if headers[i].stamp == stamp), None
-        )  # the newest frame with that stamp
-        if index is None or count <= 0:
-            return []
-        end = index if before else index + 1
-        views = self.retina.as_first_seen(count, skip=len(headers) - end)
-        return [(1, view, False, header) for view, header in zip(views, headers[end - len(views) : end])]
+        first seen (:meth:`Retina.tagged_as_first_seen`), each with its frame's stamp; none when that frame is gone."""
+        frame_id = self._last_header.frame_id if self._last_header is not None else ""
+        return [
+            (1, view, False, Header(stamp=tag, frame_id=frame_id))
+            for tag, view in self.retina.tagged_as_first_seen(stamp, count, before=before)
+        ]
 
     def _publish_views(self, header) -> None:
         for _ in range(min(VIEWS_PER_FRAME, len(self._views))):
@@ -221,7 +222,6 @@ class SensorNode(Node):
 
     def _publish(self, rates, header) -> None:
         self._last_header = header
-        self._headers.append(header)
         self.rates_pub.publish(rates_to_msg(header, self.population, self.shape, rates, self.retina.max_rate))
         if self._views:
             self._publish_views(header)

@@ -228,16 +228,17 @@ class Retina:
         self.image: np.ndarray | None = None  #: the last camera image (by reference), for gaze views
         self._fed_back = False  # a feedback message was applied since the last frame
         self._backlog: deque = deque(maxlen=FEEDBACK_BACKLOG)  # further ones, one per frame from the next on
-        self._recent: deque = deque(maxlen=RECENT_FRAMES)  # the last frames' drive, for :meth:`as_first_seen`
+        self._recent: deque = deque(maxlen=RECENT_FRAMES)  # the last frames' (tag, drive), for :meth:`as_first_seen`
 
-    def see(self, image: np.ndarray, dt: float, *, validate: bool = True) -> np.ndarray:
+    def see(self, image: np.ndarray, dt: float, *, validate: bool = True, tag: object = None) -> np.ndarray:
         """Rates [Hz] for one camera frame (H, W) or (H, W, 1 or 3) in [0, 1], ``dt`` seconds after the last.
 
-        ``validate=False`` is for images valid by construction (float32 from ``decode_image``).
+        ``validate=False`` is for images valid by construction (float32 from ``decode_image``). ``tag`` names the
+        frame (a node's stamp) for :meth:`tagged_as_first_seen`.
         """
         if validate:
             dt = check.non_negative("dt", dt)
-        rates = self._sense(*self._fields(image, validate), dt)
+        rates = self._sense(*self._fields(image, validate), dt, tag)
         self.image = np.asarray(image, np.float32)  # no copy of a decoded frame
         return rates
 
@@ -251,26 +252,26 @@ class Retina:
             )
         return pool_grid(image, p.rows, p.cols, p.channels, validate=validate), edges
 
-    def touch(self, pressure: np.ndarray, dt: float, *, validate: bool = True) -> np.ndarray:
+    def touch(self, pressure: np.ndarray, dt: float, *, validate: bool = True, tag: object = None) -> np.ndarray:
         """Rates [Hz] for one (rows, cols) taxel grid of pressures [N], ``dt`` seconds after the last.
 
-        ``validate=False`` is for a grid that passed :func:`check_pressure`.
+        ``validate=False`` is for a grid that passed :func:`check_pressure`; ``tag`` as for :meth:`see`.
         """
         if validate:
             pressure, dt = check_pressure(pressure), check.non_negative("dt", dt)
         p = self._params
         taxels = np.clip(pressure[:, :, None] / p.max_pressure, 0.0, 1.0)
         self.image = None
-        return self._sense(pool_grid(taxels, p.rows, p.cols, 1, validate=False), None, dt)
+        return self._sense(pool_grid(taxels, p.rows, p.cols, 1, validate=False), None, dt, tag)
 
-    def _sense(self, fields: np.ndarray, edges: np.ndarray | None, dt: float) -> np.ndarray:
+    def _sense(self, fields: np.ndarray, edges: np.ndarray | None, dt: float, tag: object) -> np.ndarray:
         drive = self._drive(fields, edges)
         self.rates, self.state = sense(drive, dt, self.state, self._params.habituation, validate=False)
         self._fed_back = False
         if self._backlog:
             self._feed_back(self._backlog.popleft())
         self.drive = drive
-        self._recent.append(drive)
+        self._recent.append((tag, drive))
         return self.rates
 
     def _drive(self, fields: np.ndarray, edges: np.ndarray | None) -> np.ndarray:
@@ -349,12 +350,27 @@ class Retina:
         at that frame. The retina's own state does not change.
         """
         count, skip = check.as_int("count", count, minimum=0), check.as_int("skip", skip, minimum=0)
-        end = len(self._recent) - skip
+        return [rates for _, rates in self._sensed_again(count, len(self._recent) - skip)]
+
+    def tagged_as_first_seen(self, tag: object, count: int, *, before: bool) -> list[tuple[object, np.ndarray]]:
+        """(tag, rates) of the ``count`` frames before the newest one tagged ``tag`` (``before``) or ending with it,
+        each as first seen (:meth:`as_first_seen`); empty when no kept frame has that tag.
+
+        A node's answer to memory arrives frames after the frame it judged: the tag finds that frame.
+        """
+        count = check.as_int("count", count, minimum=0)
+        index = next((i for i in range(len(self._recent) - 1, -1, -1) if self._recent[i][0] == tag), None)
+        if index is None:
+            return []
+        return self._sensed_again(count, index if before else index + 1)
+
+    def _sensed_again(self, count: int, end: int) -> list[tuple[object, np.ndarray]]:
+        """(tag, rates as first seen) of the ``count`` kept frames before index ``end``, oldest first."""
         state = initial_state(self.shape)
         habituation = self._params.habituation
         return [
-            sense(drive, 0.0, state, habituation, validate=False)[0]
-            for drive in list(self._recent)[max(end - count, 0) : max(end, 0)]
+            (tag, sense(drive, 0.0, state, habituation, validate=False)[0])
+            for tag, drive in list(self._recent)[max(end - count, 0) : max(end, 0)]
         ]
 
     def look_around(self) -> list[np.ndarray]:

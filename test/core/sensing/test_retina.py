@@ -204,3 +204,33 @@ def test_recent_frames_sensed_again_as_first_seen_carry_no_adaptation_or_feedbac
     assert retina.as_first_seen(5) == []
     with pytest.raises(ValueError, match="count"):
         retina.as_first_seen(-1)
+
+
+def test_tagged_frames_are_found_by_their_tag_and_sensed_again_as_first_seen():
+    """A node's answer to memory arrives frames after the frame memory judged: the frame's tag (its stamp) finds it
+    among the recent ones, with the frames before it or alone, however many frames came since."""
+    params = RetinaParams()
+    retina = Retina(params)
+    shown = ["red_box", "blue_disc", "green_bar"]
+    for k, name in enumerate(shown):
+        retina.see(image(name), DT, tag=("frame", k))
+        retina.inhibit(MEMORY.default("inhibition_strength"))
+    for _ in range(5):  # frames that follow, tagged otherwise
+        retina.see(image("green_bar"), DT, tag="later")
+    first_seen = [Retina(params).see(image(name), 0.0) for name in shown]
+
+    before = retina.tagged_as_first_seen(("frame", 2), 5, before=True)  # only two frames came before it
+    assert [tag for tag, _ in before] == [("frame", 0), ("frame", 1)]
+    for (_, view), fresh in zip(before, first_seen):
+        np.testing.assert_allclose(view, fresh, rtol=1e-6)
+    alone = retina.tagged_as_first_seen(("frame", 1), 1, before=False)
+    assert [tag for tag, _ in alone] == [("frame", 1)]
+    np.testing.assert_allclose(alone[0][1], first_seen[1], rtol=1e-6)
+    newest = retina.tagged_as_first_seen("later", 2, before=False)  # the newest frame of a repeated tag
+    assert len(newest) == 2 and newest[-1][0] == "later"
+    assert retina.tagged_as_first_seen(("frame", 9), 3, before=True) == []  # never seen, or no longer kept
+    assert retina.tagged_as_first_seen(("frame", 2), 0, before=False) == []
+    with pytest.raises(ValueError, match="count"):
+        retina.tagged_as_first_seen(("frame", 2), -1, before=True)
+    retina.reset()
+    assert retina.tagged_as_first_seen(("frame", 2), 1, before=False) == []
