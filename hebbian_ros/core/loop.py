@@ -214,22 +214,22 @@ class Loop:
             self.retina.inhibit(self.inhibition_strength * recall.similarity)
         elif recall.stored:  # a new memory: the sensor looks around it and back over its look, memory keeps the views
             views = self.retina.look_around() + self.retina.as_first_seen(recall.look_frames, skip=1)
-            if self.view_delay:
-                self._send(recall.memory_id, views)
-            else:
-                for view in views:
-                    self.memory.learn_view(recall.memory_id, self.top(view, level))
+            self._keep_views(recall.memory_id, views, level)
         # a new side kept as seen live: the sensor sends it as first seen too (a second look comes first, as in the node)
         if recall.keep_view and not recall.look_again:
-            views = self.retina.as_first_seen(1)
-            if self.view_delay:
-                self._send(recall.memory_id, views, queued=True)
-            else:
-                for view in views:
-                    self.memory.learn_view(recall.memory_id, self.top(view, level))
+            self._keep_views(recall.memory_id, self.retina.as_first_seen(1), level, queued=True)
         structure += self._structure(learn)
         self._modulate(recall, dt, learn, broadcasts, structure)
         return Step(recall, top, tuple(broadcasts), tuple(structure))
+
+    def _keep_views(self, memory_id: int, views: list[np.ndarray], level: float, queued: bool = False) -> None:
+        """The sensor's views of memory ``memory_id`` become its copies: at once, or ``view_delay`` frames on
+        (:meth:`_send`; ``queued`` as there)."""
+        if self.view_delay:
+            self._send(memory_id, views, queued)
+        else:
+            for view in views:
+                self.memory.learn_view(memory_id, self.top(view, level))
 
     def _send(self, memory_id: int, views: list[np.ndarray], queued: bool = False) -> None:
         """The sensor's answer to a verdict, arriving ``view_delay`` frames on, ``VIEWS_PER_FRAME`` per frame; it
