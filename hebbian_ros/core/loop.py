@@ -10,8 +10,9 @@ replays and grows memory's duplicates, a replay re-presents the kept stimulus. A
 makes the sensor look around (its gaze views, as on ``hebbian/recognition`` with ``stored``), and memory
 keeps each view as a copy of it; a stimulus memory does not know at its onset gets a second look (``look_again``):
 memory matches the same gaze views, and the best that recognises a memory makes the frame familiar. In the graph the
-views come back frames later, ``VIEWS_PER_FRAME`` per frame; ``view_delay`` > 0 makes the loop wait as long (a
-familiar view then recognises and inhibits as it arrives), 0 answers within the frame. Structural events flow
+views come back frames later, a few per frame (:class:`~hebbian_ros.core.sensing.view_queue.ViewQueue`);
+``view_delay`` > 0 makes the loop wait as long (a familiar view then recognises and inhibits as it arrives), 0
+answers within the frame. Structural events flow
 as on ``hebbian/structure``: a full memory's FULL is answered by the neuromodulator's grant, and memory
 grows the granted units.
 
@@ -22,7 +23,6 @@ schema (:mod:`hebbian_ros.core.parameters`) and the same ``config/*.yaml`` files
 
 from __future__ import annotations
 
-from collections import deque
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -32,9 +32,9 @@ from hebbian_ros.core.memory.pattern_memory import PatternMemory, Recall, memory
 from hebbian_ros.core.neuromodulation.neuromodulator import Broadcast, Cause, Neuromodulator, NeuromodulatorParams
 from hebbian_ros.core.parameters import MEMORY, NEUROMODULATOR, SENSOR, read_overrides
 from hebbian_ros.core.plasticity.layer import layer_from_parameters
-from hebbian_ros.core.sensing.gaze import VIEWS_PER_FRAME
 from hebbian_ros.core.sensing.image_decoding import decode_image
 from hebbian_ros.core.sensing.retina import Retina, RetinaParams
+from hebbian_ros.core.sensing.view_queue import SECOND_LOOK, ViewQueue
 from hebbian_ros.core.structure.structural import StructuralChange, StructuralKind
 
 #: Names of the loop's nodes in config/graph.yaml (their sections of the parameter files Loop.from_config reads).
@@ -136,8 +136,8 @@ class Loop:
         self.modulator = Neuromodulator(NeuromodulatorParams.from_parameters(neuromodulator))
         self.level = 0.0
         self.view_delay = view_delay
-        #: views on their way to memory: (frame due, memory the views are of or -1 for a second look, rates)
-        self._views: deque[tuple[int, int, np.ndarray]] = deque()
+        #: views on their way to memory: (memory the views are of, or SECOND_LOOK; rates), as the sensor node queues them
+        self._views: ViewQueue[tuple[int, np.ndarray]] = ViewQueue(view_delay)
         self._frames = 0
 
     @classmethod
@@ -205,7 +205,7 @@ class Loop:
         if recall.look_again:  # a second look: the sensor's gaze views of the stimulus; memory takes the best
             views = self.retina.look_around()
             if self.view_delay:
-                self._send(-1, views)
+                self._views.answer(SECOND_LOOK, [(SECOND_LOOK, view) for view in views], self._frames)
             elif views:
                 seen = self.memory.recognise_views(np.stack([self.top(view, level) for view in views]))
                 if seen.familiar:
@@ -223,31 +223,24 @@ class Loop:
         return Step(recall, top, tuple(broadcasts), tuple(structure))
 
     def _keep_views(self, memory_id: int, views: list[np.ndarray], level: float, queued: bool = False) -> None:
-        """The sensor's views of memory ``memory_id`` become its copies: at once, or ``view_delay`` frames on
-        (:meth:`_send`; ``queued`` as there)."""
+        """The sensor's views of memory ``memory_id`` become its copies: at once, or ``view_delay`` frames on.
+
+        With a delay they answer the verdict (replacing views still on their way, which were of the stimulus before)
+        or, ``queued`` (a further frame of the same memory's look), follow those of that memory: :class:`ViewQueue`.
+        """
         if self.view_delay:
-            self._send(memory_id, views, queued)
+            queue = self._views.follow if queued else self._views.answer
+            queue(memory_id, [(memory_id, view) for view in views], self._frames)
         else:
             for view in views:
                 self.memory.learn_view(memory_id, self.top(view, level))
 
-    def _send(self, memory_id: int, views: list[np.ndarray], queued: bool = False) -> None:
-        """The sensor's answer to a verdict, arriving ``view_delay`` frames on, ``VIEWS_PER_FRAME`` per frame; it
-        replaces views still on their way (they were of the stimulus before), or with ``queued`` (a further frame of
-        the same memory's look) follows those of that memory."""
-        due = self._frames + self.view_delay
-        if not queued or any(queued_for != memory_id for _, queued_for, _ in self._views):
-            self._views.clear()
-        ahead = len(self._views)
-        self._views.extend((due + (ahead + k) // VIEWS_PER_FRAME, memory_id, view) for k, view in enumerate(views))
-
     def _arriving(self, level: float) -> list[Recall]:
         """Deliver the views due by this frame: kept as copies of a new memory, or matched (a second look)."""
         seen = []
-        while self._views and self._views[0][0] <= self._frames:
-            _, memory_id, view = self._views.popleft()
+        for memory_id, view in self._views.due(self._frames):
             top = self.top(view, level)
-            if memory_id < 0:
+            if memory_id == SECOND_LOOK:
                 seen.append(self.memory.recognise_view(top))
             elif level > 0:
                 self.memory.learn_view(memory_id, top)

@@ -17,20 +17,19 @@ stamped as its frame (:meth:`~hebbian_ros.core.sensing.retina.Retina.as_first_se
 from __future__ import annotations
 
 import sys
-from collections import deque
 from collections.abc import Callable
+from operator import attrgetter
 
 import numpy as np
 from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage, Image
-from std_msgs.msg import Header
 
 from hebbian_ros.core.parameters import SENSOR
 from hebbian_ros.core.sensing.compressed import decode_compressed
-from hebbian_ros.core.sensing.gaze import VIEWS_PER_FRAME
 from hebbian_ros.core.sensing.habituation import HabituationParams
 from hebbian_ros.core.sensing.image_decoding import decode_image
 from hebbian_ros.core.sensing.retina import Retina, RetinaParams, check_pressure
+from hebbian_ros.core.sensing.view_queue import SECOND_LOOK, ViewQueue
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition, Touch
 from hebbian_ros.nodes.conversions import StampClock, rates_to_msg
 from hebbian_ros.nodes.diagnostics import (
@@ -58,8 +57,8 @@ class SensorNode(Node):
         self.stamps = StampClock()
         self.rejections = Rejections(self)
         self._last_header = None
-        self._views: deque = deque()  # views still to publish: (k, rates, second_look, header or None)
-        self._views_for = -1  # the memory they were asked for (-1: a second look's)
+        self._views: ViewQueue[tuple] = ViewQueue()  # views still to publish: (k, rates, second_look, header or None)
+        self._frames = 0  # frames published: the views' clock
         self.max_pixels, self.jpeg_field_pixels = parameters["max_pixels"], parameters["jpeg_field_pixels"]
         if self.jpeg_field_pixels and self.retina.params.edges:  # edge cells work on edge_resolution px per field
             self.jpeg_field_pixels = max(self.jpeg_field_pixels, self.retina.params.edge_resolution)
@@ -117,9 +116,7 @@ class SensorNode(Node):
                 msg.height, msg.width, msg.encoding, msg.step, msg.data, bool(msg.is_bigendian), self.max_pixels
             )
             # unchecked: a decoded image is valid by construction
-            self._publish(
-                self.retina.see(image, self._dt(msg.header), validate=False, tag=msg.header.stamp), msg.header
-            )
+            self._publish(self.retina.see(image, self._dt(msg.header), validate=False, tag=msg.header), msg.header)
         except ValueError as error:
             self.rejections.reject(self.input_topic, error)
 
@@ -128,9 +125,7 @@ class SensorNode(Node):
         self._last_frame = msg
         try:
             image = decode_compressed(msg.format, msg.data, self.max_pixels, self.grid, self.jpeg_field_pixels)
-            self._publish(
-                self.retina.see(image, self._dt(msg.header), validate=False, tag=msg.header.stamp), msg.header
-            )
+            self._publish(self.retina.see(image, self._dt(msg.header), validate=False, tag=msg.header), msg.header)
         except ValueError as error:
             self.rejections.reject(self.input_topic, error)
 
@@ -141,7 +136,7 @@ class SensorNode(Node):
             if msg.rows * msg.cols == 0 or pressure.size != msg.rows * msg.cols:
                 raise ValueError(f"pressure: {pressure.size} values for a {msg.rows}x{msg.cols} grid")
             taxels = check_pressure(pressure.reshape(msg.rows, msg.cols))
-            rates = self.retina.touch(taxels, self._dt(msg.header), validate=False, tag=msg.header.stamp)
+            rates = self.retina.touch(taxels, self._dt(msg.header), validate=False, tag=msg.header)
             self._publish(rates, msg.header)
         except ValueError as error:
             self.rejections.reject(self.input_topic, error)
@@ -172,34 +167,24 @@ class SensorNode(Node):
         a new memory, to be matched (``second_look``) when memory asks to look again at a stimulus it did not know.
         Memory may also ask for frames of the look as first seen (``look_frames`` before the stored one, or the frame
         itself, ``keep_view``): they follow as fixations, each stamped as its frame."""
-        if msg.stored or msg.look_again:
+        if msg.stored or msg.look_again:  # a new memory or a new stimulus: the views still queued were of the last one
             second_look = not msg.stored
-            # a new memory or a new stimulus: the views still queued belong to the last one
-            self._views = deque(
-                (k, view, second_look, None) for k, view in enumerate(self.retina.look_around(), start=1)
-            )
-            self._views_for = msg.memory_id if msg.stored else -1
+            views = [(k, view, second_look, None) for k, view in enumerate(self.retina.look_around(), start=1)]
             if msg.stored:
-                self._views.extend(self._as_first_seen(msg.header.stamp, msg.look_frames, before=True))
+                views += self._as_first_seen(msg.header.stamp, msg.look_frames, before=True)
+            self._views.answer(msg.memory_id if msg.stored else SECOND_LOOK, views, self._frames)
             self._publish_views(self._last_header or msg.header)
         elif msg.keep_view:  # a further side of the memory being learned: it follows the views still queued for it
-            if self._views_for != msg.memory_id:
-                self._views.clear()
-            self._views_for = msg.memory_id
-            self._views.extend(self._as_first_seen(msg.header.stamp, 1, before=False))
+            self._views.follow(msg.memory_id, self._as_first_seen(msg.header.stamp, 1, before=False), self._frames)
 
     def _as_first_seen(self, stamp, count: int, before: bool) -> list[tuple]:
         """Queue entries for the ``count`` frames before the one stamped ``stamp`` (``before``), or that frame, as
-        first seen (:meth:`Retina.tagged_as_first_seen`), each with its frame's stamp; none when that frame is gone."""
-        frame_id = self._last_header.frame_id if self._last_header is not None else ""
-        return [
-            (1, view, False, Header(stamp=tag, frame_id=frame_id))
-            for tag, view in self.retina.tagged_as_first_seen(stamp, count, before=before)
-        ]
+        first seen (:meth:`Retina.tagged_as_first_seen`), each with its frame's header; none when that frame is gone."""
+        found = self.retina.tagged_as_first_seen(stamp, count, before=before, key=attrgetter("stamp"))
+        return [(1, view, False, header) for header, view in found]
 
     def _publish_views(self, header) -> None:
-        for _ in range(min(VIEWS_PER_FRAME, len(self._views))):
-            k, view, second_look, own = self._views.popleft()
+        for k, view, second_look, own in self._views.due(self._frames):
             self.rates_pub.publish(
                 rates_to_msg(
                     own or header,
@@ -222,6 +207,7 @@ class SensorNode(Node):
 
     def _publish(self, rates, header) -> None:
         self._last_header = header
+        self._frames += 1
         self.rates_pub.publish(rates_to_msg(header, self.population, self.shape, rates, self.retina.max_rate))
         if self._views:
             self._publish_views(header)

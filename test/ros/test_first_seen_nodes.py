@@ -31,6 +31,11 @@ def _stamp(k: int) -> Time:
     return Time(sec=int(seconds), nanosec=int(seconds % 1 * 1e9))
 
 
+def _header(k: int) -> Header:
+    """Frame ``k``'s header: its own stamp, and a frame id of its own (a camera that switches optical frames)."""
+    return Header(stamp=_stamp(k), frame_id=f"camera_{k % 3}")
+
+
 def _image(k: int) -> np.ndarray:
     return scene("red_box", offset=(0, k))  # the box moves a pixel a frame: each frame its own
 
@@ -40,28 +45,28 @@ def adapted(pattern: np.ndarray) -> np.ndarray:
     return pattern / (1.0 + pattern / 20.0)
 
 
-def test_sensor_node_sends_the_frames_memory_asks_for_as_first_seen_stamped_as_their_frames(context):
+def test_sensor_node_sends_the_frames_memory_asks_for_as_first_seen_with_their_frames_headers(context):
     sensor = SensorNode(context=context)
     listener = Listener(context, {"hebbian/sensor/rates": (FiringRates, qos.STREAM)})
     got = listener.got["hebbian/sensor/rates"]
     try:
         listener.matched(sensor.rates_pub)
         for k in range(10):
-            sensor.on_image(image_to_msg(_image(k), Header(stamp=_stamp(k))))
+            sensor.on_image(image_to_msg(_image(k), _header(k)))
             sensor.retina.inhibit(0.4)  # memory's feedback: the live frames adapt and slow down
             listener.drain(0.1)
         live = {(m.header.stamp.sec, m.header.stamp.nanosec): np.array(m.rates) for m in got if not m.gaze_view}
         start = len(got)
         sensor.on_recognition(Recognition(header=Header(stamp=_stamp(7)), stored=True, memory_id=3, look_frames=4))
         for k in range(10, 24):  # the views go out beside the live frames that follow
-            sensor.on_image(image_to_msg(_image(k), Header(stamp=_stamp(k))))
+            sensor.on_image(image_to_msg(_image(k), _header(k)))
             listener.drain(0.1)  # a stream reader keeps the last 5 messages
         views = [m for m in got[start:] if m.gaze_view]
         assert all(m.replay and not m.second_look for m in views)
         gaze = GazeParams().views
         assert [m.gaze_view for m in views] == list(range(1, gaze + 1)) + [1] * 4
         back = views[gaze:]
-        assert [m.header.stamp for m in back] == [_stamp(k) for k in range(3, 7)]  # the four before the stored one
+        assert [m.header for m in back] == [_header(k) for k in range(3, 7)]  # the four before the stored one, as sent
         for k, m in zip(range(3, 7), back):
             fresh = Retina(sensor.retina.params).see(_image(k).astype(np.float32) / 255, 0.0).ravel()
             np.testing.assert_allclose(m.rates, fresh, rtol=1e-5, atol=1e-4)  # as first seen
@@ -71,10 +76,10 @@ def test_sensor_node_sends_the_frames_memory_asks_for_as_first_seen_stamped_as_t
         start = len(got)
         sensor.on_recognition(Recognition(header=Header(stamp=_stamp(20)), keep_view=True, memory_id=3))
         sensor.on_recognition(Recognition(header=Header(stamp=Time(sec=1)), keep_view=True, memory_id=3))  # gone
-        sensor.on_image(image_to_msg(_image(24), Header(stamp=_stamp(24))))
+        sensor.on_image(image_to_msg(_image(24), _header(24)))
         listener.drain()
         kept = [m for m in got[start:] if m.gaze_view]
-        assert [(m.gaze_view, m.header.stamp) for m in kept] == [(1, _stamp(20))]
+        assert [(m.gaze_view, m.header) for m in kept] == [(1, _header(20))]
         fresh = Retina(sensor.retina.params).see(_image(20).astype(np.float32) / 255, 0.0).ravel()
         np.testing.assert_allclose(kept[0].rates, fresh, rtol=1e-5, atol=1e-4)
     finally:

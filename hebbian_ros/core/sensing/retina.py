@@ -16,7 +16,7 @@ checked when :class:`RetinaParams` was built. ``see(..., validate=True)`` checks
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -352,14 +352,18 @@ class Retina:
         count, skip = check.as_int("count", count, minimum=0), check.as_int("skip", skip, minimum=0)
         return [rates for _, rates in self._sensed_again(count, len(self._recent) - skip)]
 
-    def tagged_as_first_seen(self, tag: object, count: int, *, before: bool) -> list[tuple[object, np.ndarray]]:
+    def tagged_as_first_seen(
+        self, tag: object, count: int, *, before: bool, key: Callable[[object], object] | None = None
+    ) -> list[tuple[object, np.ndarray]]:
         """(tag, rates) of the ``count`` frames before the newest one tagged ``tag`` (``before``) or ending with it,
         each as first seen (:meth:`as_first_seen`); empty when no kept frame has that tag.
 
-        A node's answer to memory arrives frames after the frame it judged: the tag finds that frame.
+        A node's answer to memory arrives frames after the frame it judged: the tag finds that frame. With ``key``,
+        a frame is found by ``key(its tag) == tag`` (a node tags frames with their header and finds them by stamp).
         """
         count = check.as_int("count", count, minimum=0)
-        index = next((i for i in range(len(self._recent) - 1, -1, -1) if self._recent[i][0] == tag), None)
+        found = key or (lambda kept: kept)
+        index = next((i for i in range(len(self._recent) - 1, -1, -1) if found(self._recent[i][0]) == tag), None)
         if index is None:
             return []
         return self._sensed_again(count, index if before else index + 1)

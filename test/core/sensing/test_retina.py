@@ -232,5 +232,7 @@ def test_tagged_frames_are_found_by_their_tag_and_sensed_again_as_first_seen():
     assert retina.tagged_as_first_seen(("frame", 2), 0, before=False) == []
     with pytest.raises(ValueError, match="count"):
         retina.tagged_as_first_seen(("frame", 2), -1, before=True)
+    by_number = retina.tagged_as_first_seen(1, 1, before=False, key=lambda tag: tag[1] if tag != "later" else None)
+    assert [tag for tag, _ in by_number] == [("frame", 1)]  # found by part of its tag, returned with the whole tag
     retina.reset()
     assert retina.tagged_as_first_seen(("frame", 2), 1, before=False) == []
