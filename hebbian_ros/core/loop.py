@@ -12,9 +12,8 @@ keeps each view as a copy of it; a stimulus memory does not know at its onset ge
 memory matches the same gaze views, and the best that recognises a memory makes the frame familiar. In the graph the
 views come back frames later, a few per frame (:class:`~hebbian_ros.core.sensing.view_queue.ViewQueue`);
 ``view_delay`` > 0 makes the loop wait as long (a familiar view then recognises and inhibits as it arrives), 0
-answers within the frame. Structural events flow
-as on ``hebbian/structure``: a full memory's FULL is answered by the neuromodulator's grant, and memory
-grows the granted units.
+answers within the frame. Structural events flow as on ``hebbian/structure``: a full memory's FULL is answered by
+the neuromodulator's grant, and memory grows the granted units.
 
 Wiring only: every object is built by the same core function as in its node, from the same parameter
 schema (:mod:`hebbian_ros.core.parameters`) and the same ``config/*.yaml`` files
