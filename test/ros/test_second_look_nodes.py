@@ -15,7 +15,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.parameter import Parameter
 from std_msgs.msg import Header
 
-from hebbian_ros.core.sensing.gaze import GazeParams
+from hebbian_ros.core.sensing.gaze import VIEWS_PER_FRAME, GazeParams
 from hebbian_ros.experiments.stimuli import scene
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition
 from hebbian_ros.nodes.conversions import image_to_msg, rates_to_msg
@@ -151,6 +151,43 @@ def test_sensor_node_answers_look_again_with_its_gaze_views_marked_second_look(c
         listener.drain()
         kept = [m for m in listener.got["hebbian/sensor/rates"] if m.gaze_view and not m.second_look]
         assert kept
+    finally:
+        listener.close()
+        sensor.destroy_node()
+
+
+def test_sensor_node_drops_a_second_looks_views_when_memory_stores_meanwhile(context):
+    """The views still queued for a second look were of the stimulus before a store: the store's views replace them
+    (:class:`~hebbian_ros.core.sensing.view_queue.ViewQueue`), and a keep_view of another memory drops those too."""
+    sensor = SensorNode(context=context)
+    listener = Listener(context, {"hebbian/sensor/rates": (FiringRates, qos.STREAM)})
+    got = listener.got["hebbian/sensor/rates"]
+    try:
+        listener.matched(sensor.rates_pub)
+        for k in range(3):
+            sensor.on_image(_frame(k))
+        listener.drain(0.2)
+        start = len(got)
+        sensor.on_recognition(Recognition(look_again=True, memory_id=2))  # the first views go out at once
+        listener.drain(0.2)
+        looked = [m.gaze_view for m in got[start:] if m.second_look]
+        assert 0 < len(looked) < GazeParams().views
+        start = len(got)
+        sensor.on_recognition(Recognition(stored=True, memory_id=3))
+        for k in range(GazeParams().views):
+            sensor.on_image(_frame(3 + k))
+            listener.drain(0.1)
+        views = [m for m in got[start:] if m.gaze_view]
+        assert not any(m.second_look for m in views)  # none of the second look's remaining views
+        assert [m.gaze_view for m in views] == list(range(1, GazeParams().views + 1))
+
+        start = len(got)
+        sensor.on_recognition(Recognition(stored=True, memory_id=4))  # its first views go out at once
+        sensor.on_recognition(Recognition(keep_view=True, memory_id=5))  # a frame of another memory: 4's other views go
+        for k in range(3):
+            sensor.on_image(_frame(30 + k))
+            listener.drain(0.1)
+        assert [m.gaze_view for m in got[start:] if m.gaze_view] == list(range(1, VIEWS_PER_FRAME + 1))
     finally:
         listener.close()
         sensor.destroy_node()
