@@ -12,15 +12,14 @@ import numpy as np
 from builtin_interfaces.msg import Time
 from rclpy.parameter import Parameter
 from std_msgs.msg import Header
-from test_second_look_nodes import DIM, Listener, _rates
+from test_second_look_nodes import DIM, Listener, _rates, sensor_heard
 
 from hebbian_ros.core.sensing.gaze import GazeParams
 from hebbian_ros.core.sensing.retina import Retina
 from hebbian_ros.experiments.stimuli import scene
-from hebbian_ros.msg import FiringRates, LearningMode, Recognition
+from hebbian_ros.msg import LearningMode, Recognition
 from hebbian_ros.nodes.conversions import image_to_msg
 from hebbian_ros.nodes.memory_node import MemoryNode
-from hebbian_ros.nodes.sensor_node import SensorNode
 from hebbian_ros.ros import qos
 
 _START = time.time()
@@ -46,11 +45,7 @@ def adapted(pattern: np.ndarray) -> np.ndarray:
 
 
 def test_sensor_node_sends_the_frames_memory_asks_for_as_first_seen_with_their_frames_headers(context):
-    sensor = SensorNode(context=context)
-    listener = Listener(context, {"hebbian/sensor/rates": (FiringRates, qos.STREAM)})
-    got = listener.got["hebbian/sensor/rates"]
-    try:
-        listener.matched(sensor.rates_pub)
+    with sensor_heard(context) as (sensor, listener, got):
         for k in range(10):
             sensor.on_image(image_to_msg(_image(k), _header(k)))
             sensor.retina.inhibit(0.4)  # memory's feedback: the live frames adapt and slow down
@@ -82,9 +77,6 @@ def test_sensor_node_sends_the_frames_memory_asks_for_as_first_seen_with_their_f
         assert [(m.gaze_view, m.header) for m in kept] == [(1, _header(20))]
         fresh = Retina(sensor.retina.params).see(_image(20).astype(np.float32) / 255, 0.0).ravel()
         np.testing.assert_allclose(kept[0].rates, fresh, rtol=1e-5, atol=1e-4)
-    finally:
-        listener.close()
-        sensor.destroy_node()
 
 
 def test_memory_node_asks_for_its_look_and_keeps_what_the_sensor_sends_back(context):

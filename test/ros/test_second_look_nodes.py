@@ -6,6 +6,8 @@ subscription.
 """
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import rclpy
@@ -53,6 +55,19 @@ class Listener:
     def close(self) -> None:
         self.executor.shutdown()
         self.node.destroy_node()
+
+
+@contextmanager
+def sensor_heard(context: Context) -> Iterator[tuple[SensorNode, Listener, list]]:
+    """A sensor node, a listener matched to its rates topic, and the rates messages heard; both closed after."""
+    sensor = SensorNode(context=context)
+    listener = Listener(context, {"hebbian/sensor/rates": (FiringRates, qos.STREAM)})
+    try:
+        listener.matched(sensor.rates_pub)
+        yield sensor, listener, listener.got["hebbian/sensor/rates"]
+    finally:
+        listener.close()
+        sensor.destroy_node()
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:
@@ -131,39 +146,29 @@ def test_memory_node_recognises_a_stimulus_from_a_view_of_its_second_look(contex
 
 
 def test_sensor_node_answers_look_again_with_its_gaze_views_marked_second_look(context):
-    sensor = SensorNode(context=context)
-    listener = Listener(context, {"hebbian/sensor/rates": (FiringRates, qos.STREAM)})
-    try:
-        listener.matched(sensor.rates_pub)
+    with sensor_heard(context) as (sensor, listener, got):
         for k in range(3):
             sensor.on_image(_frame(k))
         listener.drain(0.2)
-        start = len(listener.got["hebbian/sensor/rates"])
+        start = len(got)
         sensor.on_recognition(Recognition(look_again=True, memory_id=2))
         for k in range(GazeParams().views):  # the views go out beside the live frames that follow
             sensor.on_image(_frame(3 + k))
             listener.drain(0.1)  # a stream reader keeps the last 5 messages
-        views = [m for m in listener.got["hebbian/sensor/rates"][start:] if m.gaze_view]
+        views = [m for m in got[start:] if m.gaze_view]
         assert sorted(m.gaze_view for m in views) == list(range(1, GazeParams().views + 1))
         assert all(m.second_look and m.replay for m in views)
         sensor.on_recognition(Recognition(stored=True, memory_id=3))  # a new memory: views to keep, not match
         sensor.on_image(_frame(20))
         listener.drain()
-        kept = [m for m in listener.got["hebbian/sensor/rates"] if m.gaze_view and not m.second_look]
+        kept = [m for m in got if m.gaze_view and not m.second_look]
         assert kept
-    finally:
-        listener.close()
-        sensor.destroy_node()
 
 
 def test_sensor_node_drops_a_second_looks_views_when_memory_stores_meanwhile(context):
     """The views still queued for a second look were of the stimulus before a store: the store's views replace them
     (:class:`~hebbian_ros.core.sensing.view_queue.ViewQueue`), and a keep_view of another memory drops those too."""
-    sensor = SensorNode(context=context)
-    listener = Listener(context, {"hebbian/sensor/rates": (FiringRates, qos.STREAM)})
-    got = listener.got["hebbian/sensor/rates"]
-    try:
-        listener.matched(sensor.rates_pub)
+    with sensor_heard(context) as (sensor, listener, got):
         for k in range(3):
             sensor.on_image(_frame(k))
         listener.drain(0.2)
@@ -188,9 +193,6 @@ def test_sensor_node_drops_a_second_looks_views_when_memory_stores_meanwhile(con
             sensor.on_image(_frame(30 + k))
             listener.drain(0.1)
         assert [m.gaze_view for m in got[start:] if m.gaze_view] == list(range(1, VIEWS_PER_FRAME + 1))
-    finally:
-        listener.close()
-        sensor.destroy_node()
 
 
 def test_a_feature_layer_passes_a_second_look_view_on_as_one(context):
