@@ -135,8 +135,8 @@ class Loop:
         self.modulator = Neuromodulator(NeuromodulatorParams.from_parameters(neuromodulator))
         self.level = 0.0
         self.view_delay = view_delay
-        #: views on their way to memory: (memory the views are of, or SECOND_LOOK; rates), as the sensor node queues them
-        self._views: ViewQueue[tuple[int, np.ndarray]] = ViewQueue(view_delay)
+        #: views (rates) on their way to memory, all of ``self._views.memory_id``, as the sensor node queues them
+        self._views: ViewQueue[np.ndarray] = ViewQueue(view_delay)
         self._frames = 0
 
     @classmethod
@@ -204,7 +204,7 @@ class Loop:
         if recall.look_again:  # a second look: the sensor's gaze views of the stimulus; memory takes the best
             views = self.retina.look_around()
             if self.view_delay:
-                self._views.answer(SECOND_LOOK, [(SECOND_LOOK, view) for view in views], self._frames)
+                self._views.answer(SECOND_LOOK, views, self._frames)
             elif views:
                 seen = self.memory.recognise_views(np.stack([self.top(view, level) for view in views]))
                 if seen.familiar:
@@ -229,15 +229,15 @@ class Loop:
         """
         if self.view_delay:
             queue = self._views.follow if queued else self._views.answer
-            queue(memory_id, [(memory_id, view) for view in views], self._frames)
+            queue(memory_id, views, self._frames)
         else:
             for view in views:
                 self.memory.learn_view(memory_id, self.top(view, level))
 
     def _arriving(self, level: float) -> list[Recall]:
         """Deliver the views due by this frame: kept as copies of a new memory, or matched (a second look)."""
-        seen = []
-        for memory_id, view in self._views.due(self._frames):
+        seen, memory_id = [], self._views.memory_id
+        for view in self._views.due(self._frames):
             top = self.top(view, level)
             if memory_id == SECOND_LOOK:
                 seen.append(self.memory.recognise_view(top))

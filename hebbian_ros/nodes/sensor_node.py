@@ -57,7 +57,7 @@ class SensorNode(Node):
         self.stamps = StampClock()
         self.rejections = Rejections(self)
         self._last_header = None
-        self._views: ViewQueue[tuple] = ViewQueue()  # views still to publish: (k, rates, second_look, header or None)
+        self._views: ViewQueue[tuple] = ViewQueue()  # views still to publish: (gaze view k, rates, header or None)
         self._frames = 0  # frames published: the views' clock
         self.max_pixels, self.jpeg_field_pixels = parameters["max_pixels"], parameters["jpeg_field_pixels"]
         if self.jpeg_field_pixels and self.retina.params.edges:  # edge cells work on edge_resolution px per field
@@ -168,8 +168,7 @@ class SensorNode(Node):
         Memory may also ask for frames of the look as first seen (``look_frames`` before the stored one, or the frame
         itself, ``keep_view``): they follow as fixations, each stamped as its frame."""
         if msg.stored or msg.look_again:  # a new memory or a new stimulus: the views still queued were of the last one
-            second_look = not msg.stored
-            views = [(k, view, second_look, None) for k, view in enumerate(self.retina.look_around(), start=1)]
+            views = [(k, view, None) for k, view in enumerate(self.retina.look_around(), start=1)]
             if msg.stored:
                 views += self._as_first_seen(msg.header.stamp, msg.look_frames, before=True)
             self._views.answer(msg.memory_id if msg.stored else SECOND_LOOK, views, self._frames)
@@ -181,10 +180,11 @@ class SensorNode(Node):
         """Queue entries for the ``count`` frames before the one stamped ``stamp`` (``before``), or that frame, as
         first seen (:meth:`Retina.tagged_as_first_seen`), each with its frame's header; none when that frame is gone."""
         found = self.retina.tagged_as_first_seen(stamp, count, before=before, key=attrgetter("stamp"))
-        return [(1, view, False, header) for header, view in found]
+        return [(1, view, header) for header, view in found]
 
     def _publish_views(self, header) -> None:
-        for k, view, second_look, own in self._views.due(self._frames):
+        second_look = self._views.memory_id == SECOND_LOOK  # views to match, not to keep
+        for k, view, own in self._views.due(self._frames):
             self.rates_pub.publish(
                 rates_to_msg(
                     own or header,

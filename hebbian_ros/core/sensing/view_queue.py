@@ -41,7 +41,8 @@ class ViewQueue(Generic[Item]):
             raise ValueError(f"per_frame: must be >= 1 view, got {per_frame}")
         self.delay, self.per_frame = delay, per_frame
         self._items: deque[tuple[int, Item]] = deque()  # (frame due, item)
-        self.memory_id = SECOND_LOOK  #: the memory the queued views are of (``SECOND_LOOK``: a second look's)
+        #: the memory every queued view is of (``SECOND_LOOK``: a second look's): answer and follow keep no other
+        self.memory_id = SECOND_LOOK
 
     def __len__(self) -> int:
         return len(self._items)
