@@ -1,11 +1,12 @@
-"""Experiment (issue 14, bench/RESULTS.md 5p): layer1 developed before the robot learns any object.
+"""Experiment (issue 14, bench/RESULTS.md 5p, 5ze): layer1 developed before the robot learns any object.
 
 A critical period: before memory stores anything, layer1 learns with its own rule (Sanger) at a high,
 decaying learning rate from views of generated objects of *another* world (``ManyObjects`` seed
 ``DEVELOP_SEED``, none of them among the benchmark's objects), then keeps its shipped slow rate. Memories are
 stored only after development, so it cannot make them drift.
 
-Usage: ``python bench/recognition.py --pipeline developed_layer1:build [--config DIR] ...``
+Usage: ``python bench/recognition.py --pipeline developed_layer1:build[_calibrated|_young_calibrated] [--config DIR]
+...``
 (the hook receives ``--config``; development runs once per process and is reused for every N and source).
 """
 
@@ -28,6 +29,7 @@ PEAK_RATE = 0.05  # Sanger's learning rate at the start of development
 HALF_LIFE = 2000  # samples: the rate falls as PEAK_RATE / (1 + samples / HALF_LIFE)
 DT = 1 / 30
 VERDICT = 5  # as bench/recognition.py
+YOUNG_OBJECTS = 30  # as bench/young_threshold.py
 
 
 def build(config: str | None = None) -> Loop:
@@ -49,6 +51,33 @@ def build_calibrated(config: str | None = None) -> Loop:
     loop = Loop.from_config(config, memory={"familiarity_threshold": threshold})
     loop.layers[0].load_state_dict(state)
     return loop
+
+
+def build_young_calibrated(config: str | None = None) -> Loop:
+    """:func:`build`, and the young threshold calibrated as ``bench/young_threshold.py`` calibrates the shipped one.
+
+    The 0.97 quantile of the nearest-other similarity of ``YOUNG_OBJECTS`` objects of the development world, in the
+    developed code (:func:`build_calibrated` takes all ``DEVELOP_OBJECTS``, which sit closer together).
+    """
+    state, _ = _developed(config)
+    loop = Loop.from_config(config, memory={"familiarity_threshold": _young_threshold(config)})
+    loop.layers[0].load_state_dict(state)
+    return loop
+
+
+@functools.lru_cache(maxsize=4)
+def _young_threshold(config: str | None) -> float:
+    from hebbian_ros.sim.many_objects import ManyObjects
+
+    state, _ = _developed(config)
+    loop = Loop.from_config(config)
+    loop.layers[0].load_state_dict(state)
+    world = ManyObjects(YOUNG_OBJECTS, seed=DEVELOP_SEED)
+    tops = first_looks(loop, [world.view(index, "same") for index in range(YOUNG_OBJECTS)], VERDICT, DT)
+    world.close()
+    threshold = float(np.quantile(nearest_other(tops), loop.memory.params.threshold_quantile))
+    print(f"young threshold ({YOUNG_OBJECTS} objects of world seed {DEVELOP_SEED}, developed code): {threshold:.4f}")
+    return threshold
 
 
 @functools.lru_cache(maxsize=4)
