@@ -2,7 +2,8 @@
 
 Subscribes ``hebbian/recognition``; publishes ``hebbian/learning_mode`` (reliable, transient-local).
 Unpropagated activity is integrated over the time the verdicts' stamps cover (the camera frames they judged), not
-over when they arrive, so a burst of verdicts counts as long as it lasted.
+over when they arrive, so a burst of verdicts counts as long as it lasted. A change a verdict causes carries that
+verdict's stamp: the learning mode is dated by the frame that switched it, however late a busy core publishes it.
 Novelty past the threshold switches learning on; the a-ha, the consolidation replays and the end of
 the episode follow (see :mod:`hebbian_ros.core.neuromodulation.neuromodulator`). ``~/set_learning_mode``
 (std_srvs/SetBool) switches it manually. Neurogenesis: a FULL event on ``hebbian/structure`` (memory has no
@@ -16,6 +17,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 
+from builtin_interfaces.msg import Time
 from rclpy.node import Node
 from std_srvs.srv import SetBool
 
@@ -100,7 +102,7 @@ class NeuromodulatorNode(Node):
             self.rejections.reject("hebbian/recognition", error)
             return
         if change is not None:
-            self._publish(change)
+            self._publish(change, msg.header.stamp if stamp_seconds(msg.header.stamp) > 0.0 else None)
 
     def on_structure(self, msg: StructuralEvent) -> None:
         """Answer a full memory with a growth grant when the rate limit allows."""
@@ -136,7 +138,8 @@ class NeuromodulatorNode(Node):
         response.message = f"learning mode {'on' if request.data else 'off'}"
         return response
 
-    def _publish(self, change: Broadcast) -> None:
+    def _publish(self, change: Broadcast, stamp: Time | None = None) -> None:
+        """Broadcast ``change``, stamped with the verdict that caused it (its camera frame), else with the node's clock."""
         self.level = change.level
         msg = LearningMode(
             active=change.active,
@@ -146,7 +149,7 @@ class NeuromodulatorNode(Node):
             accumulation=change.accumulation,
             replays_left=change.replays_left,
         )
-        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.header.stamp = stamp if stamp is not None else self.get_clock().now().to_msg()
         self.mode_pub.publish(msg)
         self.get_logger().info(
             f"learning mode: active={change.active} level={change.level:.2f} "

@@ -30,9 +30,9 @@ def test_novel_stimulus_is_learned_then_recognised_and_habituates(loop):
     start = loop.present("red_box", 20)
     assert loop.wait_for(lambda: LearningMode.CAUSE_NOVELTY in causes(loop, start), 3.0)
     novelty = next(m for m in loop.messages("hebbian/learning_mode", start) if m.cause == LearningMode.CAUSE_NOVELTY)
-    # Frames memory judged before the broadcast, counted by stamp. Not the sensor's frames: the rates between
-    # them are best effort, and on busy cores some sensor frames never reach memory (16 sensor frames once).
-    # Only red_box's: verdicts on the blank frames before it can arrive late (18 counted once in CI).
+    # Frames memory judged up to the verdict that switched learning on (the broadcast carries its stamp), counted by
+    # stamp. Not the sensor's frames: the rates between them are best effort, and on busy cores some sensor frames
+    # never reach memory. Only red_box's: verdicts on the blank frames before it can arrive late.
     judged = [m for m in loop.messages("hebbian/recognition", start) if shown_from <= stamp(m) <= stamp(novelty)]
     assert 1 <= len(judged) <= 15, f"learning mode after {len(judged)} verdicts"
 

@@ -11,10 +11,12 @@ import time
 import pytest
 from builtin_interfaces.msg import Time
 from std_msgs.msg import Header
+from test_second_look_nodes import Listener
 
 from hebbian_ros.core.neuromodulation.neuromodulator import Neuromodulator, NeuromodulatorParams
-from hebbian_ros.msg import Recognition
+from hebbian_ros.msg import LearningMode, Recognition
 from hebbian_ros.nodes.neuromodulator_node import NeuromodulatorNode
+from hebbian_ros.ros import qos
 
 FRAME = 1 / 30  # s between the camera frames the verdicts judged
 UNPROPAGATED = 1.0  # Hz: a novel stimulus's activity that did not propagate (6 frames to learning mode)
@@ -51,6 +53,31 @@ def test_a_burst_of_verdicts_counts_the_time_its_stamps_cover(node):
             break
     assert node.level > 0, f"no learning mode after {count} verdicts covering {count * FRAME:.2f} s"
     assert count == expected + 1  # the first verdict starts the clock
+
+
+def test_the_learning_mode_a_verdict_switches_on_carries_that_verdicts_stamp(node, context):
+    # The burst's stamps run ahead of the node's clock: a broadcast stamped when it was published would not match.
+    listener = Listener(context, {"hebbian/learning_mode": (LearningMode, qos.STATE)})
+    try:
+        listener.matched(node.mode_pub)
+        start = node.get_clock().now().nanoseconds * 1e-9
+        for count in range(1, 3 * frames_to_learning_mode()):
+            last = verdict(start + count * FRAME)
+            node.on_recognition(last)
+            if node.level > 0:
+                break
+        heard = listener.got["hebbian/learning_mode"]  # after the idle mode the node started with (transient local)
+
+        def novelty() -> list[LearningMode]:
+            return [m for m in heard if m.cause == LearningMode.CAUSE_NOVELTY]
+
+        deadline = time.monotonic() + 5.0
+        while not novelty() and time.monotonic() < deadline:
+            listener.drain(0.1)
+        assert len(novelty()) == 1
+        assert novelty()[0].header.stamp == last.header.stamp
+    finally:
+        listener.close()
 
 
 def test_a_verdict_with_an_absurd_stamp_is_dropped_with_an_error_and_nothing_is_lost(node):
