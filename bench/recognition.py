@@ -7,6 +7,7 @@ Protocol, per stimulus source (bench/stimulus_sets.py) and per N, each N from a 
    ``pipeline.frame(image, DT, learn=True)``: the neuromodulator decides when to learn, as in the demo.
    ``--learning-turn DEG`` (generated objects): the object turns from -DEG to +DEG during its look instead
    (a robot turning it or circling it); the ``pose`` probe (+-30 deg) stays beyond a turn below 30 deg.
+   ``--pose-turn DEG`` turns the ``pose`` probe by +-DEG instead (how far one look carries a turn).
 2. Probes, learning off. A probe is a fresh look: ``reset_sensor()``, ``GAP_PROBE`` blank frames, then
    ``VIEW_FRAMES`` frames of one view; the verdict is memory's on view frame ``VERDICT`` (1-based, a
    fixed index; ``max_over_look`` in the JSON is the best similarity over the look). Probes: each
@@ -946,6 +947,12 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="degrees: generated objects turn -DEG .. +DEG during their learning look (views from several sides)",
     )
+    parser.add_argument(
+        "--pose-turn",
+        type=float,
+        default=None,
+        help="degrees: the generated objects' pose probe turns the object by +-DEG (default: 30)",
+    )
     parser.add_argument("--drift-from", type=int, default=DRIFT_MIN_N, help="smallest N with the drift test")
     parser.add_argument("--tag", default=None, help="name of the result files (default: recognition[_custom][_quick])")
     parser.add_argument(
@@ -976,6 +983,7 @@ def main(argv: list[str] | None = None) -> int:
             "drift_first": DRIFT_FIRST,
             "seed": args.seed,
             "learning_turn": args.learning_turn,
+            "pose_turn": args.pose_turn,
         },
         "sources": {},
     }
@@ -983,7 +991,7 @@ def main(argv: list[str] | None = None) -> int:
 
     blas = threadpool_limits(1)  # one BLAS thread: NN lookups timed without thread hand-offs on a shared machine
     for name in sources:
-        source = make_source(name, args.seed, args.learning_turn)
+        source = make_source(name, args.seed, args.learning_turn, args.pose_turn)
         frames = Frames(source, args.seed)
         log(f"source {name}: {source.size} objects, kinds {', '.join(source.kinds)}")
         runs = {}

@@ -289,11 +289,14 @@ class SimSource(Source):
     kinds = ("same", "shift", "scale", "rotation", "lighting", "pose")
     distinct = True
 
-    def __init__(self, seed: int = 0, size: int = 2000, learning_turn: float = 0.0) -> None:
+    def __init__(
+        self, seed: int = 0, size: int = 2000, learning_turn: float = 0.0, pose_turn: float | None = None
+    ) -> None:
         super().__init__(seed)
-        from hebbian_ros.sim.many_objects import ManyObjects
+        from hebbian_ros.sim.many_objects import POSE_TURN, ManyObjects
 
-        self.objects = ManyObjects(size, seed=seed, distinct=self.distinct)
+        self.pose_turn = POSE_TURN if pose_turn is None else float(pose_turn)  # deg: the ``pose`` view's turn
+        self.objects = ManyObjects(size, seed=seed, distinct=self.distinct, pose_turn=self.pose_turn)
         self.size = size
         self.learning_turn = float(learning_turn)  # deg: the object turns -turn .. +turn during its learning look
 
@@ -357,13 +360,13 @@ class TwinsSimSource(SimSource):
 SOURCES = {"photos": PhotoSource, "digits": DigitsSource, "sim": SimSource, "sim_twins": TwinsSimSource}
 
 
-def make_source(name: str, seed: int = 0, learning_turn: float = 0.0) -> Source:
-    """Source ``name``; ``learning_turn`` [deg] > 0 turns the object during its learning look (generated objects
-    only: a photograph or a digit has no other side)."""
+def make_source(name: str, seed: int = 0, learning_turn: float = 0.0, pose_turn: float | None = None) -> Source:
+    """Source ``name``; ``learning_turn`` [deg] > 0 turns the object during its learning look, ``pose_turn`` [deg]
+    sets the ``pose`` view's turn (generated objects only: a photograph or a digit has no other side)."""
     if name not in SOURCES:
         raise ValueError(f"unknown source {name!r}; have {sorted(SOURCES)}")
-    if not learning_turn:
-        return SOURCES[name](seed)
-    if not issubclass(SOURCES[name], SimSource):
-        raise ValueError(f"learning_turn: source {name!r} has no 3D objects to turn (sim, sim_twins have)")
-    return SOURCES[name](seed, learning_turn=learning_turn)
+    if issubclass(SOURCES[name], SimSource):
+        return SOURCES[name](seed, learning_turn=learning_turn, pose_turn=pose_turn)
+    if learning_turn or pose_turn is not None:
+        raise ValueError(f"learning_turn, pose_turn: source {name!r} has no 3D objects to turn (sim, sim_twins have)")
+    return SOURCES[name](seed)

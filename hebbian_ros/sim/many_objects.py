@@ -64,6 +64,8 @@ __all__ = [
 
 FAMILIES = ("box", "cylinder", "sphere", "capsule", "striped_box", "banded_cylinder", "compound2", "compound3")
 KINDS = ("same", "shift", "scale", "rotation", "lighting", "pose")
+#: the ``pose`` view: the object turned by this angle [deg] about the vertical, one way or the other (default)
+POSE_TURN = 30.0
 SPACING = 3.0  # m between objects on the grid
 SIZE = 64  # camera image side [px]
 ELEVATION = math.radians(45.0)  # camera above the horizontal, looking down at the object
@@ -401,10 +403,14 @@ class ManyObjects:
     :param per_world: objects per generated world (one world is kept in memory at a time).
     :param distinct: no two objects with the same appearance (:func:`distinct_specs`); False keeps every draw,
         twins included.
+    :param pose_turn: the ``pose`` view's turn [deg], one way or the other (drawn per object).
     """
 
-    def __init__(self, count: int, seed: int = 0, per_world: int = 100, distinct: bool = True) -> None:
+    def __init__(
+        self, count: int, seed: int = 0, per_world: int = 100, distinct: bool = True, pose_turn: float = POSE_TURN
+    ) -> None:
         self.count = int(count)
+        self.pose_turn = float(pose_turn)
         self.seed = int(seed)
         self.distinct = bool(distinct)
         self._specs = distinct_specs(self.count, self.seed) if self.distinct else None
@@ -474,7 +480,7 @@ class ManyObjects:
         eye = target - distance * forward
         body = quat = None
         if kind == "pose":
-            turn = float(rng.choice([-30.0, 30.0]))
+            turn = float(rng.choice([-self.pose_turn, self.pose_turn]))
         if turn:
             body = mujoco.mj_name2id(sim.model, mujoco.mjtObj.mjOBJ_BODY, f"object_{index}")
             quat = sim.model.body_quat[body].copy()
