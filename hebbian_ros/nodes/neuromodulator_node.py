@@ -95,14 +95,14 @@ class NeuromodulatorNode(Node):
     def on_recognition(self, msg: Recognition) -> None:
         """Integrate one memory verdict over the time its stamp says it covers."""
         try:
-            dt = self._step(msg)
+            dt, stamp = self._step(msg)
             unpropagated = float(msg.unpropagated) if self.enabled else 0.0
             change = self.core.observe(unpropagated, msg.familiar, msg.memory_id, msg.stored, dt)
         except ValueError as error:
             self.rejections.reject("hebbian/recognition", error)
             return
         if change is not None:
-            self._publish(change, msg.header.stamp if stamp_seconds(msg.header.stamp) > 0.0 else None)
+            self._publish(change, stamp)
 
     def on_structure(self, msg: StructuralEvent) -> None:
         """Answer a full memory with a growth grant when the rate limit allows."""
@@ -157,20 +157,21 @@ class NeuromodulatorNode(Node):
             f"memory={change.memory_id} accumulation={change.accumulation:.2f}"
         )
 
-    def _step(self, msg: Recognition) -> float:
+    def _step(self, msg: Recognition) -> tuple[float, Time | None]:
         """Seconds of stimulus since the previous verdict, from the verdicts' stamps (the camera's frames, which memory's
         verdicts carry on), as the sensor steps its habituation: verdicts that arrive in a burst (a busy core, a
         lossy link) still count the time they cover. A verdict without a stamp is stamped with the node clock.
 
+        :returns: the seconds, and the stamp they were counted to (``None``: sim time before /clock, none passed).
         :raises ValueError: for an absurd stamp (:class:`~hebbian_ros.nodes.conversions.StampClock`).
         """
         now = self._now()
         stamp = msg.header.stamp
         if stamp_seconds(stamp) == 0.0:
             if now <= 0.0:  # sim time before /clock: no time has passed
-                return 0.0
+                return 0.0, None
             stamp = self.get_clock().now().to_msg()
-        return self.stamps.step(stamp, now if now > 0 else None)
+        return self.stamps.step(stamp, now if now > 0 else None), stamp
 
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
