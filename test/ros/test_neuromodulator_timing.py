@@ -10,6 +10,7 @@ import time
 
 import pytest
 from builtin_interfaces.msg import Time
+from polling import wait_until
 from std_msgs.msg import Header
 from test_second_look_nodes import Listener
 
@@ -67,15 +68,14 @@ def test_the_learning_mode_a_verdict_switches_on_carries_that_verdicts_stamp(nod
             if node.level > 0:
                 break
         heard = listener.got["hebbian/learning_mode"]  # after the idle mode the node started with (transient local)
-
-        def novelty() -> list[LearningMode]:
-            return [m for m in heard if m.cause == LearningMode.CAUSE_NOVELTY]
-
-        deadline = time.monotonic() + 5.0
-        while not novelty() and time.monotonic() < deadline:
-            listener.drain(0.1)
-        assert len(novelty()) == 1
-        assert novelty()[0].header.stamp == last.header.stamp
+        novelty = wait_until(
+            lambda: [m for m in heard if m.cause == LearningMode.CAUSE_NOVELTY],
+            5.0,
+            poll=0.0,
+            each=lambda: listener.drain(0.1),
+        )
+        assert len(novelty) == 1
+        assert novelty[0].header.stamp == last.header.stamp
     finally:
         listener.close()
 
