@@ -16,7 +16,7 @@ import functools
 from typing import Any
 
 import numpy as np
-from young_threshold import first_looks, nearest_other
+from young_threshold import first_looks, nearest_other, nearest_others
 
 from hebbian_ros.core.loop import LAYER_NODES, Loop, configured
 from hebbian_ros.core.plasticity.layer import layer_from_parameters
@@ -67,15 +67,11 @@ def build_young_calibrated(config: str | None = None) -> Loop:
 
 @functools.lru_cache(maxsize=4)
 def _young_threshold(config: str | None) -> float:
-    from hebbian_ros.sim.many_objects import ManyObjects
-
     state, _ = _developed(config)
     loop = Loop.from_config(config)
     loop.layers[0].load_state_dict(state)
-    world = ManyObjects(YOUNG_OBJECTS, seed=DEVELOP_SEED)
-    tops = first_looks(loop, [world.view(index, "same") for index in range(YOUNG_OBJECTS)], VERDICT, DT)
-    world.close()
-    threshold = float(np.quantile(nearest_other(tops), loop.memory.params.threshold_quantile))
+    near = nearest_others(loop, YOUNG_OBJECTS, DEVELOP_SEED)
+    threshold = float(np.quantile(near, loop.memory.params.threshold_quantile))
     print(f"young threshold ({YOUNG_OBJECTS} objects of world seed {DEVELOP_SEED}, developed code): {threshold:.4f}")
     return threshold
 

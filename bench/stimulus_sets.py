@@ -295,8 +295,8 @@ class SimSource(Source):
         super().__init__(seed)
         from hebbian_ros.sim.many_objects import POSE_TURN, ManyObjects
 
-        self.pose_turn = POSE_TURN if pose_turn is None else float(pose_turn)  # deg: the ``pose`` view's turn
-        self.objects = ManyObjects(size, seed=seed, distinct=self.distinct, pose_turn=self.pose_turn)
+        turn = POSE_TURN if pose_turn is None else pose_turn  # deg: the ``pose`` view's (self.objects.pose_turn)
+        self.objects = ManyObjects(size, seed=seed, distinct=self.distinct, pose_turn=turn)
         self.size = size
         self.learning_turn = float(learning_turn)  # deg: the object turns -turn .. +turn during its learning look
 

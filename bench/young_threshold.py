@@ -44,21 +44,28 @@ def nearest_other(patterns: np.ndarray) -> np.ndarray:
     return similarity.max(axis=1)
 
 
+def nearest_others(loop: Loop, objects: int, seed: int) -> np.ndarray:
+    """Each of ``objects`` generated objects of world ``seed``, seen as the benchmark's verdict frame sees it through
+    ``loop``: its cosine to its nearest other."""
+    import recognition as rec  # here, not at import: bench/developed_layer1.py, a hook recognition.py loads, uses this
+
+    from hebbian_ros.sim.many_objects import ManyObjects
+
+    world = ManyObjects(objects, seed=seed)
+    try:
+        return nearest_other(first_looks(loop, [world.view(i, "same") for i in range(objects)], rec.VERDICT, rec.DT))
+    finally:
+        world.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", default=None, help="a variant folder merged over config/ (default: config/)")
     parser.add_argument("--objects", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
-    import recognition as rec  # here, not at import: bench/developed_layer1.py, a hook recognition.py loads, uses this
-
-    from hebbian_ros.sim.many_objects import ManyObjects
-
     loop = Loop.from_config(args.config)
-    world = ManyObjects(args.objects, seed=args.seed)
-    images = [world.view(i, "same") for i in range(args.objects)]
-    near = nearest_other(first_looks(loop, images, rec.VERDICT, rec.DT))
-    world.close()
+    near = nearest_others(loop, args.objects, args.seed)
     quantile = loop.memory.params.threshold_quantile
     result = {
         "config": args.config or "config/",
