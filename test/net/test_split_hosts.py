@@ -214,6 +214,10 @@ def delivery(source: list, sink: list, since: float, replays: bool) -> dict:
     }
 
 
+#: frames at the end of the learning visit whose mean rate is the habituated one (1 s at 30 frames/s)
+LATE_FRAMES = 30
+
+
 def learn_and_check(agent: Agent, tag: str, within: float) -> tuple[float, float]:
     """Show ``red_box`` until learned (novelty, a-ha, replays reach A); return (start, habituation ratio)."""
     start = agent.present("red_box", 20)
@@ -231,9 +235,19 @@ def learn_and_check(agent: Agent, tag: str, within: float) -> tuple[float, float
     ), f"{tag}: learning did not end at A"
     seen = causes(agent.topic("hebbian/learning_mode", start))
     assert LearningMode.CAUSE_AHA in seen and LearningMode.CAUSE_REPLAY in seen, seen
-    rates = np.array([r[RATE_MEAN] for r in agent.topic("hebbian/sensor/rates", start) if not r[RATE_REPLAY]])
-    peak, late = rates[:10].max(), rates[-10:].mean()
-    assert late <= 0.3 * peak, f"{tag}: no habituation across hosts: {peak:.2f} -> {late:.2f} Hz"
+    live = [r for r in agent.topic("hebbian/sensor/rates", start) if not r[RATE_REPLAY]]
+    rates = np.array([r[RATE_MEAN] for r in live])
+    # The habituated rate over the last second (30 frames), not the last 10: only the frames that reach memory
+    # are fed back, and without feedback a unit's gain recovers in about a frame (tau_recover 0.1 s). Over the
+    # lossy link about 60 % arrive, so a 10-frame mean swung with how many of its frames were fed back
+    # (0.06-0.25 of the peak in 12 runs, 0.31 once in CI); 30 frames average that out.
+    peak, late = rates[:10].max(), rates[-LATE_FRAMES:].mean()
+    window = {r[STAMP] for r in live[-LATE_FRAMES:]}
+    fed_back = len(window & {r[STAMP] for r in agent.topic("hebbian/inhibition", start)})
+    assert late <= 0.3 * peak, (
+        f"{tag}: no habituation across hosts: {peak:.2f} -> {late:.2f} Hz "
+        f"({fed_back} of the last {len(window)} frames were fed back)"
+    )
     return start, float(late / peak)
 
 
