@@ -10,9 +10,9 @@ import time
 
 import numpy as np
 from builtin_interfaces.msg import Time
+from in_context import DIM, Listener, rates_message, sensor_heard
 from rclpy.parameter import Parameter
 from std_msgs.msg import Header
-from test_second_look_nodes import DIM, Listener, _rates, sensor_heard
 
 from hebbian_ros.core.sensing.gaze import GazeParams
 from hebbian_ros.core.sensing.retina import Retina
@@ -96,7 +96,7 @@ def test_memory_node_asks_for_its_look_and_keeps_what_the_sensor_sends_back(cont
         verdicts = listener.got["hebbian/recognition"]
         memory.on_learning_mode(LearningMode(active=True, level=1.0, cause=LearningMode.CAUSE_MANUAL))
         for k in range(4):  # live: the sensor adapting to the stimulus
-            memory.on_rates(_rates(adapted(look[k])))
+            memory.on_rates(rates_message(adapted(look[k])))
         listener.drain(0.3)
         stored = [v for v in verdicts if v.stored]
         assert len(stored) == 1 and stored[0].look_frames == 3  # stored at the 4th frame: three came before
@@ -104,21 +104,21 @@ def test_memory_node_asks_for_its_look_and_keeps_what_the_sensor_sends_back(cont
         assert memory.memory.match(adapted(look[0]).astype(np.float32))[1] > 0.999  # kept as seen live
         assert memory.memory.match(look[0].astype(np.float32))[1] < 0.99
         for pattern in look[:3]:  # the sensor's answer: the look's first frames, as first seen
-            memory.on_rates(_rates(pattern, gaze_view=1))
+            memory.on_rates(rates_message(pattern, gaze_view=1))
         matched, similarity = memory.memory.match(look[0].astype(np.float32))
         assert matched == memory_id and similarity > 0.999
         asked = answered = 0
         for pattern in look[4:]:
             copies = memory.memory.copies[memory_id]
             before = len(verdicts)
-            memory.on_rates(_rates(adapted(pattern)))  # live: the sensor adapted, its strongest units slowed
+            memory.on_rates(rates_message(adapted(pattern)))  # live: the sensor adapted, its strongest units slowed
             listener.drain(0.05)
             verdict = verdicts[before]
             assert verdict.memory_id == memory_id and not verdict.stored  # one stimulus, one memory
             if verdict.keep_view:  # kept as seen live; the sensor's answer: that frame as first seen
                 assert memory.memory.copies[memory_id] == copies + 1
                 asked += 1
-                memory.on_rates(_rates(pattern, gaze_view=1))
+                memory.on_rates(rates_message(pattern, gaze_view=1))
                 answered += int(memory.memory.copies[memory_id] == copies + 2)  # unless an entry already held it
         assert asked >= 3 and answered >= 2  # the look showed several sides, kept both ways
         assert memory.memory.match(look[-1].astype(np.float32))[0] == memory_id

@@ -10,9 +10,9 @@ import time
 
 import pytest
 from builtin_interfaces.msg import Time
+from in_context import Listener
 from polling import wait_until
 from std_msgs.msg import Header
-from test_second_look_nodes import Listener
 
 from hebbian_ros.core.neuromodulation.neuromodulator import Neuromodulator, NeuromodulatorParams
 from hebbian_ros.msg import LearningMode, Recognition

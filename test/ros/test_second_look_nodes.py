@@ -6,68 +6,22 @@ subscription.
 """
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
-import rclpy
 from builtin_interfaces.msg import Time
-from rclpy.context import Context
-from rclpy.executors import SingleThreadedExecutor
+from in_context import DIM, Listener, rates_message, sensor_heard
 from rclpy.parameter import Parameter
 from std_msgs.msg import Header
 
 from hebbian_ros.core.sensing.gaze import VIEWS_PER_FRAME, GazeParams
 from hebbian_ros.experiments.stimuli import scene
 from hebbian_ros.msg import FiringRates, Inhibition, LearningMode, Recognition
-from hebbian_ros.nodes.conversions import image_to_msg, rates_to_msg
+from hebbian_ros.nodes.conversions import image_to_msg
 from hebbian_ros.nodes.feature_layer_node import FeatureLayerNode
 from hebbian_ros.nodes.memory_node import MemoryNode
-from hebbian_ros.nodes.sensor_node import SensorNode
 from hebbian_ros.ros import qos
 
-DIM = 64
 _START = time.time()  # the camera's clock: stamps more than an hour off are refused
-
-
-class Listener:
-    """Real subscriptions in the same context, collecting what the nodes publish."""
-
-    def __init__(self, context: Context, topics: dict[str, tuple[type, object]]) -> None:
-        self.node = rclpy.create_node("listener", context=context)
-        self.executor = SingleThreadedExecutor(context=context)
-        self.executor.add_node(self.node)
-        self.got: dict[str, list] = {topic: [] for topic in topics}
-        for topic, (kind, profile) in topics.items():
-            self.node.create_subscription(kind, topic, self.got[topic].append, profile)
-
-    def matched(self, *publishers) -> None:
-        deadline = time.monotonic() + 10.0
-        while any(p.get_subscription_count() == 0 for p in publishers) and time.monotonic() < deadline:
-            self.executor.spin_once(timeout_sec=0.05)
-        assert all(p.get_subscription_count() >= 1 for p in publishers)
-
-    def drain(self, seconds: float = 0.5) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            self.executor.spin_once(timeout_sec=0.02)
-
-    def close(self) -> None:
-        self.executor.shutdown()
-        self.node.destroy_node()
-
-
-@contextmanager
-def sensor_heard(context: Context) -> Iterator[tuple[SensorNode, Listener, list]]:
-    """A sensor node, a listener matched to its rates topic, and the rates messages heard; both closed after."""
-    sensor = SensorNode(context=context)
-    listener = Listener(context, {"hebbian/sensor/rates": (FiringRates, qos.STREAM)})
-    try:
-        listener.matched(sensor.rates_pub)
-        yield sensor, listener, listener.got["hebbian/sensor/rates"]
-    finally:
-        listener.close()
-        sensor.destroy_node()
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:
@@ -87,10 +41,6 @@ def _frame(k: int):
     """The red box, frame ``k`` of a 30 fps camera that started now."""
     seconds = _START + k / 30
     return image_to_msg(scene("red_box"), Header(stamp=Time(sec=int(seconds), nanosec=int(seconds % 1 * 1e9))))
-
-
-def _rates(pattern: np.ndarray, gaze_view: int = 0, second_look: bool = False) -> FiringRates:
-    return rates_to_msg(Header(), "sensor", (DIM,), pattern, 100.0, gaze_view > 0, gaze_view, second_look)
 
 
 def test_memory_node_recognises_a_stimulus_from_a_view_of_its_second_look(context):
@@ -119,8 +69,8 @@ def test_memory_node_recognises_a_stimulus_from_a_view_of_its_second_look(contex
         world = np.random.default_rng(0).random((8, DIM)) ** 2 * 50 + 10  # alike: cosines about 0.9
         memory.on_learning_mode(LearningMode(active=True, level=1.0, cause=LearningMode.CAUSE_MANUAL))
         for pattern in world[:6]:  # one episode each: a silent frame between
-            memory.on_rates(_rates(pattern))
-            memory.on_rates(_rates(np.zeros(DIM)))
+            memory.on_rates(rates_message(pattern))
+            memory.on_rates(rates_message(np.zeros(DIM)))
         memory.on_learning_mode(LearningMode(active=False, level=0.0, cause=LearningMode.CAUSE_NONE))
         assert memory.memory.size == 6
         threshold = memory.memory.threshold
@@ -131,8 +81,8 @@ def test_memory_node_recognises_a_stimulus_from_a_view_of_its_second_look(contex
         assert _cosine(live, world[3]) < threshold
         listener.drain(0.2)
         before = {topic: len(messages) for topic, messages in listener.got.items()}
-        memory.on_rates(_rates(live))
-        memory.on_rates(_rates(world[3] * 1.01, gaze_view=2, second_look=True))  # a gaze view: the object alone
+        memory.on_rates(rates_message(live))
+        memory.on_rates(rates_message(world[3] * 1.01, gaze_view=2, second_look=True))  # a gaze view: the object alone
         listener.drain()
         verdicts = listener.got["hebbian/recognition"][before["hebbian/recognition"] :]
         assert [v.look_again for v in verdicts] == [True, False]
@@ -204,7 +154,7 @@ def test_a_feature_layer_passes_a_second_look_view_on_as_one(context):
         listener.matched(layer.rates_pub)
         pattern = np.random.default_rng(2).random(DIM).astype(np.float32) * 50
         for gaze_view, second_look in ((0, False), (3, False), (4, True)):
-            layer.on_rates(_rates(pattern, gaze_view, second_look))
+            layer.on_rates(rates_message(pattern, gaze_view, second_look))
             listener.drain(0.2)
         got = [(m.gaze_view, m.second_look, m.replay) for m in listener.got[topic]]
         assert got == [(0, False, False), (3, False, True), (4, True, True)]
