@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import numpy as np
 import rclpy
+from polling import wait_until
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from std_msgs.msg import Header
@@ -33,10 +34,12 @@ class Listener:
 
     def matched(self, *publishers) -> None:
         """Spin until every publisher has a subscriber (at most 10 s)."""
-        deadline = time.monotonic() + 10.0
-        while any(p.get_subscription_count() == 0 for p in publishers) and time.monotonic() < deadline:
-            self.executor.spin_once(timeout_sec=0.05)
-        assert all(p.get_subscription_count() >= 1 for p in publishers)
+        assert wait_until(
+            lambda: all(p.get_subscription_count() >= 1 for p in publishers),
+            10.0,
+            poll=0.0,
+            each=lambda: self.executor.spin_once(timeout_sec=0.05),
+        )
 
     def drain(self, seconds: float = 0.5) -> None:
         """Spin for ``seconds``, collecting what arrives."""
