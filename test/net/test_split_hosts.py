@@ -235,7 +235,8 @@ def learn_and_check(agent: Agent, tag: str, within: float) -> tuple[float, float
     ), f"{tag}: learning did not end at A"
     seen = causes(agent.topic("hebbian/learning_mode", start))
     assert LearningMode.CAUSE_AHA in seen and LearningMode.CAUSE_REPLAY in seen, seen
-    live = [r for r in agent.topic("hebbian/sensor/rates", start) if not r[RATE_REPLAY]]
+    records = agent.records(start)
+    live = [r for r in records.get("hebbian/sensor/rates", []) if not r[RATE_REPLAY]]
     rates = np.array([r[RATE_MEAN] for r in live])
     # The habituated rate over the last second (30 frames), not the last 10: only the frames that reach memory
     # are fed back, and without feedback a unit's gain recovers in about a frame (tau_recover 0.1 s). Over the
@@ -243,7 +244,7 @@ def learn_and_check(agent: Agent, tag: str, within: float) -> tuple[float, float
     # (0.06-0.25 of the peak in 12 runs, 0.31 once in CI); 30 frames average that out.
     peak, late = rates[:10].max(), rates[-LATE_FRAMES:].mean()
     window = {r[STAMP] for r in live[-LATE_FRAMES:]}
-    fed_back = len(window & {r[STAMP] for r in agent.topic("hebbian/inhibition", start)})
+    fed_back = len(window & {r[STAMP] for r in records.get("hebbian/inhibition", [])})
     assert late <= 0.3 * peak, (
         f"{tag}: no habituation across hosts: {peak:.2f} -> {late:.2f} Hz "
         f"({fed_back} of the last {len(window)} frames were fed back)"
