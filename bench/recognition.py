@@ -55,7 +55,7 @@ dt, learn)`` -> a step with ``.recall`` (``similarity``, ``familiar``, ``memory_
 dt)`` (frames ``(T, B, 64, 64, 3)`` uint8, a fresh look each) returning ``{stage: (B, dim)}`` vectors at
 the last frame; without it the stages are computed from the Loop's sensor and layers as above.
 
-Usage: python bench/recognition.py [--quick] [--sources photos,sim,digits] [--n 10,30,100,300,1000]
+Usage: python bench/recognition.py [--quick] [--sources photos,sim,digits,meshes] [--n 10,30,100,300,1000]
        [--config DIR] [--pipeline module:function] [--seed 0] [--tag NAME]
 Writes bench/results/recognition.json (``_custom`` with --config/--pipeline, ``_quick`` with --quick, or
 --tag NAME) and a dated copy, PNG plots next to them; the default full run also rewrites the recognition
@@ -935,7 +935,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sources",
         default=None,
-        help="comma-separated: photos, sim, digits, sim_twins (default: photos, sim, digits; --quick: photos)",
+        help="comma-separated: photos, sim, digits, meshes, sim_twins (default: photos, sim, digits, meshes; --quick: photos)",
     )
     parser.add_argument("--n", default=None, help="comma-separated N values")
     parser.add_argument("--config", default=None, help="folder with the config YAML files (default: config/)")
@@ -961,7 +961,7 @@ def main(argv: list[str] | None = None) -> int:
         help="do not update bench/RESULTS.md (only a full default run without --tag, --config or --pipeline does)",
     )
     args = parser.parse_args(argv)
-    sources = (args.sources or ("photos" if args.quick else "photos,sim,digits")).split(",")
+    sources = (args.sources or ("photos" if args.quick else "photos,sim,digits,meshes")).split(",")
     ns = [int(v) for v in args.n.split(",")] if args.n else list(QUICK_N if args.quick else FULL_N)
     make_pipeline = pipeline_factory(args.config, args.pipeline)
     started = time.perf_counter()

@@ -30,6 +30,9 @@ Sources:
   such twins are one image up to proportions, so calling one familiar after the other is no error. The
   generator's simple families run out first, so learned and never-seen objects alternate (even and odd
   ids) to come from the same mix at every N.
+* ``meshes``: pybullet_data's 1000 random objects (:class:`MeshSource`), meshes nobody here made, each with its
+  own colour, rendered by the embedded simulator with the generated objects' view kinds (``pose`` included):
+  a new pose measured on shapes this project did not design. Learned and never-seen ids alternate as for ``sim``.
 * ``sim_twins``: the generator's draws as they come, twins included (30 % of the never-seen objects have a
   learned twin at N = 300, 52 % at N = 1000), with learned and never-seen ids as for the image sources: the
   source of RESULTS 5 - 5p.
@@ -357,7 +360,77 @@ class TwinsSimSource(SimSource):
     distinct = False
 
 
-SOURCES = {"photos": PhotoSource, "digits": DigitsSource, "sim": SimSource, "sim_twins": TwinsSimSource}
+class MeshSource(SimSource):
+    """pybullet_data's random objects: 1000 meshes nobody here made, rendered by the embedded simulator.
+
+    ``pybullet_data/random_urdfs`` (inside the pybullet wheel) holds 1000 procedurally made shapes, each an OBJ of
+    a few convex parts with its own colour and a scale in its URDF. They come here as made: the URDF's colour and
+    scale, the mesh's own orientation, resting on the ground (:func:`hebbian_ros.sim.many_objects.mesh_object`);
+    only the yaw is drawn, per ``seed``, which also shuffles their order. The files whose mesh MuJoCo cannot load
+    (a vertex that is not a number) or whose shape is flatter than 5 mm are left out. The view kinds are the
+    generated objects' (``pose`` included), so a new pose is measured on shapes this project did not make.
+    """
+
+    name = "meshes"
+    #: thinner than this [m] on some axis once scaled: a sheet, which the camera sees edge-on or not at all
+    MIN_EXTENT = 0.005
+
+    def __init__(self, seed: int = 0, learning_turn: float = 0.0, pose_turn: float | None = None) -> None:
+        Source.__init__(self, seed)
+        from hebbian_ros.sim.many_objects import POSE_TURN, ManyObjects
+
+        specs = self._specs()
+        turn = POSE_TURN if pose_turn is None else pose_turn
+        self.objects = ManyObjects(len(specs), seed=seed, pose_turn=turn, specs=specs)
+        self.size = len(specs)
+        self.learning_turn = float(learning_turn)
+
+    @staticmethod
+    def folder():
+        """``random_urdfs`` in the installed pybullet_data (bench/requirements.txt installs pybullet)."""
+        from pathlib import Path
+
+        import pybullet_data
+
+        return Path(pybullet_data.getDataPath()) / "random_urdfs"
+
+    def _specs(self) -> list:
+        import re
+
+        from hebbian_ros.sim.many_objects import mesh_object
+        from hebbian_ros.sim.mesh_file import MeshError, mesh_vertices
+
+        rng = np.random.default_rng([self.seed, 21])
+        usable = []
+        for urdf in sorted(self.folder().glob("*/*.urdf")):
+            text = urdf.read_text()
+            mesh = urdf.parent / re.search(r'<mesh filename="([^"]+)"', text).group(1)
+            scale = float(re.search(r'scale="([^" ]+)', text).group(1))
+            rgb = tuple(float(v) for v in re.search(r'<color rgba="([^"]+)"', text).group(1).split()[:3])
+            try:
+                vertices = mesh_vertices(mesh) * scale
+            except MeshError:
+                continue
+            if (vertices.max(axis=0) - vertices.min(axis=0)).min() >= self.MIN_EXTENT:
+                usable.append((mesh, rgb, scale))
+        order = rng.permutation(len(usable))
+        yaws = rng.uniform(-math.pi, math.pi, len(usable))
+        return [mesh_object(i, *usable[k], yaw=float(yaws[i])) for i, k in enumerate(order)]
+
+    categories: dict = {}  # noqa: RUF012 - no categories: every object has its own shape and colour
+    group = None  # one kind of object
+
+    def describe(self) -> dict:
+        return {**super().describe(), "files": "pybullet_data/random_urdfs"}
+
+
+SOURCES = {
+    "photos": PhotoSource,
+    "digits": DigitsSource,
+    "sim": SimSource,
+    "sim_twins": TwinsSimSource,
+    "meshes": MeshSource,
+}
 
 
 def make_source(name: str, seed: int = 0, learning_turn: float = 0.0, pose_turn: float | None = None) -> Source:

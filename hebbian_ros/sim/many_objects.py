@@ -40,6 +40,7 @@ For the graph / a demo: ``write_world(path, n, seed)`` writes one world with n o
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -47,7 +48,8 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
-from .sdf_world import Pose, World, parse_sdf_string
+from .mesh_file import mesh_vertices
+from .sdf_world import Pose, World, parse_sdf_string, rpy_to_matrix
 
 __all__ = [
     "FAMILIES",
@@ -57,6 +59,7 @@ __all__ = [
     "object_spec",
     "appearance",
     "distinct_specs",
+    "mesh_object",
     "world_sdf",
     "write_world",
     "ManyObjects",
@@ -89,10 +92,11 @@ PALETTE = _palette()
 class Part:
     """One visual of an object: geometry, pose in the object frame (origin on the ground), colour."""
 
-    kind: str  # box | cylinder | sphere
-    size: tuple[float, ...]  # box: full extents; cylinder: (radius, length); sphere: (radius,)
+    kind: str  # box | cylinder | sphere | mesh
+    size: tuple[float, ...]  # box: full extents; cylinder: (radius, length); sphere: (radius,); mesh: its scale (3)
     pose: tuple[float, float, float, float, float, float]  # x y z roll pitch yaw
     rgb: tuple[float, float, float]
+    mesh: str = ""  # mesh: the OBJ or STL file's absolute path
 
 
 @dataclass(frozen=True)
@@ -225,11 +229,33 @@ def distinct_specs(count: int, seed: int = 0) -> list[ObjectSpec]:
     return [replace(object_spec(d, seed), index=i) for i, d in enumerate(_distinct_draws(int(count), int(seed)))]
 
 
+def mesh_object(
+    index: int, path: str | Path, rgb: tuple[float, float, float], scale: float, yaw: float, family: str = "mesh"
+) -> ObjectSpec:
+    """An object made of one mesh file (OBJ or STL), resting on the ground and centred on its vertical axis.
+
+    The mesh keeps the orientation it has in its file; its bounding box's lowest point touches the ground and its
+    middle is the object's origin, so the camera frames it as it frames a generated object of the same size.
+    """
+    path = Path(path).resolve()
+    vertices = mesh_vertices(path) * scale
+    low, high = vertices.min(axis=0), vertices.max(axis=0)
+    centre = (low + high) / 2
+    part = Part("mesh", (scale, scale, scale), (-centre[0], -centre[1], -low[2], 0.0, 0.0, 0.0), rgb, str(path))
+    height, radius = _extent([part])
+    return ObjectSpec(int(index), family, (part,), float(yaw), height, radius)
+
+
 def _extent(parts: list[Part]) -> tuple[float, float]:
     """Height and horizontal radius of a bounding cylinder about the object's vertical axis (generous)."""
     top, radius = 0.0, 0.0
     for p in parts:
         x, y, z, _, pitch, _ = p.pose
+        if p.kind == "mesh":  # exact: the scaled vertices where the part's pose puts them
+            points = mesh_vertices(p.mesh) * np.asarray(p.size) @ rpy_to_matrix(*p.pose[3:]).T + np.array(p.pose[:3])
+            top = max(top, float(points[:, 2].max()))
+            radius = max(radius, float(np.hypot(points[:, 0], points[:, 1]).max()))
+            continue
         if p.kind == "box":
             half = 0.5 * math.sqrt(sum(v * v for v in p.size))
             top = max(top, z + p.size[2] / 2)
@@ -248,6 +274,8 @@ def _extent(parts: list[Part]) -> tuple[float, float]:
 
 def _geometry(part: Part) -> str:
     f = " ".join
+    if part.kind == "mesh":
+        return f"<mesh><uri>file://{escape(part.mesh)}</uri><scale>{f(f'{v:.6g}' for v in part.size)}</scale></mesh>"
     if part.kind == "box":
         return f"<box><size>{f(f'{v:.5f}' for v in part.size)}</size></box>"
     if part.kind == "cylinder":
@@ -404,16 +432,30 @@ class ManyObjects:
     :param distinct: no two objects with the same appearance (:func:`distinct_specs`); False keeps every draw,
         twins included.
     :param pose_turn: the ``pose`` view's turn [deg], one way or the other (drawn per object).
+    :param specs: render these objects (e.g. :func:`mesh_object` s) instead of the generator's; ``count`` must be
+        their number, and ``seed`` still seeds the views.
     """
 
     def __init__(
-        self, count: int, seed: int = 0, per_world: int = 100, distinct: bool = True, pose_turn: float = POSE_TURN
+        self,
+        count: int,
+        seed: int = 0,
+        per_world: int = 100,
+        distinct: bool = True,
+        pose_turn: float = POSE_TURN,
+        specs: Sequence[ObjectSpec] | None = None,
     ) -> None:
         self.count = int(count)
         self.pose_turn = float(pose_turn)
         self.seed = int(seed)
         self.distinct = bool(distinct)
-        self._specs = distinct_specs(self.count, self.seed) if self.distinct else None
+        if specs is not None and len(specs) != self.count:
+            raise ValueError(f"specs: {len(specs)} objects given for count {self.count}")
+        if specs is not None and [s.index for s in specs] != list(range(self.count)):
+            raise ValueError("specs: object i must have index i (its model's name in the world)")
+        self._specs = (
+            list(specs) if specs is not None else distinct_specs(self.count, self.seed) if self.distinct else None
+        )
         self.per_world = int(per_world)
         self._world_index = -1
         self._sim = None
@@ -576,9 +618,10 @@ class ManyObjects:
         return self._blank
 
     def describe(self) -> dict:
-        counts = {f: 0 for f in FAMILIES}
+        counts = dict.fromkeys(FAMILIES, 0)
         for i in range(min(self.count, 2000)):
-            counts[self.spec(i).family] += 1
+            family = self.spec(i).family
+            counts[family] = counts.get(family, 0) + 1
         return {
             "generator": "hebbian_ros.sim.many_objects",
             "objects": self.count,

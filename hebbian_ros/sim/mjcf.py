@@ -31,6 +31,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from .mesh_file import merged_obj
 from .sdf_world import CameraSensor, ContactSensor, Geometry, Joint, Link, Model, Pose, World, matrix_to_quat
 
 __all__ = [
@@ -104,8 +105,12 @@ def camera_quat_from_sdf(rot: np.ndarray):
     return matrix_to_quat(rot @ SDF_TO_MJ_CAMERA)
 
 
-def _geom_attrs(el: ET.Element, g: Geometry) -> None:
-    if g.kind == "box":
+def _geom_attrs(el: ET.Element, g: Geometry, mesh: str | None = None) -> None:
+    """Type and size of an MJCF geom for ``g``; ``mesh``: the name of ``g``'s mesh asset (a mesh geometry)."""
+    if g.kind == "mesh":
+        el.set("type", "mesh")
+        el.set("mesh", mesh or "")
+    elif g.kind == "box":
         el.set("type", "box")
         el.set("size", _fmt(s / 2 for s in g.size))
     elif g.kind == "cylinder":
@@ -150,7 +155,15 @@ def _jpc_params(model: Model) -> dict[str, dict[str, str]]:
 
 
 class _Builder:
-    def __init__(self, world: World, mocap_models: Iterable[str], actuator: str, default_kp: float, default_kv: float):
+    def __init__(
+        self,
+        world: World,
+        mocap_models: Iterable[str],
+        actuator: str,
+        default_kp: float,
+        default_kv: float,
+        assets: dict[str, bytes] | None = None,
+    ):
         if actuator not in ("position", "velocity", "none"):
             raise ValueError("actuator must be 'position', 'velocity' or 'none'")
         self.world = world
@@ -164,6 +177,8 @@ class _Builder:
         self.root = ET.Element("mujoco", model=world.name)
         self.actuators: list[ET.Element] = []
         self.materials: dict[tuple, str] = {}
+        self.meshes: dict[tuple, str] = {}
+        self.assets = assets
         self.emitted: set = set()
         self.asset: ET.Element | None = None
         self.sensors: list[ET.Element] = []
@@ -217,6 +232,31 @@ class _Builder:
             self.materials[key] = name
         return self.materials[key]
 
+    def mesh(self, g: Geometry) -> str | None:
+        """MJCF mesh asset for a mesh geometry (one per file and scale); ``None`` for the other kinds.
+
+        An OBJ file of several parts is handed to MuJoCo merged, from memory (:func:`merged_obj`): ``self.assets``.
+        """
+        if g.kind != "mesh":
+            return None
+        key = (g.uri, tuple(g.scale))
+        if key not in self.meshes:
+            name = f"sdf_mesh_{len(self.meshes)}"
+            assert self.asset is not None
+            merged = merged_obj(g.uri)
+            if merged is not None and self.assets is None:
+                raise ValueError(
+                    f"mesh {g.uri}: an OBJ of several parts is loaded from memory; pass to_mjcf(assets={{}})"
+                )
+            file = g.uri
+            if merged is not None:
+                file = f"{name}.obj"
+                self.assets[file] = merged
+            # "shell": a visual's inertia is not used, and an open or thin mesh has no volume to compute one from
+            ET.SubElement(self.asset, "mesh", name=name, file=file, scale=_fmt(g.scale), inertia="shell")
+            self.meshes[key] = name
+        return self.meshes[key]
+
     def lights(self, worldbody: ET.Element) -> None:
         for lt in self.world.lights:
             el = ET.SubElement(worldbody, "light", name=f"light::{lt.name}")
@@ -257,7 +297,7 @@ class _Builder:
             body.set("gravcomp", "1")
         for v in link.visuals:
             g = ET.SubElement(body, "geom", name=visual_geom_name(model.name, link.name, v.name))
-            _geom_attrs(g, v.geometry)
+            _geom_attrs(g, v.geometry, self.mesh(v.geometry))
             _set_pose(g, _geom_transform(v.pose, v.geometry))
             g.set("rgba", _fmt(v.material.diffuse))
             g.set("material", self.material(v.material))
@@ -266,7 +306,7 @@ class _Builder:
             g.set("group", "1")
         for c in link.collisions:
             g = ET.SubElement(body, "geom", name=geom_name(model.name, link.name, c.name))
-            _geom_attrs(g, c.geometry)
+            _geom_attrs(g, c.geometry, self.mesh(c.geometry))
             _set_pose(g, _geom_transform(c.pose, c.geometry))
             g.set("rgba", "0.5 0.5 0.5 0.4")
             g.set("group", "3")
@@ -420,6 +460,7 @@ def to_mjcf(
     actuator: str = "position",
     default_kp: float = 100.0,
     default_kv: float = 10.0,
+    assets: dict[str, bytes] | None = None,
 ) -> str:
     """Return an MJCF XML string for ``world``.
 
@@ -427,5 +468,8 @@ def to_mjcf(
     body so its pose can be set at run time (e.g. a camera rig).
     ``actuator``: 'position' (default), 'velocity' or 'none' for every
     revolute / prismatic joint of dynamic models.
+    ``assets``: filled with the files the XML names that live in memory only (an OBJ
+    mesh of several parts, merged); give them to ``MjModel.from_xml_string``. Without
+    it such a mesh is refused.
     """
-    return _Builder(world, mocap_models, actuator, default_kp, default_kv).build()
+    return _Builder(world, mocap_models, actuator, default_kp, default_kv, assets).build()

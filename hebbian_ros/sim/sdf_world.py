@@ -2,7 +2,7 @@
 
 Only what the hebbian_ros worlds need is supported: models (optionally
 static) with links, visuals and collisions of box / cylinder / sphere / plane
-geometry, diffuse/ambient material colours, inertials, fixed / revolute /
+/ mesh (OBJ or STL, :mod:`hebbian_ros.sim.mesh_file`) geometry, diffuse/ambient material colours, inertials, fixed / revolute /
 prismatic joints (parent may be ``world``), camera and contact sensors,
 lights and plugins.  ``<include>`` and nested models are rejected with an
 :class:`SdfError` rather than silently ignored.
@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from .mesh_file import MeshError, mesh_vertices, resolve_mesh_uri
 
 __all__ = [
     "SdfError",
@@ -198,10 +200,11 @@ IDENTITY = Pose()
 
 @dataclass(frozen=True)
 class Geometry:
-    """``kind`` is box | cylinder | sphere | plane.
+    """``kind`` is box | cylinder | sphere | plane | mesh.
 
     box: ``size`` (full extents); cylinder: ``radius``, ``length`` (along z);
-    sphere: ``radius``; plane: ``normal`` and ``size`` (2 values).
+    sphere: ``radius``; plane: ``normal`` and ``size`` (2 values); mesh: ``uri`` (the file's absolute
+    path, resolved while parsing) and ``scale``.
     """
 
     kind: str
@@ -209,9 +212,14 @@ class Geometry:
     radius: float = 0.0
     length: float = 0.0
     normal: Vec3 = (0.0, 0.0, 1.0)
+    uri: str = ""
+    scale: Vec3 = (1.0, 1.0, 1.0)
 
     def half_extents(self) -> Vec3:
-        """Half extents of the local axis-aligned bounding box."""
+        """Half extents of the local axis-aligned bounding box (a mesh's: about its own origin)."""
+        if self.kind == "mesh":
+            reach = np.abs(mesh_vertices(self.uri) * np.asarray(self.scale)).max(axis=0)
+            return (float(reach[0]), float(reach[1]), float(reach[2]))
         if self.kind == "box":
             return (self.size[0] / 2, self.size[1] / 2, self.size[2] / 2)
         if self.kind == "cylinder":
@@ -510,7 +518,7 @@ def _pose(el: ET.Element | None) -> Pose:
     return Pose(x, y, z, r, p_, yw, relative_to=rel)
 
 
-def _geometry(el: ET.Element, owner: str) -> Geometry:
+def _geometry(el: ET.Element, owner: str, world_file: str | None) -> Geometry:
     g = el.find("geometry")
     if g is None or len(g) == 0:
         raise SdfError(f"{owner}: missing <geometry>")
@@ -527,6 +535,16 @@ def _geometry(el: ET.Element, owner: str) -> Geometry:
             size=_floats(_text(shape, "size", "1 1"), 2, f"{owner} plane size"),
             normal=_floats(_text(shape, "normal", "0 0 1"), 3, f"{owner} plane normal"),  # type: ignore[arg-type]
         )
+    if shape.tag == "mesh":
+        if shape.find("submesh") is not None:
+            raise SdfError(f"{owner}: mesh <submesh> is not supported; export the part as its own file")
+        try:
+            path = resolve_mesh_uri(_text(shape, "uri", "") or "", world_file)
+            mesh_vertices(path)
+        except (MeshError, OSError) as exc:
+            raise SdfError(f"{owner}: {exc}") from exc
+        scale = _floats(_text(shape, "scale", "1 1 1"), 3, f"{owner} mesh scale")
+        return Geometry("mesh", uri=str(path), scale=scale)  # type: ignore[arg-type]
     raise SdfError(f"{owner}: unsupported geometry <{shape.tag}>")
 
 
@@ -664,7 +682,7 @@ class _ModelFrames:
         return Pose.from_matrix(t)
 
 
-def _model(el: ET.Element) -> tuple[Model, Pose]:
+def _model(el: ET.Element, world_file: str | None) -> tuple[Model, Pose]:
     name = el.get("name")
     if not name:
         raise SdfError("model without name")
@@ -703,7 +721,12 @@ def _model(el: ET.Element) -> tuple[Model, Pose]:
         _check_unique([v.get("name", "") for v in lk.findall("visual")], f"visual in {owner}")
         _check_unique([c.get("name", "") for c in lk.findall("collision")], f"collision in {owner}")
         visuals = [
-            Visual(v.get("name", ""), _geometry(v, f"{owner} visual"), frames.in_link(_pose(v), lname), _material(v))
+            Visual(
+                v.get("name", ""),
+                _geometry(v, f"{owner} visual", world_file),
+                frames.in_link(_pose(v), lname),
+                _material(v),
+            )
             for v in lk.findall("visual")
         ]
         collisions = []
@@ -713,7 +736,12 @@ def _model(el: ET.Element) -> tuple[Model, Pose]:
             if fr is not None and _text(fr, "mu") is not None:
                 mu = _float(fr, "mu", 1.0)
             collisions.append(
-                Collision(c.get("name", ""), _geometry(c, f"{owner} collision"), frames.in_link(_pose(c), lname), mu)
+                Collision(
+                    c.get("name", ""),
+                    _geometry(c, f"{owner} collision", world_file),
+                    frames.in_link(_pose(c), lname),
+                    mu,
+                )
             )
         sensors = []
         for s in lk.findall("sensor"):
@@ -833,7 +861,7 @@ def _world(el: ET.Element, source: str | None) -> World:
         lights=[_light(lt) for lt in el.findall("light")],
         source=source,
     )
-    parsed = [_model(m) for m in el.findall("model")]
+    parsed = [_model(m, source) for m in el.findall("model")]
     _check_unique([m.name for m, _ in parsed], "model")
     raw = {m.name: p for m, p in parsed}
     resolved: dict[str, Pose] = {}

@@ -126,8 +126,9 @@ class EmbeddedSimulator:
                     s.name, m.name, lk.name, col.name, col.pose, (he[0], he[1]), self.taxel_shape
                 )
         self._mocap_models = mocap
-        self.mjcf: str = to_mjcf(self.world, mocap_models=sorted(mocap))
-        self.model = mujoco.MjModel.from_xml_string(self.mjcf)
+        assets: dict[str, bytes] = {}
+        self.mjcf: str = to_mjcf(self.world, mocap_models=sorted(mocap), assets=assets)
+        self.model = mujoco.MjModel.from_xml_string(self.mjcf, assets)
         self.data = mujoco.MjData(self.model)
         self._cam_pos0 = self.model.cam_pos.copy()
         self._cam_quat0 = self.model.cam_quat.copy()

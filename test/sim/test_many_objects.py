@@ -5,6 +5,7 @@ import subprocess
 
 import numpy as np
 import pytest
+from meshes import obj_text
 
 from hebbian_ros.sim.many_objects import (
     FAMILIES,
@@ -12,6 +13,7 @@ from hebbian_ros.sim.many_objects import (
     ManyObjects,
     appearance,
     distinct_specs,
+    mesh_object,
     object_spec,
     world_sdf,
     write_world,
@@ -145,3 +147,52 @@ def test_a_turning_look_shows_the_object_from_both_sides_around_its_learning_pos
             objects.learning_look(box, 5, turn=-5.0)
     finally:
         objects.close()
+
+
+def _mesh_objects(folder) -> list:
+    """Three objects from mesh files: a cube, an L of two cubes (two OBJ parts), a bar lying along y."""
+    (folder / "cube.obj").write_text(obj_text(1))
+    (folder / "ell.obj").write_text(obj_text(2, gap=1.0))
+    bar = obj_text(1).replace("v 0 1", "v 0 4").replace("v 1 1", "v 1 4")  # y from 0..1 to 0..4
+    (folder / "bar.stl.obj").write_text(bar)
+    colours = ((0.9, 0.2, 0.1), (0.1, 0.3, 0.9), (0.9, 0.9, 0.2))
+    files = ("cube.obj", "ell.obj", "bar.stl.obj")
+    return [mesh_object(i, folder / f, colours[i], scale=0.05, yaw=0.3 * i) for i, f in enumerate(files)]
+
+
+def test_a_mesh_object_rests_on_the_ground_centred_on_its_axis(tmp_path):
+    cube, ell, bar = _mesh_objects(tmp_path)
+    assert cube.height == pytest.approx(0.05) and cube.radius == pytest.approx(0.05 / np.sqrt(2))
+    assert ell.height == pytest.approx(0.05) and ell.radius == pytest.approx(np.hypot(0.05, 0.025))
+    assert bar.radius == pytest.approx(np.hypot(0.025, 0.1))
+    x, y, z = ell.parts[0].pose[:3]
+    assert (x, y, z) == pytest.approx((-0.05, -0.025, 0.0))  # the two cubes' middle over the origin, on the ground
+
+
+def test_mesh_objects_render_as_objects_of_their_own(tmp_path):
+    specs = _mesh_objects(tmp_path)
+    with pytest.raises(ValueError, match="count"):
+        ManyObjects(2, specs=specs)
+    objects = ManyObjects(3, seed=0, specs=specs)
+    try:
+        blank = objects.blank()
+        same = [objects.view(i, "same") for i in range(3)]
+        for i, image in enumerate(same):
+            mask = _foreground(image, blank)
+            assert mask.mean() > 0.03, i  # in view
+            colour = np.median(image[mask], axis=0) / 255
+            assert np.argmin(colour) == np.argmin(specs[i].parts[0].rgb), (i, colour)  # its own colour
+            turned = objects.view(i, "pose")
+            assert np.abs(turned.astype(int) - image).mean() > 0.5, i  # a new pose is a new image
+        assert objects.describe()["families"]["mesh"] == 3
+    finally:
+        objects.close()
+
+
+@pytest.mark.skipif(IGN is None, reason="`ign` binary absent (apt-get install ignition-tools libsdformat-dev)")
+def test_a_world_of_mesh_objects_passes_ign_sdf_check(tmp_path):
+    path = tmp_path / "meshes.sdf"
+    path.write_text(world_sdf(_mesh_objects(tmp_path)))
+    r = subprocess.run([IGN, "sdf", "-k", str(path)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "Valid." in r.stdout, r.stdout + r.stderr
+    assert parse_sdf(path).model("object_1").links[0].visuals[0].geometry.kind == "mesh"
