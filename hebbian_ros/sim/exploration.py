@@ -120,8 +120,8 @@ def visit_order(objects: Sequence[str], *, order: str = "expanding", rounds: int
 # object geometry
 # ----------------------------------------------------------------------------
 def _geom_corners(g: Geometry) -> np.ndarray:
-    hx, hy, hz = g.half_extents()
-    return np.array([[sx * hx, sy * hy, sz * hz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)])
+    low, high = g.bounds()
+    return np.array([[x, y, z] for x in (low[0], high[0]) for y in (low[1], high[1]) for z in (low[2], high[2])])
 
 
 def model_aabb(model: Model) -> tuple[np.ndarray, np.ndarray]:

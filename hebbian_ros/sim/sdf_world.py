@@ -215,10 +215,19 @@ class Geometry:
     uri: str = ""
     scale: Vec3 = (1.0, 1.0, 1.0)
 
-    def half_extents(self) -> Vec3:
-        """Half extents of the local axis-aligned bounding box (a mesh's: about its own origin)."""
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The local axis-aligned bounding box (low, high corners); a mesh's need not be centred on its origin."""
         if self.kind == "mesh":
-            reach = np.abs(mesh_vertices(self.uri) * np.asarray(self.scale)).max(axis=0)
+            vertices = mesh_vertices(self.uri) * np.asarray(self.scale)
+            return vertices.min(axis=0), vertices.max(axis=0)
+        half = np.asarray(self.half_extents(), float)
+        return -half, half
+
+    def half_extents(self) -> Vec3:
+        """Half extents of the local axis-aligned bounding box (a mesh's: about its own origin, so it holds the mesh)."""
+        if self.kind == "mesh":
+            low, high = self.bounds()
+            reach = np.maximum(-low, high)
             return (float(reach[0]), float(reach[1]), float(reach[2]))
         if self.kind == "box":
             return (self.size[0] / 2, self.size[1] / 2, self.size[2] / 2)

@@ -6,6 +6,7 @@ import struct
 os.environ.setdefault("MUJOCO_GL", "egl")
 
 import mujoco
+import numpy as np
 import pytest
 from meshes import CORNERS, TRIANGLES, obj_text, stl_bytes
 
@@ -120,3 +121,18 @@ def test_the_simulator_shows_every_part_of_a_mesh_as_gazebo_does(tmp_path):
     visual = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_GEOM, "m::l::v::visual")
     span = model.geom_aabb[visual][3:] * 2  # the geom's box in its own (principal-axes) frame
     assert sorted(span) == pytest.approx(sorted([0.1, 0.1, 0.1 * (2 * 3 + 1)]), abs=1e-6)  # 3 cubes, 2 gaps of 2
+
+
+def test_exploration_aims_at_a_mesh_where_it_is_not_at_its_file_origin(tmp_path):
+    """A mesh need not be centred on its origin: the camera and the finger aim at its bounding box."""
+    from hebbian_ros.sim.exploration import object_positions, object_tops
+
+    (tmp_path / "cube.obj").write_text(obj_text())  # spans 0..1 on every axis: its origin is a corner
+    text = world_with_mesh(f"file://{tmp_path / 'cube.obj'}").replace(
+        "<static>true</static>", "<static>true</static><pose>1 2 0 0 0 0</pose>"
+    )
+    text = text.replace("</link>", "</link><plugin filename='gz-sim-label-system' name='gz::sim::systems::Label'>"
+                        "<label>1</label></plugin>")  # fmt: skip
+    world = parse_sdf_string(text)
+    np.testing.assert_allclose(object_positions(world)["m"], [1.05, 2.05, 0.05], atol=1e-9)
+    np.testing.assert_allclose(object_tops(world)["m"], [1.05, 2.05, 0.1], atol=1e-9)
