@@ -302,14 +302,62 @@ def cell(pos: np.ndarray, neg: np.ndarray, pos_familiar: np.ndarray, neg_familia
 # --- one run: N objects --------------------------------------------------------------------------------
 
 
-class Frames:
-    """Learning looks and views of a source, cached across the runs of one source."""
+#: ``--curious-turn``: degrees the object turns per frame once learning mode is on
+CURIOUS_STEP = 4.0
 
-    def __init__(self, source: Source, seed: int) -> None:
+
+def curious_path(amplitude: float, step: float = CURIOUS_STEP) -> list[float]:
+    """The turn [deg] of each frame after learning mode switched on: 0 -> +amplitude -> -amplitude -> 0."""
+    if amplitude <= 0:
+        return []
+    up = np.arange(step, amplitude + 1e-9, step)
+    across = np.arange(amplitude - step, -amplitude - 1e-9, -step)
+    back = np.arange(-amplitude + step, 1e-9, step)
+    return [float(t) for t in np.concatenate([up, across, back])]
+
+
+class Frames:
+    """Learning looks and views of a source, cached across the runs of one source.
+
+    ``curious_turn`` [deg] > 0 (3-D sources): a learning look stays still until the neuromodulator switches learning
+    mode on, and from the next frame the object turns along :func:`curious_path`, rendered live: the robot turns
+    (or circles) only what it does not know. ``learn`` asks :meth:`learning_frame` frame by frame.
+    """
+
+    def __init__(self, source: Source, seed: int, curious_turn: float = 0.0) -> None:
         self.source, self.seed = source, seed
         self._looks: dict[int, np.ndarray] = {}
         self._views: dict[tuple[int, str], np.ndarray] = {}
         self.blank = source.blank()
+        if curious_turn and not hasattr(source, "objects"):
+            raise ValueError(f"curious_turn: source {source.name!r} has no 3-D objects to turn")
+        self.curious = curious_path(curious_turn)
+        self.turned_frames = 0
+        self._shown: dict[int, dict[int, np.ndarray]] = {}
+
+    def learning_frame(self, obj: int, frame: int, since_learning: int) -> np.ndarray:
+        """Frame ``frame`` of object ``obj``'s learning look; ``since_learning``: frames since learning mode came on
+        (-1: not on), which turn the object with ``curious_turn``."""
+        if 0 <= since_learning < len(self.curious):
+            self.turned_frames += 1
+            rng = np.random.default_rng([self.seed, obj, 97, since_learning])
+            image = self.source.objects._render(obj, "same", rng, self.curious[since_learning])
+            self._shown.setdefault(obj, {})[frame] = image
+            return image
+        self._shown.get(obj, {}).pop(frame, None)
+        return self.look(obj)[frame]
+
+    def shown_look(self, obj: int) -> np.ndarray:
+        """The learning look as the last :meth:`learning_frame` calls showed it (turned frames included): what the
+        nearest-neighbour baselines store."""
+        look = self.look(obj)
+        shown = self._shown.get(obj)
+        if not shown:
+            return look
+        look = look.copy()
+        for frame, image in shown.items():
+            look[frame] = image
+        return look
 
     def look(self, obj: int) -> np.ndarray:
         if obj not in self._looks:
@@ -334,13 +382,19 @@ def learn(pipeline, frames: Frames, objects: list[int], on_object=None) -> dict[
     episodes = {"novelty": 0, "aha": 0}  # learning episodes begun, a-has confirmed
     started = time.perf_counter()
     count = 0
+    turned_before = getattr(frames, "turned_frames", 0)
     for k, obj in enumerate(objects):
         for _ in range(GAP_LEARN):
             pipeline.frame(frames.blank, DT, learn=True)
         stored, taken_for = False, Counter()
-        for image in frames.look(obj):
-            step = pipeline.frame(image, DT, learn=True)
+        since_learning = -1
+        for f in range(LEARN_FRAMES):
+            step = pipeline.frame(frames.learning_frame(obj, f, since_learning), DT, learn=True)
             count += 1
+            if since_learning >= 0:
+                since_learning += 1
+            elif any(getattr(b, "active", False) for b in step.broadcasts):
+                since_learning = 0
             if step.recall.stored:
                 owner[int(step.recall.memory_id)] = obj
                 stored = True
@@ -361,6 +415,7 @@ def learn(pipeline, frames: Frames, objects: list[int], on_object=None) -> dict[
         "aha": episodes["aha"],
         "seconds": seconds,
         "us_per_frame": seconds / max(1, len(objects) * (GAP_LEARN + LEARN_FRAMES)) * 1e6,
+        "curious_frames": getattr(frames, "turned_frames", 0) - turned_before,  # frames turned (--curious-turn)
     }
 
 
@@ -548,7 +603,7 @@ def run_n(make_pipeline, frames: Frames, n: int, log, drift_from: int = DRIFT_MI
                 out.setdefault(name, []).append(v)
         return {k: np.concatenate(v) for k, v in out.items()}
 
-    look_frames = np.stack([frames.look(obj) for obj in learned])  # (N, F, 64, 64, 3)
+    look_frames = np.stack([frames.shown_look(obj) for obj in learned])  # (N, F, 64, 64, 3), as learning saw them
     budget = size["stored_vectors"]
     stored_frames = look_indices(budget, n)
     look_stage: dict[str, np.ndarray] = {}
@@ -948,6 +1003,13 @@ def main(argv: list[str] | None = None) -> int:
         help="degrees: generated objects turn -DEG .. +DEG during their learning look (views from several sides)",
     )
     parser.add_argument(
+        "--curious-turn",
+        type=float,
+        default=0.0,
+        help="degrees: a 3-D object's learning look stays still until learning mode is on, then the object turns "
+        f"0 -> +DEG -> -DEG -> 0 at {CURIOUS_STEP:g} deg a frame (the robot turns what it does not know)",
+    )
+    parser.add_argument(
         "--pose-turn",
         type=float,
         default=None,
@@ -983,6 +1045,7 @@ def main(argv: list[str] | None = None) -> int:
             "drift_first": DRIFT_FIRST,
             "seed": args.seed,
             "learning_turn": args.learning_turn,
+            "curious_turn": args.curious_turn,
             "pose_turn": args.pose_turn,
         },
         "sources": {},
@@ -992,7 +1055,7 @@ def main(argv: list[str] | None = None) -> int:
     blas = threadpool_limits(1)  # one BLAS thread: NN lookups timed without thread hand-offs on a shared machine
     for name in sources:
         source = make_source(name, args.seed, args.learning_turn, args.pose_turn)
-        frames = Frames(source, args.seed)
+        frames = Frames(source, args.seed, args.curious_turn)
         log(f"source {name}: {source.size} objects, kinds {', '.join(source.kinds)}")
         runs = {}
         for n in ns:
