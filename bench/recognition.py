@@ -382,7 +382,7 @@ def learn(pipeline, frames: Frames, objects: list[int], on_object=None) -> dict[
     episodes = {"novelty": 0, "aha": 0}  # learning episodes begun, a-has confirmed
     started = time.perf_counter()
     count = 0
-    turned_before = getattr(frames, "turned_frames", 0)
+    turned_before = frames.turned_frames
     for k, obj in enumerate(objects):
         for _ in range(GAP_LEARN):
             pipeline.frame(frames.blank, DT, learn=True)
@@ -415,7 +415,7 @@ def learn(pipeline, frames: Frames, objects: list[int], on_object=None) -> dict[
         "aha": episodes["aha"],
         "seconds": seconds,
         "us_per_frame": seconds / max(1, len(objects) * (GAP_LEARN + LEARN_FRAMES)) * 1e6,
-        "curious_frames": getattr(frames, "turned_frames", 0) - turned_before,  # frames turned (--curious-turn)
+        "curious_frames": frames.turned_frames - turned_before,  # frames turned (--curious-turn)
     }
 
 
