@@ -99,6 +99,7 @@ from hebbian_ros.evaluation.recognition import (  # noqa: E402
     threshold_at_hit,
     unit_rows,
 )
+from hebbian_ros.sim.curiosity import CURIOUS_STEP, curious_path  # noqa: E402
 
 DT = 1 / 30
 GAP_LEARN = 15
@@ -302,20 +303,6 @@ def cell(pos: np.ndarray, neg: np.ndarray, pos_familiar: np.ndarray, neg_familia
 # --- one run: N objects --------------------------------------------------------------------------------
 
 
-#: ``--curious-turn``: degrees the object turns per frame once learning mode is on
-CURIOUS_STEP = 4.0
-
-
-def curious_path(amplitude: float, step: float = CURIOUS_STEP) -> list[float]:
-    """The turn [deg] of each frame after learning mode switched on: 0 -> +amplitude -> -amplitude -> 0."""
-    if amplitude <= 0:
-        return []
-    up = np.arange(step, amplitude + 1e-9, step)
-    across = np.arange(amplitude - step, -amplitude - 1e-9, -step)
-    back = np.arange(-amplitude + step, 1e-9, step)
-    return [float(t) for t in np.concatenate([up, across, back])]
-
-
 class Frames:
     """Learning looks and views of a source, cached across the runs of one source.
 
@@ -331,7 +318,7 @@ class Frames:
         self.blank = source.blank()
         if curious_turn and not hasattr(source, "objects"):
             raise ValueError(f"curious_turn: source {source.name!r} has no 3-D objects to turn")
-        self.curious = curious_path(curious_turn)
+        self.curious = curious_path(curious_turn, CURIOUS_STEP)
         self.turned_frames = 0
         self._shown: dict[int, dict[int, np.ndarray]] = {}
 

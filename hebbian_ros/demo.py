@@ -57,6 +57,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "learning look shows (memory option episode_views); 0: one viewpoint per visit",
     )
     parser.add_argument(
+        "--curious-orbit",
+        type=float,
+        default=0.0,
+        help="degrees: once learning mode comes on during a visit the camera circles the object from 0 to +DEG to "
+        "-DEG and back, once per visit (what it does not know it looks around), and memory keeps each side it is "
+        "shown (memory option episode_views); 0: never",
+    )
+    parser.add_argument(
+        "--revisit-turn",
+        type=float,
+        default=0.0,
+        help="degrees: every revisit sees its object from a viewpoint turned this much about it, so the recognition "
+        "accuracy is that of known objects from a new side; 0: the first visit's viewpoint",
+    )
+    parser.add_argument(
         "--rounds",
         type=int,
         default=2,
@@ -93,8 +108,17 @@ def run_demo(args: argparse.Namespace) -> tuple[RunSummary, Path]:
     fill = fill if args.view_fill is None else args.view_fill
     # circling the objects: memory keeps each side a learning look shows (RESULTS 5u); many objects: memory keeps the
     # look's frames, so a revisit is known from its first frame, before the second look's views come back (RESULTS 5w)
-    orbit = f"    view_orbit: {args.orbit}\n" if args.orbit else ""
-    keep_looks = "memory:\n  ros__parameters:\n    episode_views: true\n" if args.orbit or args.objects > 0 else ""
+    turns = "".join(
+        f"    {name}: {value}\n"
+        for name, value in (
+            ("view_orbit", args.orbit),
+            ("curious_orbit", args.curious_orbit),
+            ("revisit_turn", args.revisit_turn),
+        )
+        if value
+    )
+    looks_around = args.orbit or args.curious_orbit
+    keep_looks = "memory:\n  ros__parameters:\n    episode_views: true\n" if looks_around or args.objects > 0 else ""
     overrides.write_text(
         "simulator:\n  ros__parameters:\n"
         f"    world: {world}\n    visit_order: {order}\n"
@@ -104,7 +128,7 @@ def run_demo(args: argparse.Namespace) -> tuple[RunSummary, Path]:
         # the exploration starts once memory answers the resting camera and the neuromodulator is up: a node still
         # starting (e.g. compiling its kernels on a loaded machine) would miss the first object's first frames
         "    wait_for_messages: [hebbian/recognition, hebbian/learning_mode]\n"
-        "    settle_time: 2.0\n" + orbit + keep_looks
+        "    settle_time: 2.0\n" + turns + keep_looks
     )
     extra = (
         str(config_dir() / "sim_time.yaml"),

@@ -23,7 +23,7 @@ from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
 from hebbian_ros.core.parameters import Parameter, Schema
-from hebbian_ros.msg import SceneLabel, Touch
+from hebbian_ros.msg import LearningMode, SceneLabel, Touch
 from hebbian_ros.nodes.conversions import image_to_msg
 from hebbian_ros.nodes.diagnostics import DIAGNOSTICS, Diagnostics
 from hebbian_ros.nodes.parameters import declare_all
@@ -31,7 +31,14 @@ from hebbian_ros.nodes.rejections import Rejections
 from hebbian_ros.ros import qos
 from hebbian_ros.ros.message_types import message_class
 from hebbian_ros.ros.spin import spin_node
-from hebbian_ros.sim.exploration import ExplorationStep, camera_exploration, touch_exploration
+from hebbian_ros.sim.curiosity import CURIOUS_STEP, CuriousLook
+from hebbian_ros.sim.exploration import (
+    ExplorationStep,
+    camera_exploration,
+    object_positions,
+    touch_exploration,
+    turned_view,
+)
 from hebbian_ros.sim.sdf_world import Pose
 
 #: Every parameter of this node, written once (declared by :func:`~hebbian_ros.nodes.parameters.declare_all`).
@@ -84,6 +91,26 @@ PARAMETERS = Schema(
         179.0,
         read_only=True,
     ),
+    Parameter(
+        "revisit_turn",
+        0.0,
+        "Camera visits: every visit after an object's first sees it from a viewpoint turned by this much about the "
+        "vertical through its centre, a side its first look did not show [deg] (0: the same viewpoint).",
+        -179.0,
+        179.0,
+        read_only=True,
+    ),
+    Parameter(
+        "curious_orbit",
+        0.0,
+        "Camera visits: once learning mode comes on (hebbian/learning_mode) the camera circles the object in view, "
+        "0 -> +this -> -this -> 0 about the vertical through its centre, once per visit: it looks around what it "
+        "does not know yet [deg] (0: never).",
+        0.0,
+        179.0,
+        read_only=True,
+    ),
+    Parameter("curious_step", CURIOUS_STEP, "Degrees the curious circle turns per frame.", 0.1, 90.0, read_only=True),
     Parameter("loop", False, "Start the exploration again when it ends.", read_only=True),
     Parameter(
         "wait_for_subscribers",
@@ -152,6 +179,7 @@ class SimulatorNode(Node):
                 jitter=jitter,
                 view_fill=parameters["view_fill"],
                 orbit=parameters["view_orbit"],
+                revisit_turn=parameters["revisit_turn"],
                 fov=self.sim.world.cameras[0].vertical_fov if self.sim.world.cameras else 1.047,
             )
         elif exploration == "touch":
@@ -170,6 +198,13 @@ class SimulatorNode(Node):
             raise ValueError(f"exploration: must be camera, touch, auto or none, got {exploration!r}")
         self.index = 0
         self.done = False
+        #: the curious look (camera exploration, curious_orbit > 0): it hears learning mode, and where objects stand
+        self.curious = None
+        if exploration == "camera" and parameters["curious_orbit"] > 0:
+            self.curious = CuriousLook(parameters["curious_orbit"], parameters["curious_step"])
+            self._centres = object_positions(self.sim.world, sorted({s.obj for s in self.steps}))
+            self._learning = False
+            self.create_subscription(LearningMode, "hebbian/learning_mode", self.on_learning_mode, qos.STATE)
 
         self.camera = next(iter(self.sim.cameras), None)
         self.contact = next(iter(self.sim.contact_sensors), None)
@@ -201,7 +236,7 @@ class SimulatorNode(Node):
         step = self._next_step()
         if step is not None:
             if isinstance(step.target, Pose):
-                self.sim.set_camera_pose(step.target, self.camera)
+                self.sim.set_camera_pose(self._view(step), self.camera)
             else:
                 self.sim.set_finger_target(*step.target, sensor=self.contact)
         self.sim.step(self.dt)
@@ -222,6 +257,17 @@ class SimulatorNode(Node):
                 )
             )
         self.truth_pub.publish(self._truth(header, step))
+
+    def on_learning_mode(self, msg: LearningMode) -> None:
+        """Remember whether learning mode is on: the curious look circles what is being learned."""
+        self._learning = bool(msg.active)
+
+    def _view(self, step: ExplorationStep) -> Pose:
+        """The camera pose of ``step``, turned about the object while the curious look circles it."""
+        if self.curious is None:
+            return step.target
+        turn = self.curious.turn(step.visit, step.phase == "view", self._learning)
+        return turned_view(step.target, self._centres[step.obj], turn)
 
     def _ready(self) -> bool:
         if self._ready_since is None:

@@ -7,6 +7,7 @@
 * :mod:`.simulator` - :class:`EmbeddedSimulator` (imports MuJoCo; picks a
   headless GL backend first).
 * :mod:`.exploration` - deterministic camera / finger exploration schedules.
+* :mod:`.curiosity` - the curious look: the camera circles what is being learned.
 
 ``EmbeddedSimulator`` and the other simulator names are imported lazily so
 that parsing or converting a world does not import MuJoCo.

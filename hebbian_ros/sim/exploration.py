@@ -37,6 +37,7 @@ __all__ = [
     "object_positions",
     "object_tops",
     "camera_exploration",
+    "turned_view",
     "touch_exploration",
     "drive",
     "per_object_counts",
@@ -191,6 +192,7 @@ def camera_exploration(
     fov: float = 1.047,
     min_distance: float = 0.15,
     orbit: float = 0.0,
+    revisit_turn: float = 0.0,
 ) -> list[ExplorationStep]:
     """Camera schedule: per visit ``gap_frames`` blank views then
     ``frames_per_view`` views of the object from ``centre + view_offset``.
@@ -206,11 +208,15 @@ def camera_exploration(
     ``orbit`` (deg, < 180): during each visit the camera circles the object about the vertical through its centre,
     from ``-orbit`` to ``+orbit`` around the visit's viewpoint, so a look shows the object from several sides (0 = one
     viewpoint).
+    ``revisit_turn`` (deg): every visit after an object's first sees it from a viewpoint turned by this much about the
+    vertical through its centre: a known object met from a side the learning look did not show.
     """
     if frames_per_view < 1 or gap_frames < 0:
         raise ValueError("frames_per_view must be >= 1 and gap_frames >= 0")
-    if not 0.0 <= orbit < 180.0:
-        raise ValueError(f"orbit must be within [0, 180) degrees, got {orbit}")
+    if not 0.0 <= orbit < 180.0 or not -180.0 < revisit_turn < 180.0:
+        raise ValueError(
+            f"orbit must be within [0, 180) and revisit_turn within (-180, 180) degrees, got {orbit}, {revisit_turn}"
+        )
     if not 0.0 <= view_fill <= 1.0 or not 0.0 < fov < math.pi:
         raise ValueError(f"view_fill must be within [0, 1] and fov within (0, pi), got {view_fill}, {fov}")
     names = _objects(world, objects)
@@ -249,6 +255,8 @@ def camera_exploration(
             steps.append(ExplorationStep((i + 1) * dt, gap_pose, None, "gap", v, rep, obj, i))
         c = centres[obj]
         turns = np.radians(np.linspace(-orbit, orbit, frames_per_view)) if frames_per_view > 1 else np.zeros(1)
+        if rep > 0:
+            turns = turns + math.radians(revisit_turn)
         for turn in turns:
             i = len(steps)
             eye = c + _about_vertical(eye_offset(obj), float(turn))
@@ -256,6 +264,14 @@ def camera_exploration(
                 eye = eye + rng.uniform(-jitter, jitter, size=3)
             steps.append(ExplorationStep((i + 1) * dt, Pose.look_at(eye, c), obj, "view", v, rep, obj, i))
     return steps
+
+
+def turned_view(view: Pose, centre: Sequence[float], degrees: float) -> Pose:
+    """The camera pose ``view`` moved ``degrees`` about the vertical through ``centre``, looking at ``centre``."""
+    if degrees == 0.0:
+        return view
+    c = np.asarray(centre, dtype=float)
+    return Pose.look_at(c + _about_vertical(view.position - c, math.radians(degrees)), c)
 
 
 def _about_vertical(offset: np.ndarray, angle: float) -> np.ndarray:

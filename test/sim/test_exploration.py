@@ -23,6 +23,7 @@ from hebbian_ros.sim.exploration import (
     object_tops,
     per_object_counts,
     touch_exploration,
+    turned_view,
     visit_order,
 )
 from hebbian_ros.sim.sdf_world import Pose, parse_sdf
@@ -209,3 +210,43 @@ def test_an_orbit_circles_each_object_about_the_vertical_through_its_centre():
         assert forward @ to_object / np.linalg.norm(to_object) > 0.999
     with pytest.raises(ValueError, match="orbit"):
         camera_exploration({"a": tuple(centre)}, orbit=180.0)
+
+
+def _bearing(pose: Pose, centre: np.ndarray) -> float:
+    """Degrees of the camera's bearing about the vertical through ``centre``."""
+    offset = pose.position - centre
+    return float(np.degrees(np.arctan2(offset[1], offset[0])))
+
+
+def test_a_revisit_turn_shows_known_objects_from_a_new_side_and_first_visits_as_before():
+    centre = np.array([1.0, 2.0, 0.1])
+    still = camera_exploration({"a": tuple(centre), "b": (2.0, 2.0, 0.1)}, frames_per_view=3, gap_frames=1)
+    turned = camera_exploration(
+        {"a": tuple(centre), "b": (2.0, 2.0, 0.1)}, frames_per_view=3, gap_frames=1, revisit_turn=30.0
+    )
+    assert [s[2:] for s in still] == [s[2:] for s in turned]  # the same visits, labels and phases
+    for before, after in zip(still, turned):
+        if after.phase == "view" and after.obj == "a":
+            expected = 30.0 if after.repeat > 0 else 0.0
+            assert _bearing(after.target, centre) - _bearing(before.target, centre) == pytest.approx(expected)
+            assert np.linalg.norm(after.target.position - centre) == pytest.approx(
+                np.linalg.norm(before.target.position - centre)
+            )
+        elif after.phase == "gap":
+            assert after.target == before.target
+    assert any(s.repeat > 0 and s.obj == "a" and s.phase == "view" for s in turned)
+    with pytest.raises(ValueError, match="revisit_turn"):
+        camera_exploration({"a": tuple(centre)}, revisit_turn=180.0)
+
+
+def test_turned_view_circles_the_centre_and_keeps_looking_at_it():
+    centre = np.array([0.5, -0.2, 0.05])
+    view = Pose.look_at(centre + np.array([0.0, -0.3, 0.2]), centre)
+    assert turned_view(view, centre, 0.0) is view
+    for degrees in (-45.0, 20.0, 90.0):
+        turned = turned_view(view, centre, degrees)
+        assert _bearing(turned, centre) - _bearing(view, centre) == pytest.approx(degrees)
+        assert turned.z == pytest.approx(view.z)
+        forward = turned.to_matrix()[:3, 0]
+        to_centre = centre - turned.position
+        assert forward @ to_centre / np.linalg.norm(to_centre) == pytest.approx(1.0)
