@@ -40,7 +40,8 @@ import common  # noqa: E402
 from hebbian_ros.core.loop import Loop  # noqa: E402
 from hebbian_ros.evaluation.run_log import RunLog  # noqa: E402
 from hebbian_ros.evaluation.summary import summarise  # noqa: E402
-from hebbian_ros.sim.exploration import camera_exploration, drive  # noqa: E402
+from hebbian_ros.sim.curiosity import CuriousLook  # noqa: E402
+from hebbian_ros.sim.exploration import camera_exploration, object_positions, turned_view  # noqa: E402
 from hebbian_ros.sim.many_objects import write_world  # noqa: E402
 from hebbian_ros.sim.simulator import EmbeddedSimulator  # noqa: E402
 
@@ -50,9 +51,20 @@ GAP_FRAMES = 15
 VIEW_FILL = 0.6
 
 
-def replay(objects: int, config: str | None, seed: int = 0, view_delay: int = 0) -> dict[str, Any]:
+def replay(
+    objects: int,
+    config: str | None,
+    seed: int = 0,
+    view_delay: int = 0,
+    revisit_turn: float = 0.0,
+    curious_orbit: float = 0.0,
+) -> dict[str, Any]:
     """One learning round and one revisit round of ``objects`` generated objects through ``config``'s loop, the
-    sensor's views arriving ``view_delay`` frames after the verdict that asked for them."""
+    sensor's views arriving ``view_delay`` frames after the verdict that asked for them.
+
+    ``revisit_turn`` [deg]: the revisits see each object from a viewpoint turned this much (a side no look showed).
+    ``curious_orbit`` [deg]: the simulator node's curious look, driven by the loop's learning-mode broadcasts as the
+    node hears them: once learning mode comes on during a visit the camera circles the object."""
     with tempfile.TemporaryDirectory() as folder:
         simulator = EmbeddedSimulator(str(write_world(Path(folder) / "many_objects.sdf", objects, seed)), seed=seed)
         steps = camera_exploration(
@@ -65,13 +77,23 @@ def replay(objects: int, config: str | None, seed: int = 0, view_delay: int = 0)
             seed=seed,
             view_fill=VIEW_FILL,
             fov=simulator.world.cameras[0].vertical_fov,
+            revisit_turn=revisit_turn,
         )
+        centres = object_positions(simulator.world)
+        look, learning, circled = CuriousLook(curious_orbit), False, 0
         loop = Loop.from_config(config, view_delay=view_delay)
         log = RunLog()  # what the demo's monitor records, summarised by the demo's own summary
         stored_in_gaps = 0
         started = time.perf_counter()
-        for step, image in drive(simulator, steps):
-            recall = loop.frame(image, DT, learn=True).recall
+        for step in steps:
+            turn = look.turn(step.visit, step.phase == "view", learning)
+            circled += turn != 0.0
+            simulator.set_camera_pose(turned_view(step.target, centres[step.obj], turn))
+            simulator.step(DT)
+            result = loop.frame(simulator.render(), DT, learn=True)
+            for broadcast in result.broadcasts:
+                learning = bool(broadcast.active)
+            recall = result.recall
             log.add_truth(step.time, step.label or "", step.obj, step.visit, step.repeat, step.phase)
             log.add_recognition(
                 step.time, recall.memory_id, recall.similarity, recall.familiar, recall.stored, recall.unpropagated
@@ -84,6 +106,10 @@ def replay(objects: int, config: str | None, seed: int = 0, view_delay: int = 0)
         "config": config or "config/",
         "objects": objects,
         "view_delay": view_delay,
+        "seed": seed,
+        "revisit_turn": revisit_turn,
+        "curious_orbit": curious_orbit,
+        "circled_frames": int(circled),
         "revisit_accuracy": summary.recognition_accuracy,
         "memories": int(loop.memory.size),
         "stored_in_gaps": int(stored_in_gaps),
@@ -102,16 +128,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--view-delay", type=int, action="append", default=None, help="frames until the sensor's views reach memory"
     )
+    parser.add_argument("--seed", type=int, action="append", default=None, help="world and schedule seed (repeatable)")
+    parser.add_argument(
+        "--revisit-turn", type=float, default=0.0, help="degrees the revisits' viewpoint turns about each object"
+    )
+    parser.add_argument(
+        "--curious-orbit",
+        type=float,
+        action="append",
+        default=None,
+        help="degrees the camera circles an object once learning mode is on (the simulator node's curious look; "
+        "repeatable, 0: still)",
+    )
     parser.add_argument("--quick", action="store_true", help="12 objects")
     parser.add_argument("--tag", default="demo_replay", help="JSON name in bench/results/")
     args = parser.parse_args(argv)
     objects = 12 if args.quick else args.objects
     runs = []
-    for config, view_delay in itertools.product(args.config or [None], args.view_delay or [0]):
-        run = replay(objects, config, view_delay=view_delay)
+    for seed, config, view_delay, orbit in itertools.product(
+        args.seed or [0], args.config or [None], args.view_delay or [0], args.curious_orbit or [0.0]
+    ):
+        run = replay(objects, config, seed, view_delay, args.revisit_turn, orbit)
         runs.append(run)
         print(
-            f"{run['config']}, view delay {view_delay}: {objects} objects, revisit accuracy {run['revisit_accuracy']:.3f}, "
+            f"seed {seed}, {run['config']}, view delay {view_delay}, revisit turn {args.revisit_turn:g}, curious orbit "
+            f"{orbit:g} ({run['circled_frames']} frames circled): {objects} objects, "
+            f"revisit accuracy {run['revisit_accuracy']:.3f}, "
             f"{run['memories']} memories ({run['stored_in_gaps']} stored in gaps), threshold {run['threshold']:.4f}, "
             f"sharing a memory: {', '.join(run['sharing_a_memory']) or 'none'} ({run['seconds']:.0f} s)",
             flush=True,

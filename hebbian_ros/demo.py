@@ -62,7 +62,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=0.0,
         help="degrees: once learning mode comes on during a visit the camera circles the object from 0 to +DEG to "
         "-DEG and back, once per visit (what it does not know it looks around), and memory keeps each side it is "
-        "shown (memory option episode_views); 0: never",
+        "shown (memory option episode_views); 0: a still camera (bench/RESULTS.md 5zh)",
     )
     parser.add_argument(
         "--revisit-turn",
