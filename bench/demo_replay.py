@@ -36,6 +36,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
+import numpy as np  # noqa: E402
 
 from hebbian_ros.core.loop import Loop  # noqa: E402
 from hebbian_ros.evaluation.run_log import RunLog  # noqa: E402
@@ -84,6 +85,7 @@ def replay(
         loop = Loop.from_config(config, view_delay=view_delay)
         log = RunLog()  # what the demo's monitor records, summarised by the demo's own summary
         stored_in_gaps = 0
+        stored_for: dict[int, str] = {}  # memory id -> the object of the visit it was stored in
         started = time.perf_counter()
         for step in steps:
             turn = look.turn(step.visit, step.phase == "view", learning)
@@ -99,6 +101,8 @@ def replay(
                 step.time, recall.memory_id, recall.similarity, recall.familiar, recall.stored, recall.unpropagated
             )
             stored_in_gaps += step.label is None and recall.stored
+            if recall.stored:
+                stored_for[int(recall.memory_id)] = step.obj
         seconds = time.perf_counter() - started
     summary = summarise(log)
     owners = Counter(o.memory_id for o in summary.objects.values())
@@ -113,11 +117,51 @@ def replay(
         "revisit_accuracy": summary.recognition_accuracy,
         "memories": int(loop.memory.size),
         "stored_in_gaps": int(stored_in_gaps),
+        **twin_samples(loop.memory, stored_for),
         "threshold": float(loop.memory.threshold),
         "sharing_a_memory": sorted(
             label for label, o in summary.objects.items() if o.memory_id >= 0 and owners[o.memory_id] > 1
         ),
         "seconds": seconds,
+    }
+
+
+def twin_samples(memory, stored_for: dict[int, str]) -> dict[str, Any]:
+    """What memory's adaptive threshold is made of: the memories whose nearest memory of another episode was stored
+    for the same object (an object learned twice, not two things alike), and the threshold without their samples."""
+    patterns, entries = memory._as_compared()
+    used = np.flatnonzero(memory.used)
+    owners = [np.array(used)]
+    vectors = [patterns[used]]
+    if memory.pool is not None and memory.pool.end:
+        owner = memory.pool.owner[: memory.pool.end]
+        rows = np.flatnonzero(owner >= 0)
+        owners.append(owner[rows])
+        vectors.append(entries[rows])
+    owner_of, stacked = np.concatenate(owners), np.concatenate(vectors)
+    similarity = patterns[used] @ stacked.T
+    episodes = memory.episode_of
+    similarity[episodes[used][:, None] == episodes[owner_of][None, :]] = -1.0
+    nearest = owner_of[similarity.argmax(axis=1)]
+    sampled = similarity.max(axis=1) > -1.0
+    twins = (
+        np.array(
+            [
+                stored_for.get(int(m)) is not None and stored_for.get(int(m)) == stored_for.get(int(n))
+                for m, n in zip(used, nearest)
+            ]
+        )
+        & sampled
+    )
+    samples = similarity.max(axis=1)
+    q = memory.params.threshold_quantile
+    return {
+        "sampled": int(sampled.sum()),
+        "twin_samples": int(twins.sum()),
+        "threshold_recomputed": float(min(np.quantile(samples[sampled], q), 0.999)) if sampled.any() else None,
+        "threshold_without_twins": float(min(np.quantile(samples[sampled & ~twins], q), 0.999))
+        if (sampled & ~twins).any()
+        else None,
     }
 
 
@@ -155,6 +199,8 @@ def main(argv: list[str] | None = None) -> None:
             f"{orbit:g} ({run['circled_frames']} frames circled): {objects} objects, "
             f"revisit accuracy {run['revisit_accuracy']:.3f}, "
             f"{run['memories']} memories ({run['stored_in_gaps']} stored in gaps), threshold {run['threshold']:.4f}, "
+            f"{run['twin_samples']} of {run['sampled']} nearest-other samples are the same object (threshold "
+            f"{run['threshold_recomputed']:.4f}, without them {run['threshold_without_twins']:.4f}), "
             f"sharing a memory: {', '.join(run['sharing_a_memory']) or 'none'} ({run['seconds']:.0f} s)",
             flush=True,
         )
