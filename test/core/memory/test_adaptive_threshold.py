@@ -205,3 +205,46 @@ def test_a_floor_young_threshold_stays_the_least_the_adaptive_one_may_be():
                 assert memory.recall(twin * 10, 1.0).stored == (young == "floor"), (young, cosine, memory.threshold)
     assert thresholds["fixed", 0.95] < cosine < 0.95 == thresholds["floor", 0.95]  # measured: 0.926 < 0.94
     assert min(thresholds["floor", 0.92], thresholds["fixed", 0.92]) > 0.92  # adaptive above its floor: 0.926, 0.930
+
+
+def _turned_twice(memory: PatternMemory, pattern: np.ndarray, rng: np.random.Generator) -> tuple[int, int]:
+    """A look at ``pattern`` from a side no look showed: it is learned anew, then the look turns back to the side that
+    was learned. Returns the memory it first had and the one learned again."""
+    first = memory.match(pattern * 10)[0]
+    side = np.maximum(pattern + rng.normal(0, 0.35, DIM), 0)  # cosine ~0.8: below the threshold, a new memory
+    look = [side] * 3 + [
+        (1 - t) * side / np.linalg.norm(side) + t * pattern / np.linalg.norm(pattern) for t in np.linspace(0.1, 1.0, 10)
+    ]
+    again = -1
+    for frame in look:
+        recall = memory.recall(frame * 10, 1.0)
+        again = recall.memory_id if recall.stored else again
+    memory.recall(np.zeros(DIM), 1.0)
+    return first, again
+
+
+@pytest.mark.parametrize("link", [False, True])
+def test_one_thing_learned_twice_in_one_look_raises_the_threshold_only_unlinked(link):
+    rng = np.random.default_rng(3)
+    params = MemoryParams(
+        dim=DIM,
+        capacity=128,
+        adaptive_after=8,
+        familiarity_threshold=0.999,
+        threshold_quantile=0.9,
+        link_episodes=link,
+    )
+    memory = PatternMemory(params)
+    base = _patterns(40, rng, 0.3)
+    _learn_each(memory, base)
+    before = memory.threshold
+    twins = [_turned_twice(memory, pattern, rng) for pattern in base[:10]]
+    learned_again = [(a, b) for a, b in twins if b >= 0]
+    assert len(learned_again) >= 8, twins  # the sides were new: each learned anew
+    same_episode = [memory.episode_of[a] == memory.episode_of[b] for a, b in learned_again]
+    if link:  # the look reached the first memory: one thing, one episode, and the samples of look-alikes stay
+        assert all(same_episode), twins
+        assert memory.threshold <= before + 0.01, (before, memory.threshold)
+    else:  # each pair is counted as two different things alike, nearer than any: the threshold climbs
+        assert not any(same_episode)
+        assert memory.threshold > before + 0.02, (before, memory.threshold)
