@@ -479,13 +479,6 @@ MEMORY = Schema(
         "and consolidation dragged the prototype to the last side.",
     ),
     _p(
-        "link_episodes",
-        False,
-        "One look, one thing: while a learning episode's memory recognises its stimulus, a frame that also reaches "
-        "another episode's memory at the threshold joins the two episodes, so the adaptive threshold no longer counts "
-        "one thing learned twice (a side no look showed, learned anew) as two things alike (RESULTS 5zh).",
-    ),
-    _p(
         "steady_frames",
         0,
         "A novel pattern is stored only once its look has lasted more than this many frames without an onset "

@@ -132,7 +132,6 @@ class MemoryParams:
     onset_similarity: float = MEMORY.default("onset_similarity")
     second_look: bool = MEMORY.default("second_look")
     episode_views: bool = MEMORY.default("episode_views")
-    link_episodes: bool = MEMORY.default("link_episodes")
     steady_frames: int = MEMORY.default("steady_frames")
     structural: StructuralParams | None = None
     neurogenesis: NeurogenesisParams | None = None
@@ -523,12 +522,12 @@ class PatternMemory:
 
     def _match_entry(
         self, pattern: np.ndarray, held: int = -1, threshold: float | None = None
-    ) -> tuple[int, float, int, float, int, np.ndarray | None]:
-        """:meth:`match` plus the winning copy's pool row (-1: the prototype won), the same two for memory ``held``
-        (its best entry's similarity and row; ``0.0, -1`` when ``held`` < 0), and every memory's score."""
+    ) -> tuple[int, float, int, float, int]:
+        """:meth:`match` plus the winning copy's pool row (-1: the prototype won), and the same two for memory
+        ``held`` (its best entry's similarity and row; ``0.0, -1`` when ``held`` < 0)."""
         unit = _unit(self._checked(pattern))
         if unit is None or not self.used.any():
-            return -1, 0.0, -1, 0.0, -1, None
+            return -1, 0.0, -1, 0.0, -1
         similarity, prototypes, rows = self._scored(unit[None], self.threshold if threshold is None else threshold)
         similarity, prototypes = similarity[:, 0], prototypes[:, 0]
         rows = None if rows is None else rows[:, 0]
@@ -543,7 +542,7 @@ class PatternMemory:
             return float(np.clip(similarity[memory_id], 0.0, 1.0)), row
 
         best = int(np.argmax(similarity))
-        return best, *entry(best), *(entry(held) if held >= 0 and self.used[held] else (0.0, -1)), similarity
+        return best, *entry(best), *(entry(held) if held >= 0 and self.used[held] else (0.0, -1))
 
     def _scored(self, units: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """How each memory scores unit patterns ``units`` (K, dim), as :meth:`match` scores one.
@@ -589,7 +588,7 @@ class PatternMemory:
             self._end_look(silent=False)
         self._look_frames += 1
         episode_memory = self._current
-        memory_id, similarity, row, held_similarity, held_row, scores = self._match_entry(pattern, held, threshold)
+        memory_id, similarity, row, held_similarity, held_row = self._match_entry(pattern, held, threshold)
         above = memory_id >= 0 and similarity >= threshold
         if not above and held not in (-1, memory_id) and self._within_reach(held_similarity, threshold):
             # the feedback's distortion made another memory nearer, but none recognised: the recognition stays
@@ -634,8 +633,6 @@ class PatternMemory:
                     if self.params.episode_views and self.pool is not None:
                         look_frames = min(self._look_frames - 1, TAGGED_FRAMES)
                     self._capture_tags(slot)
-        if self.params.link_episodes and learning_level > 0 and episode_memory >= 0 and scores is not None:
-            self._link_episode(episode_memory, scores, threshold)
         if learning_level > 0 and not stored and memory_id >= 0 and memory_id == episode_memory:
             self.own_views.append(min(cosine if familiar else similarity, 1.0))  # a later view of its stimulus
         if learning_level == 0 or (familiar and memory_id != self._path):
@@ -701,21 +698,6 @@ class PatternMemory:
         if self.params.recognition_hold > 0:
             self._held, self._held_similarity = memory_id, best
         return Recall(memory_id, best, True, False, 0.0)
-
-    def _link_episode(self, memory_id: int, scores: np.ndarray, threshold: float) -> None:
-        """``link_episodes``: a frame of the look whose learning episode is about ``memory_id`` reaches another episode's
-        memory at ``threshold`` (``scores``: this frame's, per memory). One look shows one thing, so the two episodes
-        become one and the nearest-other samples are taken afresh: one thing learned twice (a side no look showed,
-        learned anew, then circled back to) is not counted as two things alike."""
-        episode = self.episode_of[memory_id]
-        others = self.used & (self.episode_of != episode)
-        if not others.any():
-            return
-        other = int(np.argmax(np.where(others, scores, -np.inf)))
-        if scores[other] < threshold:
-            return
-        self.episode_of[self.episode_of == episode] = self.episode_of[other]
-        self._recompute_nearest()
 
     def _capture_tags(self, memory_id: int) -> None:
         """``episode_views``: a new memory keeps the distinct frames its look showed before memory stored it, as seen.
@@ -1131,7 +1113,6 @@ def memory_params(parameters: Mapping[str, Any] | None = None) -> MemoryParams:
         onset_similarity=p["onset_similarity"],
         second_look=p["second_look"],
         episode_views=p["episode_views"],
-        link_episodes=p["link_episodes"],
         steady_frames=p["steady_frames"],
         structural=structural,
         neurogenesis=neurogenesis,
