@@ -105,7 +105,7 @@ PARAMETERS = Schema(
         0.0,
         "Camera visits: once learning mode comes on (hebbian/learning_mode) the camera circles the object in view, "
         "0 -> +this -> -this -> 0 about the vertical through its centre, once per visit: it looks around what it "
-        "does not know yet [deg] (0: never).",
+        "does not know yet; memory keeps the sides with episode_views (bench/RESULTS.md 5zh) [deg] (0: never).",
         0.0,
         179.0,
         read_only=True,
