@@ -21,6 +21,10 @@ from hebbian_ros.sim.curiosity import curious_path
 AMPLITUDE, STEP = 20.0, 5.0
 
 
+def _stamp(msg) -> int:
+    return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+
+
 def _frames(images: list[Image]) -> np.ndarray:
     return np.stack([np.frombuffer(m.data, np.uint8).reshape(m.height, m.width, 3).astype(np.float32) for m in images])
 
@@ -44,12 +48,10 @@ def test_learning_mode_makes_the_camera_circle_the_object_in_view_once(context):
     )
     operator = rclpy.create_node("operator", context=context)
     mode = operator.create_publisher(LearningMode, "hebbian/learning_mode", qos.STATE)
-    seen: list[tuple[SceneLabel, Image]] = []
+    images: list[Image] = []
     truth: list[SceneLabel] = []
     operator.create_subscription(SceneLabel, "sim/ground_truth", truth.append, qos.EVENT)
-    operator.create_subscription(
-        Image, "camera/image_raw", lambda m: seen.append((truth[-1] if truth else None, m)), qos.STREAM
-    )
+    operator.create_subscription(Image, "camera/image_raw", images.append, qos.STREAM)
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(simulator)
     executor.add_node(operator)
@@ -72,6 +74,8 @@ def test_learning_mode_makes_the_camera_circle_the_object_in_view_once(context):
         simulator.on_shutdown()
         simulator.destroy_node()
 
+    label = {_stamp(t): t for t in truth}  # an image and its frame's truth share a stamp
+    seen = [(label.get(_stamp(m)), m) for m in images]
     first = _frames([m for t, m in seen if t is not None and t.visit == 0 and t.phase == "view"])
     still = first[:8]
     noise = float(np.max(np.abs(still[1:] - still[0]).mean(axis=(1, 2, 3))))
