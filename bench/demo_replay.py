@@ -131,29 +131,20 @@ def twin_samples(memory, stored_for: dict[int, str]) -> dict[str, Any]:
     for the same object (an object learned twice, not two things alike), and the threshold without their samples."""
     patterns, entries = memory._as_compared()
     used = np.flatnonzero(memory.used)
-    owners = [np.array(used)]
-    vectors = [patterns[used]]
+    owners, vectors = [used], [patterns[used]]
     if memory.pool is not None and memory.pool.end:
         owner = memory.pool.owner[: memory.pool.end]
         rows = np.flatnonzero(owner >= 0)
         owners.append(owner[rows])
         vectors.append(entries[rows])
-    owner_of, stacked = np.concatenate(owners), np.concatenate(vectors)
-    similarity = patterns[used] @ stacked.T
+    owner_of = np.concatenate(owners)
+    similarity = patterns[used] @ np.concatenate(vectors).T
     episodes = memory.episode_of
     similarity[episodes[used][:, None] == episodes[owner_of][None, :]] = -1.0
-    nearest = owner_of[similarity.argmax(axis=1)]
-    sampled = similarity.max(axis=1) > -1.0
-    twins = (
-        np.array(
-            [
-                stored_for.get(int(m)) is not None and stored_for.get(int(m)) == stored_for.get(int(n))
-                for m, n in zip(used, nearest)
-            ]
-        )
-        & sampled
-    )
-    samples = similarity.max(axis=1)
+    samples, nearest = similarity.max(axis=1), owner_of[similarity.argmax(axis=1)]
+    sampled = samples > -1.0
+    objects = [stored_for.get(int(m)) for m in used], [stored_for.get(int(n)) for n in nearest]
+    twins = sampled & np.array([a is not None and a == b for a, b in zip(*objects)], bool)
     q = memory.params.threshold_quantile
     return {
         "sampled": int(sampled.sum()),

@@ -202,7 +202,7 @@ class SimulatorNode(Node):
         self.curious = None
         if exploration == "camera" and parameters["curious_orbit"] > 0:
             self.curious = CuriousLook(parameters["curious_orbit"], parameters["curious_step"])
-            self._centres = object_positions(self.sim.world, sorted({s.obj for s in self.steps}))
+            self._centres = object_positions(self.sim.world)  # the objects the exploration visits
             self._learning = False
             self.create_subscription(LearningMode, "hebbian/learning_mode", self.on_learning_mode, qos.STATE)
 

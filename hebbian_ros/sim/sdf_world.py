@@ -4,8 +4,9 @@ Only what the hebbian_ros worlds need is supported: models (optionally
 static) with links, visuals and collisions of box / cylinder / sphere / plane
 / mesh (OBJ or STL, :mod:`hebbian_ros.sim.mesh_file`) geometry, diffuse/ambient
 material colours, inertials, fixed / revolute / prismatic joints (parent may be
-``world``), camera and contact sensors, lights and plugins.  ``<include>`` and nested models are rejected with an
-:class:`SdfError` rather than silently ignored.
+``world``), camera and contact sensors, lights and plugins.  ``<include>`` and
+nested models are rejected with an :class:`SdfError` rather than silently
+ignored.
 
 Poses are resolved while parsing, so every pose in the returned objects is
 *canonical* (``relative_to`` is ``None``):
